@@ -1,0 +1,160 @@
+/*
+ * Privileged-instruction bridge for the Embedded Swift firmware. Every function
+ * is static inline: the Swift ClangImporter emits it into the Swift object, so a
+ * call from Swift becomes the single instruction. Only AArch64 bare metal.
+ */
+#ifndef RMM_ARCH_H
+#define RMM_ARCH_H
+
+#include <stdint.h>
+#include "rmm_layout.h"
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+#define DEFINE_SYSREG_READ(name)                                  \
+  ALWAYS_INLINE uint64_t read_##name(void) {                      \
+    uint64_t v;                                                   \
+    __asm__ volatile("mrs %0, " #name : "=r"(v));                 \
+    return v;                                                     \
+  }
+#define DEFINE_SYSREG_WRITE(name)                                 \
+  ALWAYS_INLINE void write_##name(uint64_t v) {                   \
+    __asm__ volatile("msr " #name ", %0" : : "r"(v) : "memory");  \
+  }
+#define DEFINE_SYSREG_RW(name) DEFINE_SYSREG_READ(name) DEFINE_SYSREG_WRITE(name)
+
+DEFINE_SYSREG_READ(CurrentEL)
+DEFINE_SYSREG_READ(mpidr_el1)
+DEFINE_SYSREG_READ(id_aa64pfr0_el1)
+DEFINE_SYSREG_READ(id_aa64pfr1_el1)
+DEFINE_SYSREG_READ(id_aa64mmfr0_el1)
+DEFINE_SYSREG_READ(id_aa64isar0_el1)
+DEFINE_SYSREG_READ(id_aa64dfr0_el1)
+DEFINE_SYSREG_READ(cntpct_el0)
+DEFINE_SYSREG_READ(cntfrq_el0)
+DEFINE_SYSREG_READ(dczid_el0)
+DEFINE_SYSREG_READ(esr_el2)
+DEFINE_SYSREG_READ(far_el2)
+DEFINE_SYSREG_READ(hpfar_el2)
+DEFINE_SYSREG_RW(elr_el2)
+DEFINE_SYSREG_RW(spsr_el2)
+DEFINE_SYSREG_RW(sctlr_el2)
+DEFINE_SYSREG_RW(hcr_el2)
+DEFINE_SYSREG_RW(tpidr_el2)
+DEFINE_SYSREG_RW(vttbr_el2)
+DEFINE_SYSREG_RW(vtcr_el2)
+DEFINE_SYSREG_READ(ttbr0_el2)
+DEFINE_SYSREG_READ(tcr_el2)
+
+ALWAYS_INLINE void dsb_sy(void)    { __asm__ volatile("dsb sy"    ::: "memory"); }
+ALWAYS_INLINE void dsb_ish(void)   { __asm__ volatile("dsb ish"   ::: "memory"); }
+ALWAYS_INLINE void dsb_ishst(void) { __asm__ volatile("dsb ishst" ::: "memory"); }
+ALWAYS_INLINE void dsb_nsh(void)   { __asm__ volatile("dsb nsh"   ::: "memory"); }
+ALWAYS_INLINE void isb(void)       { __asm__ volatile("isb"       ::: "memory"); }
+ALWAYS_INLINE void wfe(void)       { __asm__ volatile("wfe"); }
+ALWAYS_INLINE void sev(void)       { __asm__ volatile("sev"); }
+ALWAYS_INLINE void cpu_relax(void) { __asm__ volatile("yield" ::: "memory"); }
+
+/* Local invalidation of one EL2 stage-1 page: the slots are per CPU, so no broadcast. */
+ALWAYS_INLINE void tlbi_vae2(uint64_t va) {
+  __asm__ volatile("tlbi vae2, %0" : : "r"(va >> 12) : "memory");
+}
+ALWAYS_INLINE void dc_cvac(uint64_t va) { __asm__ volatile("dc cvac, %0" : : "r"(va) : "memory"); }
+
+/* Stage-1 page descriptor attributes for Swift (composite macros do not import). */
+ALWAYS_INLINE uint64_t s1_normal_rw_attributes(void) { return S1_NORMAL_RW; }
+ALWAYS_INLINE uint64_t s1_device_rw_attributes(void) { return S1_DEVICE_RW; }
+ALWAYS_INLINE uint64_t s1_non_secure_bit(void) { return S1_NS; }
+
+/* ---- SMCCC ---------------------------------------------------------------- */
+typedef struct { uint64_t x0, x1, x2, x3; } smc_result_t;
+
+ALWAYS_INLINE smc_result_t smc_call(uint64_t fid, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4) {
+  register uint64_t r0 __asm__("x0") = fid;
+  register uint64_t r1 __asm__("x1") = a1;
+  register uint64_t r2 __asm__("x2") = a2;
+  register uint64_t r3 __asm__("x3") = a3;
+  register uint64_t r4 __asm__("x4") = a4;
+  __asm__ volatile("smc #0"
+                   : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3), "+r"(r4)
+                   :
+                   : "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14",
+                     "x15", "x16", "x17", "memory");
+  smc_result_t res = {r0, r1, r2, r3};
+  return res;
+}
+
+/* All five result registers, for callers that check SMCCC register preservation. */
+typedef struct { uint64_t x0, x1, x2, x3, x4; } smc_result5_t;
+ALWAYS_INLINE smc_result5_t smc_call5(uint64_t fid, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4) {
+  register uint64_t r0 __asm__("x0") = fid;
+  register uint64_t r1 __asm__("x1") = a1;
+  register uint64_t r2 __asm__("x2") = a2;
+  register uint64_t r3 __asm__("x3") = a3;
+  register uint64_t r4 __asm__("x4") = a4;
+  __asm__ volatile("smc #0"
+                   : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3), "+r"(r4)
+                   :
+                   : "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14",
+                     "x15", "x16", "x17", "memory");
+  smc_result5_t res = {r0, r1, r2, r3, r4};
+  return res;
+}
+
+/* Plain (MMU-off, Device memory) loads and stores for the NS test payload. */
+ALWAYS_INLINE uint64_t mmio_read64(uint64_t pa) { return *(volatile uint64_t *)pa; }
+ALWAYS_INLINE void mmio_write64(uint64_t pa, uint64_t v) { *(volatile uint64_t *)pa = v; }
+
+/* NS test payload (boot/testhost_entry.S): a load that reports a fault instead of
+ * taking it. esr == 0 means the load worked. */
+typedef struct { uint64_t value; uint64_t esr; } probe_result_t;
+probe_result_t testhost_probe_read(uint64_t pa);
+extern char testhost_secondary_entry[];
+ALWAYS_INLINE uint64_t testhost_secondary_entry_address(void) { return (uint64_t)testhost_secondary_entry; }
+
+/* ---- granule descriptor lock (bit 15 of a 16-bit descriptor) --------------- */
+ALWAYS_INLINE uint16_t granule_lock_acquire(uint16_t *descriptor) {
+  for (;;) {
+    uint16_t seen = __atomic_load_n(descriptor, __ATOMIC_RELAXED);
+    if ((seen & 0x8000u) == 0 &&
+        __atomic_compare_exchange_n(descriptor, &seen, (uint16_t)(seen | 0x8000u), 1,
+                                    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+      return seen;
+    cpu_relax();
+  }
+}
+ALWAYS_INLINE void granule_lock_release(uint16_t *descriptor, uint16_t value) {
+  __atomic_store_n(descriptor, (uint16_t)(value & 0x7FFFu), __ATOMIC_RELEASE);
+}
+ALWAYS_INLINE uint16_t granule_peek(const uint16_t *descriptor) {
+  return __atomic_load_n(descriptor, __ATOMIC_RELAXED);
+}
+
+/* What rmm_report_crash tells the vector code to report, in x0/x1. */
+typedef struct { uint64_t status; uint64_t serving_rmi; } crash_outcome_t;
+
+/* ---- memory helpers implemented in boot/ ----------------------------------- */
+/* Zero one 4 KiB page at `va` with DC ZVA (boot/memory.S). */
+void rmm_zero_page(uint64_t va);
+/* Copy `bytes` (multiple of 8) between 8-byte aligned buffers where one side is NS
+ * memory. Returns 0, or 1 if an access took a granule-protection fault or an
+ * external abort (the vector fixes up ELR to fail the copy). (boot/memory.S) */
+uint64_t rmm_ns_copy(uint64_t destination, uint64_t source, uint64_t bytes);
+
+/* ---- linker-script symbols (hidden: PC-relative, no GOT) ------------------- */
+#define LINKER_SYMBOL extern __attribute__((visibility("hidden"))) char
+LINKER_SYMBOL __rmm_start[], __rmm_end[], __text_end[], __rodata_end[];
+LINKER_SYMBOL __granules_start[], __granules_end[];
+LINKER_SYMBOL __l3_fixed[], __l3_slots[];
+ALWAYS_INLINE uint64_t rmm_image_start(void) { return (uint64_t)__rmm_start; }
+ALWAYS_INLINE uint64_t rmm_image_end(void) { return (uint64_t)__rmm_end; }
+ALWAYS_INLINE uint64_t rmm_text_end(void) { return (uint64_t)__text_end; }
+ALWAYS_INLINE uint64_t rmm_rodata_end(void) { return (uint64_t)__rodata_end; }
+ALWAYS_INLINE uint16_t *rmm_granule_descriptors(void) { return (uint16_t *)__granules_start; }
+ALWAYS_INLINE uint64_t rmm_granule_descriptor_count(void) {
+  return (uint64_t)(__granules_end - __granules_start) / 2;
+}
+ALWAYS_INLINE uint64_t *rmm_l3_fixed(void) { return (uint64_t *)__l3_fixed; }
+ALWAYS_INLINE uint64_t *rmm_l3_slots(void) { return (uint64_t *)__l3_slots; }
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * The RMM's own virtual memory layout, shared by the boot assembly, early_mmu.c and Swift.
+ * The RMM image is identity mapped (VA == PA), so one position-independent image
+ * runs wherever the board loads it. Everything else the RMM touches lives in the
+ * "high window" at the top of the 48-bit VA space:
+ *   page 0        the EL3<->RMM shared page
+ *   pages 1..16   the console MMIO (from the boot manifest)
+ *   2 MiB + ...   per-CPU slots: transient mappings of granules, the only way the
+ *                 RMM reaches memory by physical address (the gate).
+ */
+#ifndef RMM_LAYOUT_H
+#define RMM_LAYOUT_H
+
+#define RMM_MAX_CPUS            32
+#define RMM_STACK_SHIFT         14              /* 16 KiB per CPU */
+#define RMM_STACK_SIZE          (1 << RMM_STACK_SHIFT)
+
+#define RMM_HIGH_WINDOW_VA      0x0000FF8000000000ULL
+#define RMM_SHARED_PAGE_VA      (RMM_HIGH_WINDOW_VA + 0x0000)
+#define RMM_CONSOLE_VA          (RMM_HIGH_WINDOW_VA + 0x1000)
+#define RMM_CONSOLE_MAX_PAGES   16
+#define RMM_SLOTS_VA            (RMM_HIGH_WINDOW_VA + 0x200000)
+#define RMM_SLOTS_PER_CPU       16              /* 32 CPUs x 16 slots = one L3 table */
+
+/* Stage-1 descriptor bits (VMSAv8-64, EL2 single VA range, 4 KiB granule). */
+#define S1_VALID_PAGE           0x3ULL
+#define S1_ATTR_NORMAL          (0ULL << 2)     /* MAIR index 0: Normal WB RA WA */
+#define S1_ATTR_DEVICE          (1ULL << 2)     /* MAIR index 1: Device-nGnRE */
+#define S1_NS                   (1ULL << 5)     /* Non-secure PAS (else Realm PAS) */
+#define S1_AP1_RES1             (1ULL << 6)
+#define S1_READ_ONLY            (1ULL << 7)
+#define S1_INNER_SHAREABLE      (3ULL << 8)
+#define S1_ACCESS_FLAG          (1ULL << 10)
+#define S1_EXECUTE_NEVER        (1ULL << 54)
+#define S1_OA_MASK              0x0000FFFFFFFFF000ULL
+
+#define S1_NORMAL_RW  (S1_VALID_PAGE | S1_ATTR_NORMAL | S1_AP1_RES1 | S1_INNER_SHAREABLE | S1_ACCESS_FLAG | S1_EXECUTE_NEVER)
+#define S1_DEVICE_RW  (S1_VALID_PAGE | S1_ATTR_DEVICE | S1_AP1_RES1 | S1_ACCESS_FLAG | S1_EXECUTE_NEVER)
+
+#endif

@@ -1,0 +1,45 @@
+// The declared purpose of every access the RMM makes to memory by physical address.
+// The gate checks each intent against the access policy before mapping anything.
+
+/// Which command or call needs the access, and for what.
+public enum AccessPurpose: UInt8, Sendable {
+  /// RMI_GRANULE_DELEGATE: zero the newly delegated granule (DELEGATED is always zero).
+  case delegateScrub = 1
+  /// RMI_GRANULE_UNDELEGATE: scrub before the granule returns to the Normal world.
+  case undelegateScrub = 2
+}
+
+public enum AccessDirection: UInt8, Sendable {
+  case read = 0
+  case write = 1
+}
+
+/// Which physical address space the access is made in.
+public enum AddressSpace: UInt8, Sendable {
+  case nonSecure = 0
+  case realm = 1
+}
+
+public struct AccessIntent: Equatable, Sendable {
+  public var purpose: AccessPurpose
+  public var direction: AccessDirection
+  /// The granule state the caller expects (and holds the lock for).
+  public var expectedState: GranuleState
+  public var length: UInt16
+
+  @inlinable public init(_ purpose: AccessPurpose, _ direction: AccessDirection, expecting state: GranuleState, length: UInt16 = 4096) {
+    self.purpose = purpose
+    self.direction = direction
+    self.expectedState = state
+    self.length = length
+  }
+
+  @inlinable public var addressSpace: AddressSpace {
+    expectedState == .undelegated ? .nonSecure : .realm
+  }
+}
+
+#if !hasFeature(Embedded)
+// All cases, for the host tests (CaseIterable allocates, so the firmware does without).
+extension AccessPurpose: CaseIterable {}
+#endif

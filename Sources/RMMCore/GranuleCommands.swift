@@ -1,0 +1,55 @@
+// RMI_GRANULE_DELEGATE and RMI_GRANULE_UNDELEGATE.
+//
+// Both hold the granule's lock across the EL3 call, so two CPUs cannot race on one
+// granule, and both leave the granule unchanged when anything fails.
+
+import RMMABI
+
+extension RMIDispatcher {
+  public func granuleDelegate(_ pa: UInt64) throws(RMIError) {
+    let granules = environment.granules
+    guard var granule = granules.lock(pa) else { throw .input }  // unaligned or not DRAM
+    guard granule.state == .undelegated else {
+      granules.release(granule)
+      throw .input
+    }
+    guard environment.monitor.gtsiDelegate(pa) == .ok else {
+      granules.release(granule)  // EL3 refused (secure, root, realm or RMM memory)
+      throw .input
+    }
+    // Invariant: a DELEGATED granule is all zeros, whatever the host left in it.
+    granule.setState(.delegated)
+    do throws(GateError) {
+      try environment.gate.scrubRealmGranule(granule, AccessIntent(.delegateScrub, .write, expecting: .delegated))
+    } catch {
+      // Cannot happen for a granule EL3 just moved to the Realm PAS; undo rather than
+      // leave a non-zero DELEGATED granule behind.
+      _ = environment.monitor.gtsiUndelegate(pa)
+      granule.setState(.undelegated)
+      granules.release(granule)
+      throw .input
+    }
+    granules.release(granule)
+  }
+
+  public func granuleUndelegate(_ pa: UInt64) throws(RMIError) {
+    let granules = environment.granules
+    guard var granule = granules.lock(pa) else { throw .input }
+    guard granule.state == .delegated else {  // includes the RMM's own memory (UNDELEGATED here)
+      granules.release(granule)
+      throw .input
+    }
+    do throws(GateError) {
+      try environment.gate.scrubRealmGranule(granule, AccessIntent(.undelegateScrub, .write, expecting: .delegated))
+    } catch {
+      granules.release(granule)
+      throw .input
+    }
+    guard environment.monitor.gtsiUndelegate(pa) == .ok else {
+      granules.release(granule)  // still DELEGATED, and still zero
+      throw .input
+    }
+    granule.setState(.undelegated)
+    granules.release(granule)
+  }
+}

@@ -1,0 +1,34 @@
+// How the core reads and writes the bytes of one 4 KiB page without knowing where
+// the page lives. The firmware implements these over a transient per-CPU mapping
+// (the gate); the host tests over plain arrays. Offsets are always checked by the
+// implementation against the page size: a bad offset is a bug, never a stray access.
+
+public protocol ReadablePage {
+  /// Little-endian 64-bit load; `offset` must be 8-byte aligned and < 4096.
+  func load64(at offset: Int) -> UInt64
+}
+
+public protocol WritablePage: ReadablePage {
+  mutating func store64(_ value: UInt64, at offset: Int)
+}
+
+extension ReadablePage {
+  @inlinable public func load32(at offset: Int) -> UInt32 {
+    let word = load64(at: offset & ~7)
+    return UInt32(truncatingIfNeeded: word >> UInt64((offset & 4) * 8))
+  }
+  @inlinable public func load8(at offset: Int) -> UInt8 {
+    let word = load64(at: offset & ~7)
+    return UInt8(truncatingIfNeeded: word >> UInt64((offset & 7) * 8))
+  }
+}
+
+/// A 4 KiB page held in RMM memory: where NS structures land after the single copy.
+public struct PageBuffer: WritablePage {
+  public var words: InlineArray<512, UInt64>
+  @inlinable public init() { words = .init(repeating: 0) }
+  @inlinable public func load64(at offset: Int) -> UInt64 { words[offset >> 3] }
+  @inlinable public mutating func store64(_ value: UInt64, at offset: Int) {
+    words[offset >> 3] = value
+  }
+}

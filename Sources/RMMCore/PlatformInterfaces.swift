@@ -1,0 +1,57 @@
+// The only ways the core reaches the machine. Each is a generic constraint, never an
+// existential: Embedded Swift specialises them away, so the firmware pays nothing
+// for the indirection, and the host tests substitute fakes.
+
+import RMMABI
+
+/// EL3 (TF-A RMMD) services the RMM calls at run time.
+public protocol EL3Monitor {
+  /// `RMM_GTSI_DELEGATE`: GPT entry of the granule NS -> Realm.
+  func gtsiDelegate(_ pa: UInt64) -> EL3Status
+  /// `RMM_GTSI_UNDELEGATE`: GPT entry of the granule Realm -> NS.
+  func gtsiUndelegate(_ pa: UInt64) -> EL3Status
+}
+
+/// Why the gate refused an access or why the access failed.
+public enum GateError: Error, Equatable, Sendable {
+  /// The access policy does not allow this intent (nothing was mapped or moved).
+  case policyViolation
+  /// An NS access took a granule-protection fault or an external abort.
+  case nonSecureAccessFault
+  /// The address is not a granule of NS DRAM.
+  case notDRAM
+}
+
+/// The one gate to physical memory outside the RMM image: every access to a granule
+/// by physical address goes through here, with its declared intent.
+public protocol PhysicalMemoryGate {
+  associatedtype MappedPage: WritablePage
+
+  /// Maps the Realm-PAS granule the caller holds locked for `intent`, runs `body`,
+  /// and unmaps it again. The policy is checked against the state in the caller's
+  /// locked descriptor: a granule can only be reached by whoever holds its lock.
+  func withRealmGranule<Result>(
+    _ granule: borrowing LockedGranule, _ intent: AccessIntent, _ body: (inout MappedPage) -> Result
+  ) throws(GateError) -> Result
+
+  /// Zeroes the Realm-PAS granule the caller holds locked.
+  func scrubRealmGranule(_ granule: borrowing LockedGranule, _ intent: AccessIntent) throws(GateError)
+
+  /// Copies the NS granule `pa` into `buffer`, once. NS granules are not locked: if
+  /// the host delegates it meanwhile, the copy takes a fault and fails cleanly. A granule-protection fault or
+  /// external abort during the copy fails it cleanly.
+  func copyFromNonSecure(_ pa: UInt64, _ intent: AccessIntent, into buffer: inout PageBuffer) throws(GateError)
+}
+
+/// Everything an RMI or RSI handler may use.
+public protocol RMMEnvironment {
+  associatedtype Descriptors: GranuleDescriptorStorage
+  associatedtype Gate: PhysicalMemoryGate
+  associatedtype Monitor: EL3Monitor
+
+  var granules: GranuleTable<Descriptors> { get }
+  var gate: Gate { get }
+  var monitor: Monitor { get }
+  /// What this RMM and this CPU support, as RMI_FEATURES reports it.
+  var features: RMIFeatureRegister0 { get }
+}

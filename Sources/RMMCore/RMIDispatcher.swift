@@ -1,0 +1,64 @@
+// Decodes an RMI call and runs its handler. The command table is `RMICommand`
+// (FID, argument and result counts); this file maps each command to the function
+// that implements it. Unused result registers are zeroed so that nothing of the
+// RMM's own state can reach the host; x4 is preserved unless it carries a result
+// (SMCCC: x4-x17 are callee-saved).
+
+import RMMABI
+
+/// The registers of an SMC as EL3 hands them to the RMM: x0 = FID, x1...x7 = arguments.
+public struct SMCArguments: Equatable, Sendable {
+  public var fid: UInt64
+  public var x1, x2, x3, x4, x5, x6, x7: UInt64
+  @inlinable public init(_ fid: UInt64, _ x1: UInt64 = 0, _ x2: UInt64 = 0, _ x3: UInt64 = 0,
+                         _ x4: UInt64 = 0, _ x5: UInt64 = 0, _ x6: UInt64 = 0, _ x7: UInt64 = 0) {
+    self.fid = fid; self.x1 = x1; self.x2 = x2; self.x3 = x3
+    self.x4 = x4; self.x5 = x5; self.x6 = x6; self.x7 = x7
+  }
+}
+
+/// What the host receives in x0...x4.
+public struct RMIResult: Equatable, Sendable {
+  public var x0, x1, x2, x3, x4: UInt64
+  @inlinable public init(_ x0: UInt64, _ x1: UInt64 = 0, _ x2: UInt64 = 0, _ x3: UInt64 = 0, _ x4: UInt64 = 0) {
+    self.x0 = x0; self.x1 = x1; self.x2 = x2; self.x3 = x3; self.x4 = x4
+  }
+  @inlinable public var status: RMIStatus? { RMIStatus(encoded: x0) }
+}
+
+public struct RMIDispatcher<Environment: RMMEnvironment> {
+  public let environment: Environment
+  @inlinable public init(environment: Environment) { self.environment = environment }
+
+  public func handle(_ call: SMCArguments) -> RMIResult {
+    guard let command = RMICommand(rawValue: call.fid & ~smcSVEHintBit) else {
+      return RMIResult(smcUnknown, 0, 0, 0, call.x4)
+    }
+    var result = RMIResult(RMIStatus.success.encoded, 0, 0, 0, command.resultCount >= 4 ? 0 : call.x4)
+    do throws(RMIError) {
+      switch command {
+      case .version:
+        let answer = rmiVersion(requested: call.x1)
+        result.x1 = answer.lower
+        result.x2 = answer.higher
+        try answer.check()
+      case .features:
+        result.x1 = rmiFeatures(index: call.x1)
+      case .granuleDelegate:
+        try granuleDelegate(call.x1)
+      case .granuleUndelegate:
+        try granuleUndelegate(call.x1)
+      case .dataCreate, .dataCreateUnknown, .dataDestroy, .realmActivate, .realmCreate,
+           .realmDestroy, .recCreate, .recDestroy, .recEnter, .rttCreate, .rttDestroy,
+           .rttMapUnprotected, .rttReadEntry, .rttUnmapUnprotected, .psciComplete, .rttFold,
+           .recAuxCount, .rttInitRIPAS, .rttSetRIPAS:
+        // Not implemented by this build: answer as for an unknown function, never
+        // with a success that did nothing.
+        return RMIResult(smcUnknown, 0, 0, 0, call.x4)
+      }
+    } catch {
+      result.x0 = error.status.encoded
+    }
+    return result
+  }
+}

@@ -1,0 +1,132 @@
+// Cold and warm boot, called from boot/rmm_entry.S with the MMU and caches on.
+
+import AArch64Shim
+import RMMABI
+import RMMCore
+
+/// Set once a CPU has finished booting: from then on a crash on it ends an RMI call.
+nonisolated(unsafe) var cpuServesRMI: InlineArray<32, Bool> = .init(repeating: false)
+nonisolated(unsafe) var bootCPUCount: UInt64 = 0
+
+/// The shared page as EL3 left it, mapped at a fixed VA by early_mmu.c.
+struct SharedPage: ReadablePage {
+  func load64(at offset: Int) -> UInt64 {
+    precondition(offset >= 0 && offset < 4096 && offset & 7 == 0)
+    return UnsafePointer<UInt64>(bitPattern: UInt(RMM_SHARED_PAGE_VA) + UInt(offset))!.pointee
+  }
+}
+
+@_cdecl("rmm_cold_boot")
+public func rmmColdBoot(_ cpu: UInt64, _ interfaceVersion: UInt64, _ cpuCount: UInt64, _ sharedPA: UInt64) -> Int64 {
+  do throws(BootStatus) {
+    try BootArguments.validateColdBoot(cpu: cpu, interfaceVersion: interfaceVersion, cpuCount: cpuCount,
+                                       sharedPage: sharedPA, supportedCPUs: UInt64(RMM_MAX_CPUS))
+  } catch {
+    return error.rawValue
+  }
+
+  // Copy the manifest once into RMM memory; parse and validate only the copy.
+  var manifestCopy = PageBuffer()
+  let shared = SharedPage()
+  for offset in stride(from: 0, to: 4096, by: 8) { manifestCopy.store64(shared.load64(at: offset), at: offset) }
+  let manifest: BootManifest
+  do throws(ManifestError) {
+    manifest = try BootManifestParser.parse(manifestCopy, pagePA: sharedPA)
+  } catch {
+    return error.bootStatus.rawValue
+  }
+  guard manifest.console.name == ConsoleInfo.pl011Name else { return BootStatus.manifestDataError.rawValue }
+  mapConsole(manifest.console)
+
+  var out = Console()
+  out.write("\nRMM: Embedded Swift Realm Management Monitor, RMI ")
+  printVersion(&out, rmiABIVersion)
+  out.write(" / RSI ")
+  printVersion(&out, rsiABIVersion)
+  out.write("\nRMM: cold boot on CPU ")
+  out.decimal(cpu)
+  out.write(", RMM-EL3 interface ")
+  printVersion(&out, InterfaceVersion(encoded: interfaceVersion))
+  out.write(", boot manifest ")
+  printVersion(&out, manifest.version)
+  out.write(", CPUs ")
+  out.decimal(cpuCount)
+  out.write("\nRMM: image ")
+  printRange(&out, rmm_image_start(), rmm_image_end())
+  out.write(" (text ")
+  printRange(&out, rmm_image_start(), rmm_text_end())
+  out.write(", rodata ..")
+  out.hex(rmm_rodata_end(), digits: 8)
+  out.write(")\nRMM: shared page ")
+  out.hex(sharedPA, digits: 8)
+  out.write(", console pl011 at ")
+  out.hex(manifest.console.base, digits: 8)
+  out.newline()
+  for i in 0..<manifest.dram.bankCount {
+    out.write("RMM: NS DRAM bank ")
+    out.decimal(UInt64(i))
+    out.write(": ")
+    out.hex(manifest.dram.banks[i].base, digits: 10)
+    out.write(" size ")
+    out.hex(manifest.dram.banks[i].size, digits: 10)
+    out.newline()
+  }
+
+  guard let table = GranuleTable(storage: FirmwareDescriptors(), dram: manifest.dram) else {
+    out.write("RMM: DRAM has more granules than the descriptor table holds\n")
+    return BootStatus.manifestDataError.rawValue
+  }
+  granuleTable = table
+  out.write("RMM: granule table: ")
+  out.decimal(manifest.dram.granuleCount)
+  out.write(" granules, ")
+  out.decimal(manifest.dram.granuleCount * 2 / 1024)
+  out.write(" KiB\n")
+
+  featureRegister0 = detectFeatures()
+  bootCPUCount = cpuCount
+  cpuServesRMI[Int(cpu)] = true
+  out.write("RMM: cold boot complete, features ")
+  out.hex(featureRegister0.rawValue)
+  out.newline()
+  return BootStatus.success.rawValue
+}
+
+@_cdecl("rmm_warm_boot")
+public func rmmWarmBoot(_ cpu: UInt64, _ x1: UInt64, _ x2: UInt64, _ x3: UInt64) -> Int64 {
+  do throws(BootStatus) {
+    try BootArguments.validateWarmBoot(cpu: cpu, x1: x1, x2: x2, x3: x3, cpuCount: bootCPUCount)
+  } catch {
+    return error.rawValue
+  }
+  cpuServesRMI[Int(cpu)] = true
+  var out = Console()
+  out.write("RMM: warm boot on CPU ")
+  out.decimal(cpu)
+  out.newline()
+  return BootStatus.success.rawValue
+}
+
+/// RMI feature register 0 from what this CPU and this RMM support.
+func detectFeatures() -> RMIFeatureRegister0 {
+  var features = RMIFeatureRegister0(rawValue: 0)
+  let paBits: InlineArray<7, UInt64> = [32, 36, 40, 42, 44, 48, 52]
+  let paRange = Int(read_id_aa64mmfr0_el1() & 0xF)
+  features.s2sz = min(paRange < 7 ? paBits[paRange] : 48, 48)
+  let debug = read_id_aa64dfr0_el1()
+  features.numberOfBreakpoints = (debug >> 12) & 0xF
+  features.numberOfWatchpoints = (debug >> 20) & 0xF
+  return features
+}
+
+func printVersion<Sink: ByteSink>(_ out: inout Sink, _ version: InterfaceVersion) {
+  out.decimal(UInt64(version.major))
+  out.put(UInt8(ascii: "."))
+  out.decimal(UInt64(version.minor))
+}
+
+func printRange<Sink: ByteSink>(_ out: inout Sink, _ start: UInt64, _ end: UInt64) {
+  out.hex(start, digits: 8)
+  out.write("..")
+  out.hex(end, digits: 8)
+}

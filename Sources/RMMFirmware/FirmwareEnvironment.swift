@@ -1,0 +1,16 @@
+// The concrete machine behind the core's generic interfaces. Zero-sized: every
+// property reads a global set up once at cold boot, so handing an environment to a
+// handler costs nothing.
+
+import RMMABI
+import RMMCore
+
+nonisolated(unsafe) var granuleTable = GranuleTable(storage: FirmwareDescriptors())
+nonisolated(unsafe) var featureRegister0 = RMIFeatureRegister0(rawValue: 0)
+
+struct FirmwareEnvironment: RMMEnvironment {
+  var granules: GranuleTable<FirmwareDescriptors> { granuleTable }
+  var gate: SlotGate { SlotGate() }
+  var monitor: TFAMonitor { TFAMonitor() }
+  var features: RMIFeatureRegister0 { featureRegister0 }
+}

@@ -1,0 +1,27 @@
+// The Swift side of the RMI loop in boot/rmm_entry.S.
+
+import RMMABI
+import RMMCore
+
+/// Set after an unexpected exception: the RMM no longer trusts its own state and
+/// answers every call with SMC_UNKNOWN instead of touching it.
+nonisolated(unsafe) var rmmHalted = false
+
+/// `frame` holds the host's x0-x7; on return slots 0-4 hold its x0-x4.
+@_cdecl("rmm_handle_rmi")
+public func rmmHandleRMI(_ frame: UnsafeMutablePointer<UInt64>) {
+  if rmmHalted {
+    frame[0] = smcUnknown
+    frame[1] = 0
+    frame[2] = 0
+    frame[3] = 0
+    return
+  }
+  let call = SMCArguments(frame[0], frame[1], frame[2], frame[3], frame[4], frame[5], frame[6], frame[7])
+  let result = RMIDispatcher(environment: FirmwareEnvironment()).handle(call)
+  frame[0] = result.x0
+  frame[1] = result.x1
+  frame[2] = result.x2
+  frame[3] = result.x3
+  frame[4] = result.x4
+}

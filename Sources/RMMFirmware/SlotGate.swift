@@ -1,0 +1,86 @@
+// The gate: the only way the RMM reaches memory by physical address. Each access
+// checks the access policy, maps the one granule in a per-CPU slot of the high
+// window, runs, and unmaps it again (local TLB invalidation: the slot VA belongs
+// to this CPU alone). There is no flat map of DRAM anywhere.
+
+import AArch64Shim
+import RMMCore
+
+/// How deep each CPU's slot stack is (nested accesses take the next slot).
+nonisolated(unsafe) var slotDepth: InlineArray<32, UInt8> = .init(repeating: 0)
+
+@inline(__always) func currentCPU() -> Int { Int(read_tpidr_el2()) }
+
+/// One mapped granule. Offsets are checked: a bad one traps (a bug), never strays.
+struct SlotPage: WritablePage {
+  let base: UInt
+
+  func load64(at offset: Int) -> UInt64 {
+    precondition(offset >= 0 && offset < 4096 && offset & 7 == 0)
+    return UnsafePointer<UInt64>(bitPattern: base + UInt(offset))!.pointee
+  }
+
+  mutating func store64(_ value: UInt64, at offset: Int) {
+    precondition(offset >= 0 && offset < 4096 && offset & 7 == 0)
+    UnsafeMutablePointer<UInt64>(bitPattern: base + UInt(offset))!.pointee = value
+  }
+}
+
+struct SlotGate: PhysicalMemoryGate {
+  typealias MappedPage = SlotPage
+
+  func withRealmGranule<Result>(
+    _ granule: borrowing LockedGranule, _ intent: AccessIntent, _ body: (inout SlotPage) -> Result
+  ) throws(GateError) -> Result {
+    guard AccessPolicy.permits(intent, actualState: granule.state) else { throw .policyViolation }
+    let va = mapSlot(granule.pa, addressSpace: .realm)
+    var page = SlotPage(base: UInt(va))
+    let result = body(&page)
+    unmapSlot(va)
+    return result
+  }
+
+  func scrubRealmGranule(_ granule: borrowing LockedGranule, _ intent: AccessIntent) throws(GateError) {
+    guard AccessPolicy.permits(intent, actualState: granule.state) else { throw .policyViolation }
+    let va = mapSlot(granule.pa, addressSpace: .realm)
+    rmm_zero_page(va)
+    unmapSlot(va)
+  }
+
+  func copyFromNonSecure(_ pa: UInt64, _ intent: AccessIntent, into buffer: inout PageBuffer) throws(GateError) {
+    let table = granuleTable
+    guard table.index(of: pa) != nil else { throw .notDRAM }
+    guard AccessPolicy.permits(intent, actualState: table.state(of: pa)) else { throw .policyViolation }
+    let va = mapSlot(pa, addressSpace: .nonSecure)
+    let faulted = withUnsafeMutableBytes(of: &buffer) { bytes in
+      rmm_ns_copy(UInt64(UInt(bitPattern: bytes.baseAddress!)), va, UInt64(intent.length) & ~7)
+    }
+    unmapSlot(va)
+    if faulted != 0 { throw .nonSecureAccessFault }
+  }
+
+  private func mapSlot(_ pa: UInt64, addressSpace: AddressSpace) -> UInt64 {
+    let cpu = currentCPU()
+    let depth = Int(slotDepth[cpu])
+    precondition(depth < Int(RMM_SLOTS_PER_CPU))
+    slotDepth[cpu] = UInt8(depth + 1)
+    let slot = cpu * Int(RMM_SLOTS_PER_CPU) + depth
+    var descriptor = pa | s1_normal_rw_attributes()
+    if addressSpace == .nonSecure { descriptor |= s1_non_secure_bit() }
+    rmm_l3_slots()![slot] = descriptor
+    dsb_ishst()
+    isb()
+    return UInt64(RMM_SLOTS_VA) + UInt64(slot) << 12
+  }
+
+  private func unmapSlot(_ va: UInt64) {
+    let cpu = currentCPU()
+    let slot = Int((va - UInt64(RMM_SLOTS_VA)) >> 12)
+    rmm_l3_slots()![slot] = 0
+    dsb_ishst()
+    tlbi_vae2(va)
+    dsb_nsh()
+    isb()
+    slotDepth[cpu] -= 1
+  }
+}

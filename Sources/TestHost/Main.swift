@@ -1,0 +1,59 @@
+// Entry of the NS test payload. What it does is chosen by the run configuration
+// page QEMU's loader writes before reset (see RunConfiguration); without one it
+// runs the integration tests.
+
+import AArch64Shim
+import RMMABI
+import RMMCore
+
+/// A page at Board.runConfigurationPA: magic, mode, then mode arguments.
+enum RunConfiguration {
+  static let magic: UInt64 = 0x5354_534F_484D_4D52  // "RMMHOSTS"
+  enum Mode: UInt64 {
+    case tests = 0
+    case benchmark = 1
+    case demo = 2
+  }
+  static var mode: Mode {
+    guard mmio_read64(Board.runConfigurationPA) == magic else { return .tests }
+    return Mode(rawValue: mmio_read64(Board.runConfigurationPA + 8)) ?? .tests
+  }
+  static func argument(_ index: UInt64) -> UInt64 { mmio_read64(Board.runConfigurationPA + 16 + 8 * index) }
+}
+
+@_cdecl("testhost_main")
+public func testhostMain() {
+  console.write("\nTESTHOST: NS-EL2 test payload (Embedded Swift)\n")
+  switch RunConfiguration.mode {
+  case .tests:
+    runFoundationTests()
+    console.write("TESTHOST: ")
+    console.decimal(passed)
+    console.write(" passed, ")
+    console.decimal(failed)
+    console.write(" failed\n")
+  case .benchmark:
+    runBenchmarks()
+  case .demo:
+    runFoundationTests()
+    console.write("TESTHOST: ")
+    console.decimal(passed)
+    console.write(" passed, ")
+    console.decimal(failed)
+    console.write(" failed\n")
+  }
+}
+
+@_cdecl("testhost_exception")
+public func testhostException(_ vector: UInt64, _ esr: UInt64, _ elr: UInt64, _ far: UInt64) {
+  console.write("TESTHOST: UNEXPECTED EXCEPTION vector ")
+  console.decimal(vector)
+  console.write(" ESR ")
+  console.hex(esr)
+  console.write(" ELR ")
+  console.hex(elr)
+  console.write(" FAR ")
+  console.hex(far)
+  console.write("\nTESTHOST: 0 passed, 1 failed\n")
+  _ = smc(PSCIFunction.systemOff.rawValue)
+}

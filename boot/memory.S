@@ -1,0 +1,46 @@
+/*
+ * Memory primitives the gate uses. rmm_ns_copy is the only code allowed to touch
+ * NS memory: a fault inside [rmm_ns_access_start, rmm_ns_access_end) is expected
+ * (granule-protection fault or external abort on a hostile address) and the
+ * vector resumes at rmm_ns_access_fault, which fails the copy.
+ */
+	.section .text.memory, "ax"
+
+/* void rmm_zero_page(uint64_t va): zero 4 KiB with DC ZVA (block size from DCZID_EL0). */
+	.global	rmm_zero_page
+rmm_zero_page:
+	mrs	x1, dczid_el0
+	tbnz	x1, #4, 2f			/* DZP: DC ZVA prohibited, use stores */
+	and	x1, x1, #0xf
+	mov	x2, #4
+	lsl	x1, x2, x1			/* block size in bytes */
+	add	x2, x0, #4096
+1:	dc	zva, x0
+	add	x0, x0, x1
+	cmp	x0, x2
+	b.lo	1b
+	ret
+2:	add	x2, x0, #4096
+3:	stp	xzr, xzr, [x0], #16
+	cmp	x0, x2
+	b.lo	3b
+	ret
+
+/* uint64_t rmm_ns_copy(uint64_t dst, uint64_t src, uint64_t bytes): 8-byte words. */
+	.global	rmm_ns_copy
+rmm_ns_copy:
+	cbz	x2, 2f
+	.global	rmm_ns_access_start
+rmm_ns_access_start:
+1:	ldr	x3, [x1], #8
+	str	x3, [x0], #8
+	subs	x2, x2, #8
+	b.hi	1b
+	.global	rmm_ns_access_end
+rmm_ns_access_end:
+2:	mov	x0, #0
+	ret
+	.global	rmm_ns_access_fault
+rmm_ns_access_fault:
+	mov	x0, #1
+	ret

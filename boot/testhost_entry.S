@@ -1,0 +1,114 @@
+/*
+ * NS-EL2 test payload (BL33): entry, secondary-CPU entry, vectors. TF-A enters
+ * _start at NS-EL2h with the MMU off and DAIF masked. The payload keeps the MMU
+ * off: every access is Device memory, hence -mstrict-align everywhere.
+ */
+#define TESTHOST_STACK_SIZE	0x4000
+#define PSCI_SYSTEM_OFF		0x84000008
+#define PSCI_CPU_OFF		0x84000002
+
+.macro adr_l reg, sym
+	adrp	\reg, \sym
+	add	\reg, \reg, :lo12:\sym
+.endm
+
+	.section .text.entry, "ax"
+	.global	_start
+_start:
+	adr_l	x9, __bss_start
+	adr_l	x10, __bss_end
+1:	cmp	x9, x10
+	b.hs	2f
+	stp	xzr, xzr, [x9], #16
+	b	1b
+2:	adr_l	x9, testhost_stacks
+	add	sp, x9, #TESTHOST_STACK_SIZE
+	adr_l	x9, testhost_vectors
+	msr	vbar_el2, x9
+	isb
+	bl	testhost_main
+	ldr	x0, =PSCI_SYSTEM_OFF
+	smc	#0
+	b	.
+
+/* PSCI CPU_ON target; x0 = context id = CPU index (1..7). */
+	.global	testhost_secondary_entry
+testhost_secondary_entry:
+	and	x0, x0, #7
+	adr_l	x9, testhost_stacks
+	add	x10, x0, #1
+	mov	x11, #TESTHOST_STACK_SIZE
+	mul	x10, x10, x11
+	add	sp, x9, x10
+	adr_l	x9, testhost_vectors
+	msr	vbar_el2, x9
+	isb
+	bl	testhost_secondary
+	ldr	x0, =PSCI_CPU_OFF
+	smc	#0
+	b	.
+
+/* probe_result_t testhost_probe_read(uint64_t pa) */
+	.global	testhost_probe_read
+testhost_probe_read:
+	.global	testhost_probe_start
+testhost_probe_start:
+	ldr	x0, [x0]
+	.global	testhost_probe_end
+testhost_probe_end:
+	mov	x1, #0
+	ret
+testhost_probe_fault:
+	mrs	x1, esr_el2
+	mov	x0, #0
+	ret
+
+	.macro	ventry index
+	.balign	0x80
+	mov	x0, #\index
+	b	testhost_unexpected
+	.endm
+
+	.balign	0x800
+testhost_vectors:
+	ventry 0
+	ventry 1
+	ventry 2
+	ventry 3
+	.balign	0x80		/* current EL, SP_ELx, sync: the probe may fault */
+	stp	x9, x10, [sp, #-16]!
+	mrs	x9, elr_el2
+	adr_l	x10, testhost_probe_start
+	cmp	x9, x10
+	b.ne	1f
+	adr_l	x10, testhost_probe_fault
+	msr	elr_el2, x10
+	ldp	x9, x10, [sp], #16
+	eret
+1:	ldp	x9, x10, [sp], #16
+	mov	x0, #4
+	b	testhost_unexpected
+	ventry 5
+	ventry 6
+	ventry 7
+	ventry 8
+	ventry 9
+	ventry 10
+	ventry 11
+	ventry 12
+	ventry 13
+	ventry 14
+	ventry 15
+
+testhost_unexpected:
+	mrs	x1, esr_el2
+	mrs	x2, elr_el2
+	mrs	x3, far_el2
+	bl	testhost_exception	/* Swift: reports and powers off */
+	b	.
+
+	.section .bss
+	.balign	16
+	.global	testhost_stacks
+testhost_stacks:
+	.space	8 * TESTHOST_STACK_SIZE
