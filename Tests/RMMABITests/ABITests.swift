@@ -71,7 +71,8 @@ final class StatusTests: XCTestCase {
     fr.numberOfBreakpoints = 2
     fr.numberOfWatchpoints = 2
     fr.gicv3ListRegisters = 3
-    XCTAssertEqual(fr.rawValue, 48 | 1 << 32 | 1 << 33 | 2 << 14 | 2 << 20 | 3 << 34)
+    let expected: UInt64 = 48 | (1 << 32) | (1 << 33) | (2 << 14) | (2 << 20) | (3 << 34)
+    XCTAssertEqual(fr.rawValue, expected)
     fr.s2sz = 0x1FF  // too wide: truncated to its 8-bit field
     XCTAssertEqual(fr.s2sz, 0xFF)
     XCTAssertTrue(fr.sha256)

@@ -1,0 +1,108 @@
+import XCTest
+import RMMABI
+@testable import RMMCore
+
+final class DispatcherTests: XCTestCase {
+  func testVersion() {
+    let env = FakeEnvironment()
+    let ok = env.call(.version, 0x1_0000)
+    XCTAssertEqual(ok, RMIResult(success, 0x1_0000, 0x1_0000, 0, 0))
+    for requested: UInt64 in [0, 0x1_0001, 0x2_0000, 0xFFFF_FFFF_FFFF_FFFF] {
+      XCTAssertEqual(env.call(.version, requested), RMIResult(errorInput, 0x1_0000, 0x1_0000, 0, 0))
+    }
+  }
+
+  func testUnknownFunctionIDs() {
+    let env = FakeEnvironment()
+    for fid: UInt64 in [0xC400_0156, 0xC400_0160, 0xC400_0163, 0xC400_016A, 0xC400_018E, 0xC400_018F,
+                        0x8400_0000, 0, 0xFFFF_FFFF_FFFF_FFFF, 0xC400_0190] {
+      let r = env.dispatcher.handle(SMCArguments(fid, 1, 2, 3, 0x44))
+      XCTAssertEqual(r, RMIResult(smcUnknown, 0, 0, 0, 0x44), "FID \(String(fid, radix: 16))")
+    }
+  }
+
+  func testSVEHintBitIsIgnored() {
+    let env = FakeEnvironment()
+    let r = env.dispatcher.handle(SMCArguments(RMICommand.version.rawValue | smcSVEHintBit, 0x1_0000))
+    XCTAssertEqual(r.x0, success)
+    XCTAssertEqual(r.x1, 0x1_0000)
+  }
+
+  func testX4PreservedUnlessAResult() {
+    let env = FakeEnvironment()
+    XCTAssertEqual(env.dispatcher.handle(SMCArguments(RMICommand.version.rawValue, 0x1_0000, 0, 0, 0xABCD)).x4, 0xABCD)
+    XCTAssertEqual(env.dispatcher.handle(SMCArguments(RMICommand.granuleDelegate.rawValue, 1, 0, 0, 0xABCD)).x4, 0xABCD)
+  }
+
+  func testFeatures() {
+    var env = FakeEnvironment()
+    env.features.s2sz = 48
+    env.features.sha256 = true
+    XCTAssertEqual(env.call(.features, 0), RMIResult(success, 48 | 1 << 32))
+    XCTAssertEqual(env.call(.features, 1), RMIResult(success, 0))
+    XCTAssertEqual(env.call(.features, 0xFFFF), RMIResult(success, 0))
+  }
+
+  func testUnusedResultRegistersAreZero() {
+    let env = FakeEnvironment()
+    let r = env.dispatcher.handle(SMCArguments(RMICommand.granuleDelegate.rawValue, 0x8000_0000, 0x11, 0x22, 0x33))
+    XCTAssertEqual(r.x1, 0)
+    XCTAssertEqual(r.x2, 0)
+    XCTAssertEqual(r.x3, 0)
+  }
+}
+
+final class BootArgumentTests: XCTestCase {
+  func validate(_ cpu: UInt64, _ version: UInt64, _ cpus: UInt64, _ shared: UInt64) -> BootStatus? {
+    do throws(BootStatus) {
+      try BootArguments.validateColdBoot(cpu: cpu, interfaceVersion: version, cpuCount: cpus,
+                                         sharedPage: shared, supportedCPUs: 32)
+      return nil
+    } catch { return error }
+  }
+
+  func testColdBoot() {
+    XCTAssertNil(validate(0, 0x4, 32, 0x418F_F000), "TF-A 2.12.1 on QEMU")
+    XCTAssertNil(validate(0, 0x3, 1, 0x418F_F000), "interface 0.3")
+    XCTAssertEqual(validate(0, 0x1_0000, 32, 0x418F_F000), .versionNotValid, "major 1")
+    XCTAssertEqual(validate(0, 0x8000_0004, 32, 0x418F_F000), .versionNotValid, "RES0 bit 31 set")
+    XCTAssertEqual(validate(0, 0x4, 33, 0x418F_F000), .cpusOutOfRange)
+    XCTAssertEqual(validate(0, 0x4, 0, 0x418F_F000), .cpusOutOfRange)
+    XCTAssertEqual(validate(4, 0x4, 4, 0x418F_F000), .cpuIDOutOfRange)
+    XCTAssertEqual(validate(0, 0x4, 4, 0), .invalidSharedBuffer)
+    XCTAssertEqual(validate(0, 0x4, 4, 0x418F_F008), .invalidSharedBuffer)
+  }
+
+  func testWarmBoot() {
+    func warm(_ cpu: UInt64, _ x1: UInt64) -> BootStatus? {
+      do throws(BootStatus) {
+        try BootArguments.validateWarmBoot(cpu: cpu, x1: x1, x2: 0, x3: 0, cpuCount: 32)
+        return nil
+      } catch { return error }
+    }
+    XCTAssertNil(warm(31, 0))
+    XCTAssertEqual(warm(32, 0), .cpuIDOutOfRange)
+    XCTAssertEqual(warm(1, 4), .unknown)
+  }
+}
+
+final class AccessPolicyTests: XCTestCase {
+  func testEveryCombination() {
+    for purpose in AccessPurpose.allCases {
+      for direction in [AccessDirection.read, .write] {
+        for expected in GranuleState.allCases {
+          for actual in GranuleState.allCases {
+            let intent = AccessIntent(purpose, direction, expecting: expected)
+            let allowed = AccessPolicy.permits(intent, actualState: actual)
+            let shouldAllow = direction == .write && expected == .delegated && actual == .delegated
+              && (purpose == .delegateScrub || purpose == .undelegateScrub)
+            XCTAssertEqual(allowed, shouldAllow, "\(purpose) \(direction) expecting \(expected), actual \(actual)")
+          }
+        }
+      }
+    }
+    XCTAssertFalse(AccessPolicy.permits(AccessIntent(.delegateScrub, .write, expecting: .delegated), actualState: nil))
+    XCTAssertFalse(AccessPolicy.permits(AccessIntent(.delegateScrub, .write, expecting: .delegated, length: 4097),
+                                        actualState: .delegated))
+  }
+}

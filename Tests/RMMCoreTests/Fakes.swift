@@ -1,0 +1,133 @@
+// Fakes of the machine for host tests: descriptor storage, EL3, the memory gate.
+import RMMABI
+@testable import RMMCore
+
+/// Granule descriptors in an array, with the same lock protocol as the firmware.
+final class FakeDescriptorBox {
+  var words: [UInt16]
+  init(count: Int) { words = Array(repeating: 0, count: count) }
+}
+
+struct FakeDescriptors: GranuleDescriptorStorage {
+  let box: FakeDescriptorBox
+  init(count: Int) { box = FakeDescriptorBox(count: count) }
+  var count: Int { box.words.count }
+  func lock(_ index: Int) -> GranuleDescriptor {
+    precondition(box.words[index] & GranuleDescriptor.lockBit == 0, "fake storage: lock already held (would deadlock)")
+    let seen = box.words[index]
+    box.words[index] = seen | GranuleDescriptor.lockBit
+    return GranuleDescriptor(rawValue: seen)
+  }
+  func unlock(_ index: Int, storing descriptor: GranuleDescriptor) {
+    precondition(box.words[index] & GranuleDescriptor.lockBit != 0, "fake storage: unlock of an unlocked granule")
+    box.words[index] = descriptor.rawValue & ~GranuleDescriptor.lockBit
+  }
+  func peek(_ index: Int) -> GranuleDescriptor { GranuleDescriptor(rawValue: box.words[index]).unlocked }
+  var anyLocked: Bool { box.words.contains { $0 & GranuleDescriptor.lockBit != 0 } }
+}
+
+final class FakeMonitorState {
+  var realmPAS: Set<UInt64> = []
+  var refused: Set<UInt64> = []
+  var calls: [String] = []
+}
+
+/// EL3 with a GPT: refuses what is in `refused`, and transitions only NS<->Realm.
+struct FakeMonitor: EL3Monitor {
+  let state = FakeMonitorState()
+  func gtsiDelegate(_ pa: UInt64) -> EL3Status {
+    state.calls.append("delegate \(String(pa, radix: 16))")
+    guard !state.refused.contains(pa), !state.realmPAS.contains(pa) else { return .badPAS }
+    state.realmPAS.insert(pa)
+    return .ok
+  }
+  func gtsiUndelegate(_ pa: UInt64) -> EL3Status {
+    state.calls.append("undelegate \(String(pa, radix: 16))")
+    guard !state.refused.contains(pa), state.realmPAS.contains(pa) else { return .badPAS }
+    state.realmPAS.remove(pa)
+    return .ok
+  }
+}
+
+/// Physical memory as a dictionary of pages; records every access it is asked for.
+final class FakeMemoryState {
+  var pages: [UInt64: [UInt64]] = [:]
+  var accesses: [(pa: UInt64, intent: AccessIntent, allowed: Bool)] = []
+  /// NS pages whose access faults (a granule-protection fault in the firmware).
+  var faulting: Set<UInt64> = []
+  func page(_ pa: UInt64) -> [UInt64] { pages[pa] ?? Array(repeating: 0, count: 512) }
+}
+
+struct FakePage: WritablePage {
+  let memory: FakeMemoryState
+  let pa: UInt64
+  func load64(at offset: Int) -> UInt64 { memory.page(pa)[offset / 8] }
+  mutating func store64(_ value: UInt64, at offset: Int) {
+    var page = memory.page(pa)
+    page[offset / 8] = value
+    memory.pages[pa] = page
+  }
+}
+
+struct FakeGate<Storage: GranuleDescriptorStorage>: PhysicalMemoryGate {
+  let memory = FakeMemoryState()
+  var table: () -> GranuleTable<Storage>
+
+  func withRealmGranule<Result>(
+    _ granule: borrowing LockedGranule, _ intent: AccessIntent, _ body: (inout FakePage) -> Result
+  ) throws(GateError) -> Result {
+    let allowed = AccessPolicy.permits(intent, actualState: granule.state)
+    memory.accesses.append((granule.pa, intent, allowed))
+    guard allowed else { throw .policyViolation }
+    var page = FakePage(memory: memory, pa: granule.pa)
+    return body(&page)
+  }
+
+  func scrubRealmGranule(_ granule: borrowing LockedGranule, _ intent: AccessIntent) throws(GateError) {
+    let allowed = AccessPolicy.permits(intent, actualState: granule.state)
+    memory.accesses.append((granule.pa, intent, allowed))
+    guard allowed else { throw .policyViolation }
+    memory.pages[granule.pa] = Array(repeating: 0, count: 512)
+  }
+
+  func copyFromNonSecure(_ pa: UInt64, _ intent: AccessIntent, into buffer: inout PageBuffer) throws(GateError) {
+    guard table().index(of: pa) != nil else { throw .notDRAM }
+    let allowed = AccessPolicy.permits(intent, actualState: table().state(of: pa))
+    memory.accesses.append((pa, intent, allowed))
+    guard allowed else { throw .policyViolation }
+    guard !memory.faulting.contains(pa) else { throw .nonSecureAccessFault }
+    let page = memory.page(pa)
+    for i in 0..<512 { buffer.store64(page[i], at: i * 8) }
+  }
+}
+
+/// A complete fake machine: DRAM banks, descriptors, EL3 and memory.
+struct FakeEnvironment: RMMEnvironment {
+  let granules: GranuleTable<FakeDescriptors>
+  let gate: FakeGate<FakeDescriptors>
+  let monitor = FakeMonitor()
+  var features = RMIFeatureRegister0(rawValue: 0)
+
+  /// Two banks: 64 granules at 0x8000_0000 and 32 granules at 0x1_0000_0000.
+  static let bank0 = PhysicalRange(base: 0x8000_0000, size: 64 * 4096)
+  static let bank1 = PhysicalRange(base: 0x1_0000_0000, size: 32 * 4096)
+
+  init() {
+    var dram = DRAMLayout()
+    dram.banks[0] = Self.bank0
+    dram.banks[1] = Self.bank1
+    dram.bankCount = 2
+    let table = GranuleTable(storage: FakeDescriptors(count: 96), dram: dram)!
+    granules = table
+    gate = FakeGate(table: { table })
+  }
+
+  var dispatcher: RMIDispatcher<FakeEnvironment> { RMIDispatcher(environment: self) }
+  func call(_ command: RMICommand, _ a1: UInt64 = 0, _ a2: UInt64 = 0, _ a3: UInt64 = 0,
+            _ a4: UInt64 = 0, _ a5: UInt64 = 0) -> RMIResult {
+    dispatcher.handle(SMCArguments(command.rawValue, a1, a2, a3, a4, a5))
+  }
+}
+
+let success = RMIStatus.success.encoded
+let errorInput = RMIStatus(.errorInput).encoded
