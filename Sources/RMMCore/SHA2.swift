@@ -201,36 +201,50 @@ public struct SHA256: HashFunction, Sendable {
     var a = h[0], b = h[1], c = h[2], d = h[3]
     var e = h[4], f = h[5], g = h[6], hh = h[7]
 
-    for i in 0..<64 {
-      let wi: UInt32
-      if i < 16 {
-        wi = w[unchecked: i]
-      } else {
-        let x = w[unchecked: (i &+ 1) & 15]   // W[i-15]
-        let y = w[unchecked: (i &+ 14) & 15]  // W[i-2]
-        let s0 = rotr(x, 7) ^ rotr(x, 18) ^ (x &>> 3)
-        let s1 = rotr(y, 17) ^ rotr(y, 19) ^ (y &>> 10)
-        wi = w[unchecked: i & 15] &+ s0 &+ w[unchecked: (i &+ 9) & 15] &+ s1  // W[i-16], W[i-7]
-        w[unchecked: i & 15] = wi
+    // 64 rounds in groups of 16; between groups the 16-word window is expanded in
+    // place to the next 16 schedule words. Within a group the rounds are unrolled by 8
+    // with the working variables renamed instead of shifted.
+    var i = 0
+    while true {
+      var r = 0
+      repeat {
+        round(a, b, c, &d, e, f, g, &hh, sha256RoundConstants[unchecked: i &+ r] &+ w[unchecked: r])
+        round(hh, a, b, &c, d, e, f, &g, sha256RoundConstants[unchecked: i &+ r &+ 1] &+ w[unchecked: r &+ 1])
+        round(g, hh, a, &b, c, d, e, &f, sha256RoundConstants[unchecked: i &+ r &+ 2] &+ w[unchecked: r &+ 2])
+        round(f, g, hh, &a, b, c, d, &e, sha256RoundConstants[unchecked: i &+ r &+ 3] &+ w[unchecked: r &+ 3])
+        round(e, f, g, &hh, a, b, c, &d, sha256RoundConstants[unchecked: i &+ r &+ 4] &+ w[unchecked: r &+ 4])
+        round(d, e, f, &g, hh, a, b, &c, sha256RoundConstants[unchecked: i &+ r &+ 5] &+ w[unchecked: r &+ 5])
+        round(c, d, e, &f, g, hh, a, &b, sha256RoundConstants[unchecked: i &+ r &+ 6] &+ w[unchecked: r &+ 6])
+        round(b, c, d, &e, f, g, hh, &a, sha256RoundConstants[unchecked: i &+ r &+ 7] &+ w[unchecked: r &+ 7])
+        r &+= 8
+      } while r < 16
+      i &+= 16
+      if i == 64 { break }
+      // W[t] = σ1(W[t-2]) + W[t-7] + σ0(W[t-15]) + W[t-16], indices mod 16.
+      for j in 0..<16 {
+        let x = w[unchecked: (j &+ 1) & 15]
+        let y = w[unchecked: (j &+ 14) & 15]
+        let sigma0 = rotr(x, 7) ^ rotr(x, 18) ^ (x &>> 3)
+        let sigma1 = rotr(y, 17) ^ rotr(y, 19) ^ (y &>> 10)
+        w[unchecked: j] = w[unchecked: j] &+ sigma0 &+ w[unchecked: (j &+ 9) & 15] &+ sigma1
       }
-      let bigS1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
-      let ch = (e & f) ^ (~e & g)
-      let t1 = hh &+ bigS1 &+ ch &+ sha256RoundConstants[unchecked: i] &+ wi
-      let bigS0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
-      let maj = (a & b) ^ (a & c) ^ (b & c)
-      let t2 = bigS0 &+ maj
-      hh = g
-      g = f
-      f = e
-      e = d &+ t1
-      d = c
-      c = b
-      b = a
-      a = t1 &+ t2
     }
 
     h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= d
     h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
+  }
+
+  /// One round with the roles of the working variables supplied by the caller:
+  /// `h` becomes the new `a` and `d` the new `e`; the others only move names.
+  @inline(__always)
+  static func round(
+    _ a: UInt32, _ b: UInt32, _ c: UInt32, _ d: inout UInt32,
+    _ e: UInt32, _ f: UInt32, _ g: UInt32, _ h: inout UInt32, _ kw: UInt32
+  ) {
+    let t1 = h &+ (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) &+ ((e & f) ^ (~e & g)) &+ kw
+    let t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) &+ ((a & b) ^ (a & c) ^ (b & c))
+    d &+= t1
+    h = t1 &+ t2
   }
 }
 
@@ -391,36 +405,50 @@ public struct SHA512: HashFunction, Sendable {
     var a = h[0], b = h[1], c = h[2], d = h[3]
     var e = h[4], f = h[5], g = h[6], hh = h[7]
 
-    for i in 0..<80 {
-      let wi: UInt64
-      if i < 16 {
-        wi = w[unchecked: i]
-      } else {
-        let x = w[unchecked: (i &+ 1) & 15]   // W[i-15]
-        let y = w[unchecked: (i &+ 14) & 15]  // W[i-2]
-        let s0 = rotr(x, 1) ^ rotr(x, 8) ^ (x &>> 7)
-        let s1 = rotr(y, 19) ^ rotr(y, 61) ^ (y &>> 6)
-        wi = w[unchecked: i & 15] &+ s0 &+ w[unchecked: (i &+ 9) & 15] &+ s1  // W[i-16], W[i-7]
-        w[unchecked: i & 15] = wi
+    // 80 rounds in groups of 16; between groups the 16-word window is expanded in
+    // place to the next 16 schedule words. Within a group the rounds are unrolled by 8
+    // with the working variables renamed instead of shifted.
+    var i = 0
+    while true {
+      var r = 0
+      repeat {
+        round(a, b, c, &d, e, f, g, &hh, sha512RoundConstants[unchecked: i &+ r] &+ w[unchecked: r])
+        round(hh, a, b, &c, d, e, f, &g, sha512RoundConstants[unchecked: i &+ r &+ 1] &+ w[unchecked: r &+ 1])
+        round(g, hh, a, &b, c, d, e, &f, sha512RoundConstants[unchecked: i &+ r &+ 2] &+ w[unchecked: r &+ 2])
+        round(f, g, hh, &a, b, c, d, &e, sha512RoundConstants[unchecked: i &+ r &+ 3] &+ w[unchecked: r &+ 3])
+        round(e, f, g, &hh, a, b, c, &d, sha512RoundConstants[unchecked: i &+ r &+ 4] &+ w[unchecked: r &+ 4])
+        round(d, e, f, &g, hh, a, b, &c, sha512RoundConstants[unchecked: i &+ r &+ 5] &+ w[unchecked: r &+ 5])
+        round(c, d, e, &f, g, hh, a, &b, sha512RoundConstants[unchecked: i &+ r &+ 6] &+ w[unchecked: r &+ 6])
+        round(b, c, d, &e, f, g, hh, &a, sha512RoundConstants[unchecked: i &+ r &+ 7] &+ w[unchecked: r &+ 7])
+        r &+= 8
+      } while r < 16
+      i &+= 16
+      if i == 80 { break }
+      // W[t] = σ1(W[t-2]) + W[t-7] + σ0(W[t-15]) + W[t-16], indices mod 16.
+      for j in 0..<16 {
+        let x = w[unchecked: (j &+ 1) & 15]
+        let y = w[unchecked: (j &+ 14) & 15]
+        let sigma0 = rotr(x, 1) ^ rotr(x, 8) ^ (x &>> 7)
+        let sigma1 = rotr(y, 19) ^ rotr(y, 61) ^ (y &>> 6)
+        w[unchecked: j] = w[unchecked: j] &+ sigma0 &+ w[unchecked: (j &+ 9) & 15] &+ sigma1
       }
-      let bigS1 = rotr(e, 14) ^ rotr(e, 18) ^ rotr(e, 41)
-      let ch = (e & f) ^ (~e & g)
-      let t1 = hh &+ bigS1 &+ ch &+ sha512RoundConstants[unchecked: i] &+ wi
-      let bigS0 = rotr(a, 28) ^ rotr(a, 34) ^ rotr(a, 39)
-      let maj = (a & b) ^ (a & c) ^ (b & c)
-      let t2 = bigS0 &+ maj
-      hh = g
-      g = f
-      f = e
-      e = d &+ t1
-      d = c
-      c = b
-      b = a
-      a = t1 &+ t2
     }
 
     h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= d
     h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
+  }
+
+  /// One round with the roles of the working variables supplied by the caller:
+  /// `h` becomes the new `a` and `d` the new `e`; the others only move names.
+  @inline(__always)
+  static func round(
+    _ a: UInt64, _ b: UInt64, _ c: UInt64, _ d: inout UInt64,
+    _ e: UInt64, _ f: UInt64, _ g: UInt64, _ h: inout UInt64, _ kw: UInt64
+  ) {
+    let t1 = h &+ (rotr(e, 14) ^ rotr(e, 18) ^ rotr(e, 41)) &+ ((e & f) ^ (~e & g)) &+ kw
+    let t2 = (rotr(a, 28) ^ rotr(a, 34) ^ rotr(a, 39)) &+ ((a & b) ^ (a & c) ^ (b & c))
+    d &+= t1
+    h = t1 &+ t2
   }
 }
 
@@ -446,3 +474,4 @@ private let sha512RoundConstants: InlineArray<80, UInt64> = [
   0x28db_77f5_2304_7d84, 0x32ca_ab7b_40c7_2493, 0x3c9e_be0a_15c9_bebc, 0x431d_67c4_9c10_0d4c,
   0x4cc5_d4be_cb3e_42b6, 0x597f_299c_fc65_7e2a, 0x5fcb_6fab_3ad6_faec, 0x6c44_198c_4a47_5817,
 ]
+
