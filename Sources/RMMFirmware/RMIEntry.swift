@@ -1,5 +1,6 @@
 // The Swift side of the RMI loop in boot/rmm_entry.S.
 
+import AArch64Shim
 import RMMABI
 import RMMCore
 
@@ -18,6 +19,9 @@ public func rmmHandleRMI(_ frame: UnsafeMutablePointer<UInt64>) {
     return
   }
   let call = SMCArguments(frame[0], frame[1], frame[2], frame[3], frame[4], frame[5], frame[6], frame[7])
+#if RMM_TEST_HOOKS
+  if call.fid == testHookFID { runTestHook(call) }
+#endif
   let result = RMIDispatcher(environment: FirmwareEnvironment()).handle(call)
   frame[0] = result.x0
   frame[1] = result.x1
@@ -25,3 +29,17 @@ public func rmmHandleRMI(_ frame: UnsafeMutablePointer<UInt64>) {
   frame[3] = result.x3
   frame[4] = result.x4
 }
+
+#if RMM_TEST_HOOKS
+/// Test-only builds (scripts/test builds them separately; never the shipped image):
+/// an otherwise unused RMI FID that makes the RMM misbehave on purpose, so the tests
+/// can show the misbehaviour is contained.
+let testHookFID: UInt64 = 0xC400_018E
+
+func runTestHook(_ call: SMCArguments) {
+  if call.x1 == 1 {
+    // Read from the high window where nothing is mapped: a translation fault at R-EL2.
+    _ = mmio_read64(0x0000_FF80_0010_0000)  // volatile: the compiler must not drop it
+  }
+}
+#endif

@@ -13,6 +13,8 @@ enum RunConfiguration {
     case tests = 0
     case benchmark = 1
     case demo = 2
+    /// Against an RMM built with RMM_TEST_HOOKS: an RMM crash is contained.
+    case crashContainment = 3
   }
   static var mode: Mode {
     guard mmio_read64(Board.runConfigurationPA) == magic else { return .tests }
@@ -34,6 +36,13 @@ public func testhostMain() {
     console.write(" failed\n")
   case .benchmark:
     runBenchmarks()
+  case .crashContainment:
+    runCrashContainmentTests()
+    console.write("TESTHOST: ")
+    console.decimal(passed)
+    console.write(" passed, ")
+    console.decimal(failed)
+    console.write(" failed\n")
   case .demo:
     runFoundationTests()
     console.write("TESTHOST: ")

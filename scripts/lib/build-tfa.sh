@@ -9,7 +9,7 @@ platform=$1 rmm=$2 bl33=$3 out=$4 flavour=${5:-ours}
 . "$root/scripts/lib/board-$platform.sh"
 tfa=$(tfa_dir)
 [ -f "$tfa/Makefile" ] || die "no TF-A source at $tfa (run scripts/setup)"
-base=$root/build/tfa-$platform-$flavour
+base=$root/build/tfa-$(basename "$out")-$flavour
 rmm_arg=("RMM=$rmm")
 [ "$flavour" = trp ] && rmm_arg=()
 log "TF-A ($platform, $flavour)"
