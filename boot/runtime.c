@@ -50,3 +50,7 @@ int memcmp(const void *a, const void *b, size_t n) {
     if (*x != *y) return *x - *y;
   return 0;
 }
+
+/* The VMIDs in use (Sources/RMMFirmware/StageTwo.swift): the only per-realm state the
+ * RMM keeps outside the realm's own granules. */
+__attribute__((visibility("hidden"))) uint64_t rmm_vmid_bitmap[1024];

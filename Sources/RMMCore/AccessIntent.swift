@@ -7,6 +7,24 @@ public enum AccessPurpose: UInt8, Sendable {
   case delegateScrub = 1
   /// RMI_GRANULE_UNDELEGATE: scrub before the granule returns to the Normal world.
   case undelegateScrub = 2
+  /// RMI_REALM_CREATE / RMI_REC_CREATE: read the host's parameter page, once.
+  case realmParams = 3
+  case recParams = 4
+  /// The RTT code reads and writes table entries.
+  case rttRead = 5
+  case rttWrite = 6
+  /// The realm code reads and writes its realm descriptor.
+  case rdRead = 7
+  case rdWrite = 8
+  /// The REC code reads and writes its REC.
+  case recRead = 9
+  case recWrite = 10
+  /// Objects are scrubbed when they return to DELEGATED (RTT, RD, REC, REC aux, DATA).
+  case destroyScrub = 11
+  /// RMI_DATA_CREATE: read the host's source page, once.
+  case dataSource = 12
+  /// RMI_DATA_CREATE: write the copied (and measured) contents into the new DATA granule.
+  case dataCreateWrite = 13
 }
 
 public enum AccessDirection: UInt8, Sendable {

@@ -43,15 +43,37 @@ public protocol PhysicalMemoryGate {
   func copyFromNonSecure(_ pa: UInt64, _ intent: AccessIntent, into buffer: inout PageBuffer) throws(GateError)
 }
 
+/// Stage-2 TLB maintenance for a realm's VMID, broadcast to every PE (inner shareable).
+public protocol StageTwoTLB {
+  /// After a valid entry mapping `ipa` at `level` was removed or changed.
+  func invalidate(vmid: UInt16, ipa: UInt64, level: Int)
+  /// After a table entry was removed (everything below it may be cached).
+  func invalidateAll(vmid: UInt16)
+}
+
+/// The set of VMIDs in use: a fixed bitmap, the one piece of per-realm state kept
+/// outside the realm's own granules.
+public protocol VMIDRegistry {
+  /// The largest VMID the hardware supports (8 or 16 bits).
+  var maximum: UInt16 { get }
+  /// Atomically marks `vmid` used; false if it already was.
+  func reserve(_ vmid: UInt16) -> Bool
+  func release(_ vmid: UInt16)
+}
+
 /// Everything an RMI or RSI handler may use.
 public protocol RMMEnvironment {
   associatedtype Descriptors: GranuleDescriptorStorage
   associatedtype Gate: PhysicalMemoryGate
   associatedtype Monitor: EL3Monitor
+  associatedtype TLB: StageTwoTLB
+  associatedtype VMIDs: VMIDRegistry
 
   var granules: GranuleTable<Descriptors> { get }
   var gate: Gate { get }
   var monitor: Monitor { get }
+  var tlb: TLB { get }
+  var vmids: VMIDs { get }
   /// What this RMM and this CPU support, as RMI_FEATURES reports it.
   var features: RMIFeatureRegister0 { get }
 }

@@ -48,16 +48,58 @@ public struct RMIDispatcher<Environment: RMMEnvironment> {
         try granuleDelegate(call.x1)
       case .granuleUndelegate:
         try granuleUndelegate(call.x1)
-      case .dataCreate, .dataCreateUnknown, .dataDestroy, .realmActivate, .realmCreate,
-           .realmDestroy, .recCreate, .recDestroy, .recEnter, .rttCreate, .rttDestroy,
-           .rttMapUnprotected, .rttReadEntry, .rttUnmapUnprotected, .psciComplete, .rttFold,
-           .recAuxCount, .rttInitRIPAS, .rttSetRIPAS:
+      case .realmCreate:
+        try realmCreate(rd: call.x1, paramsPA: call.x2)
+      case .realmActivate:
+        try realmActivate(rd: call.x1)
+      case .realmDestroy:
+        try realmDestroy(rd: call.x1)
+      case .recAuxCount:
+        result.x1 = try recAuxCount(rd: call.x1)
+      case .recCreate:
+        try recCreate(rd: call.x1, rec: call.x2, paramsPA: call.x3)
+      case .recDestroy:
+        try recDestroy(rec: call.x1)
+      case .rttCreate:
+        try rttCreate(rd: call.x1, rtt: call.x2, ipa: call.x3, level: Int(truncatingIfNeeded: call.x4))
+      case .rttDestroy:
+        let destroyed = try rttDestroy(rd: call.x1, ipa: call.x2, level: Int(truncatingIfNeeded: call.x3))
+        result.x1 = destroyed.rtt
+        result.x2 = destroyed.top
+      case .rttFold:
+        result.x1 = try rttFold(rd: call.x1, ipa: call.x2, level: Int(truncatingIfNeeded: call.x3))
+      case .rttReadEntry:
+        let report = try rttReadEntry(rd: call.x1, ipa: call.x2, level: Int(truncatingIfNeeded: call.x3))
+        result.x1 = UInt64(report.level)
+        result.x2 = report.state.rawValue
+        result.x3 = report.descriptor
+        result.x4 = report.ripas.rawValue
+      case .rttMapUnprotected:
+        try rttMapUnprotected(rd: call.x1, ipa: call.x2, level: Int(truncatingIfNeeded: call.x3), descriptor: call.x4)
+      case .rttUnmapUnprotected:
+        result.x1 = try rttUnmapUnprotected(rd: call.x1, ipa: call.x2, level: Int(truncatingIfNeeded: call.x3))
+      case .rttInitRIPAS:
+        result.x1 = try rttInitRIPAS(rd: call.x1, base: call.x2, top: call.x3)
+      case .dataCreate:
+        try dataCreate(rd: call.x1, data: call.x2, ipa: call.x3, source: call.x4, flags: call.x5)
+      case .dataCreateUnknown:
+        try dataCreateUnknown(rd: call.x1, data: call.x2, ipa: call.x3)
+      case .dataDestroy:
+        let destroyed = try dataDestroy(rd: call.x1, ipa: call.x2)
+        result.x1 = destroyed.data
+        result.x2 = destroyed.top
+      case .recEnter, .psciComplete, .rttSetRIPAS:
         // Not implemented by this build: answer as for an unknown function, never
         // with a success that did nothing.
         return RMIResult(smcUnknown, 0, 0, 0, call.x4)
       }
     } catch {
-      result.x0 = error.status.encoded
+      // On failure only the status reaches the host (VERSION's revisions excepted).
+      result = RMIResult(error.status.encoded, command == .version ? result.x1 : 0,
+                         command == .version ? result.x2 : 0, 0, result.x4)
+      if let top = error.top {
+        if command == .rttUnmapUnprotected { result.x1 = top } else { result.x2 = top }
+      }
     }
     return result
   }

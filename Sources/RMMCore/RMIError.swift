@@ -4,7 +4,16 @@ import RMMABI
 
 public struct RMIError: Error, Equatable, Sendable {
   public var status: RMIStatus
-  @inlinable public init(_ status: RMIStatus) { self.status = status }
+  /// The `top` output that DATA_DESTROY, RTT_DESTROY and RTT_UNMAP_UNPROTECTED still
+  /// report with RMI_ERROR_RTT (how far the host may skip).
+  public var top: UInt64?
+  @inlinable public init(_ status: RMIStatus, top: UInt64? = nil) {
+    self.status = status
+    self.top = top
+  }
+
+  /// The same error, carrying `top`.
+  @inlinable public func with(top: UInt64) -> RMIError { RMIError(status, top: top) }
 
   public static let input = RMIError(RMIStatus(.errorInput))
   @inlinable public static func realm(index: UInt8 = 0) -> RMIError { RMIError(RMIStatus(.errorRealm, index: index)) }

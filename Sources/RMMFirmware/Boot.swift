@@ -114,8 +114,12 @@ func detectFeatures() -> RMIFeatureRegister0 {
   let paRange = Int(read_id_aa64mmfr0_el1() & 0xF)
   features.s2sz = min(paRange < 7 ? paBits[paRange] : 48, 48)
   let debug = read_id_aa64dfr0_el1()
-  features.numberOfBreakpoints = (debug >> 12) & 0xF
-  features.numberOfWatchpoints = (debug >> 20) & 0xF
+  features.numberOfBreakpoints = (debug >> 12) & 0xF   // BRPs: count - 1
+  features.numberOfWatchpoints = (debug >> 20) & 0xF   // WRPs: count - 1
+  features.sha256 = true   // both in software, with the CPU's SHA instructions where present
+  features.sha512 = true
+  features.maxRECsOrder = 10
+  maximumVMID = (read_id_aa64mmfr1_el1() >> 4) & 0xF == 0b0010 ? 0xFFFF : 0xFF
   return features
 }
 

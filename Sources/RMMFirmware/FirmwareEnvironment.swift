@@ -12,5 +12,7 @@ struct FirmwareEnvironment: RMMEnvironment {
   var granules: GranuleTable<FirmwareDescriptors> { granuleTable }
   var gate: SlotGate { SlotGate() }
   var monitor: TFAMonitor { TFAMonitor() }
+  var tlb: BroadcastStageTwoTLB { BroadcastStageTwoTLB() }
+  var vmids: VMIDBitmap { VMIDBitmap() }
   var features: RMIFeatureRegister0 { featureRegister0 }
 }

@@ -36,6 +36,7 @@ final class DispatcherTests: XCTestCase {
 
   func testFeatures() {
     var env = FakeEnvironment()
+    env.features = RMIFeatureRegister0(rawValue: 0)
     env.features.s2sz = 48
     env.features.sha256 = true
     XCTAssertEqual(env.call(.features, 0), RMIResult(success, 48 | 1 << 32))
@@ -87,22 +88,42 @@ final class BootArgumentTests: XCTestCase {
 }
 
 final class AccessPolicyTests: XCTestCase {
+  /// The whole policy, restated independently: (purpose, direction, state) that are allowed.
+  static let allowed: Set<String> = [
+    "delegateScrub write delegated", "undelegateScrub write delegated",
+    "realmParams read undelegated", "recParams read undelegated", "dataSource read undelegated",
+    "rttRead read rtt", "rttWrite write rtt", "rdRead read rd", "rdWrite write rd",
+    "recRead read rec", "recWrite write rec", "dataCreateWrite write data",
+    "destroyScrub write rd", "destroyScrub write rec", "destroyScrub write recAux",
+    "destroyScrub write data", "destroyScrub write rtt",
+  ]
+
   func testEveryCombination() {
+    var allowedCount = 0
     for purpose in AccessPurpose.allCases {
       for direction in [AccessDirection.read, .write] {
         for expected in GranuleState.allCases {
           for actual in GranuleState.allCases {
             let intent = AccessIntent(purpose, direction, expecting: expected)
             let allowed = AccessPolicy.permits(intent, actualState: actual)
-            let shouldAllow = direction == .write && expected == .delegated && actual == .delegated
-              && (purpose == .delegateScrub || purpose == .undelegateScrub)
+            let key = "\(purpose) \(direction) \(actual)"
+            let shouldAllow = expected == actual && Self.allowed.contains(key)
             XCTAssertEqual(allowed, shouldAllow, "\(purpose) \(direction) expecting \(expected), actual \(actual)")
+            if allowed { allowedCount += 1 }
           }
         }
       }
     }
+    XCTAssertEqual(allowedCount, Self.allowed.count)
     XCTAssertFalse(AccessPolicy.permits(AccessIntent(.delegateScrub, .write, expecting: .delegated), actualState: nil))
     XCTAssertFalse(AccessPolicy.permits(AccessIntent(.delegateScrub, .write, expecting: .delegated, length: 4097),
                                         actualState: .delegated))
+  }
+
+  func testRealmDataIsNeverReadByRMICommands() {
+    for purpose in AccessPurpose.allCases {
+      XCTAssertFalse(AccessPolicy.permits(AccessIntent(purpose, .read, expecting: .data), actualState: .data),
+                     "\(purpose) must not read DATA")
+    }
   }
 }

@@ -101,23 +101,54 @@ struct FakeGate<Storage: GranuleDescriptorStorage>: PhysicalMemoryGate {
   }
 }
 
+final class FakeTLBState {
+  var ipaInvalidations: [(vmid: UInt16, ipa: UInt64, level: Int)] = []
+  var vmidInvalidations: [UInt16] = []
+}
+
+struct FakeTLB: StageTwoTLB {
+  let state = FakeTLBState()
+  func invalidate(vmid: UInt16, ipa: UInt64, level: Int) { state.ipaInvalidations.append((vmid, ipa, level)) }
+  func invalidateAll(vmid: UInt16) { state.vmidInvalidations.append(vmid) }
+}
+
+final class FakeVMIDState { var used: Set<UInt16> = [] }
+
+struct FakeVMIDs: VMIDRegistry {
+  let state = FakeVMIDState()
+  var maximum: UInt16 = 0xFFFF
+  func reserve(_ vmid: UInt16) -> Bool { state.used.insert(vmid).inserted }
+  func release(_ vmid: UInt16) { state.used.remove(vmid) }
+}
+
 /// A complete fake machine: DRAM banks, descriptors, EL3 and memory.
 struct FakeEnvironment: RMMEnvironment {
   let granules: GranuleTable<FakeDescriptors>
   let gate: FakeGate<FakeDescriptors>
   let monitor = FakeMonitor()
-  var features = RMIFeatureRegister0(rawValue: 0)
+  let tlb = FakeTLB()
+  var vmids = FakeVMIDs()
+  var features: RMIFeatureRegister0 = {
+    var f = RMIFeatureRegister0(rawValue: 0)
+    f.s2sz = 48
+    f.numberOfBreakpoints = 5
+    f.numberOfWatchpoints = 3
+    f.sha256 = true
+    f.sha512 = true
+    f.maxRECsOrder = 10
+    return f
+  }()
 
-  /// Two banks: 64 granules at 0x8000_0000 and 32 granules at 0x1_0000_0000.
-  static let bank0 = PhysicalRange(base: 0x8000_0000, size: 64 * 4096)
+  /// Two banks: 64 granules at 0x8000_0000 and 32 granules at 0x1_0000_0000
+  /// (`bank0Granules` more in bank 0 for realm tests).
   static let bank1 = PhysicalRange(base: 0x1_0000_0000, size: 32 * 4096)
 
-  init() {
+  init(bank0Granules: UInt64 = 64) {
     var dram = DRAMLayout()
-    dram.banks[0] = Self.bank0
+    dram.banks[0] = PhysicalRange(base: 0x8000_0000, size: bank0Granules * 4096)
     dram.banks[1] = Self.bank1
     dram.bankCount = 2
-    let table = GranuleTable(storage: FakeDescriptors(count: 96), dram: dram)!
+    let table = GranuleTable(storage: FakeDescriptors(count: Int(bank0Granules) + 32), dram: dram)!
     granules = table
     gate = FakeGate(table: { table })
   }

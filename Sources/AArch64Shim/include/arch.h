@@ -28,6 +28,7 @@ DEFINE_SYSREG_READ(mpidr_el1)
 DEFINE_SYSREG_READ(id_aa64pfr0_el1)
 DEFINE_SYSREG_READ(id_aa64pfr1_el1)
 DEFINE_SYSREG_READ(id_aa64mmfr0_el1)
+DEFINE_SYSREG_READ(id_aa64mmfr1_el1)
 DEFINE_SYSREG_READ(id_aa64isar0_el1)
 DEFINE_SYSREG_READ(id_aa64dfr0_el1)
 DEFINE_SYSREG_READ(cntpct_el0)
@@ -132,6 +133,42 @@ ALWAYS_INLINE uint16_t granule_peek(const uint16_t *descriptor) {
 
 /* What rmm_report_crash tells the vector code to report, in x0/x1. */
 typedef struct { uint64_t status; uint64_t serving_rmi; } crash_outcome_t;
+
+/* ---- stage-2 TLB maintenance for one VMID (broadcast, inner shareable) ----------
+ * TLBI by IPA acts on the VMID in VTTBR_EL2, so the VMID is switched in for the
+ * operation and the previous VTTBR_EL2 restored. Stage-1 entries cached for the
+ * VMID (combined stage-1+2) go with TLBI VMALLE1IS. */
+ALWAYS_INLINE void tlbi_stage2_ipa(uint16_t vmid, uint64_t ipa) {
+  uint64_t saved;
+  __asm__ volatile("mrs %0, vttbr_el2" : "=r"(saved));
+  __asm__ volatile(
+      "msr vttbr_el2, %0\n isb\n dsb ishst\n"
+      "tlbi ipas2e1is, %1\n dsb ish\n"
+      "tlbi vmalle1is\n dsb ish\n"
+      "msr vttbr_el2, %2\n isb\n"
+      : : "r"((uint64_t)vmid << 48), "r"(ipa >> 12), "r"(saved) : "memory");
+}
+ALWAYS_INLINE void tlbi_stage2_vmid(uint16_t vmid) {
+  uint64_t saved;
+  __asm__ volatile("mrs %0, vttbr_el2" : "=r"(saved));
+  __asm__ volatile(
+      "msr vttbr_el2, %0\n isb\n dsb ishst\n"
+      "tlbi vmalls12e1is\n dsb ish\n"
+      "msr vttbr_el2, %1\n isb\n"
+      : : "r"((uint64_t)vmid << 48), "r"(saved) : "memory");
+}
+
+/* ---- VMID bitmap (boot/runtime.c): 65536 bits ----------------------------------- */
+extern uint64_t rmm_vmid_bitmap[1024];
+/* Sets bit `vmid`; returns 1 if it was clear (the VMID is now ours). */
+ALWAYS_INLINE int vmid_reserve(uint16_t vmid) {
+  uint64_t bit = 1ULL << (vmid & 63);
+  uint64_t old = __atomic_fetch_or(&rmm_vmid_bitmap[vmid >> 6], bit, __ATOMIC_ACQ_REL);
+  return (old & bit) == 0;
+}
+ALWAYS_INLINE void vmid_release(uint16_t vmid) {
+  __atomic_fetch_and(&rmm_vmid_bitmap[vmid >> 6], ~(1ULL << (vmid & 63)), __ATOMIC_RELEASE);
+}
 
 /* ---- memory helpers implemented in boot/ ----------------------------------- */
 /* Zero one 4 KiB page at `va` with DC ZVA (boot/memory.S). */

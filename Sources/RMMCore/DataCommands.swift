@@ -1,0 +1,131 @@
+// RMI_DATA_CREATE, RMI_DATA_CREATE_UNKNOWN, RMI_DATA_DESTROY.
+
+import RMMABI
+
+extension RMIDispatcher {
+  /// Shared by both DATA_CREATE forms: locks RD and the target DELEGATED granule (in
+  /// ascending PA order), checks the IPA, and walks to its level-3 entry, which must
+  /// be unassigned. On success the caller owns `locked` and `walk`.
+  func openDataTarget(rd: UInt64, data: UInt64, ipa: UInt64, requireNew: Bool)
+    throws(RMIError) -> (locked: GranuleLockSet, realm: RealmDescriptor, walk: RTTWalk)
+  {
+    var addresses: InlineArray<18, UInt64> = .init(repeating: 0)
+    addresses[0] = rd
+    addresses[1] = data
+    guard let locked = environment.granules.lockAll(addresses, count: 2) else { throw .input }
+    guard locked.state(of: rd) == .rd, locked.state(of: data) == .delegated else {
+      environment.granules.releaseAll(locked)
+      throw .input
+    }
+    let realm: RealmDescriptor
+    do throws(RMIError) { realm = try loadRealm(locked.granule(rd)) } catch {
+      environment.granules.releaseAll(locked)
+      throw error
+    }
+    let s2 = realm.stage2
+    guard !requireNew || realm.state == .new else {
+      environment.granules.releaseAll(locked)
+      throw .realm()
+    }
+    guard isGranuleAligned(ipa), s2.contains(ipa), s2.isProtected(ipa) else {
+      environment.granules.releaseAll(locked)
+      throw .input
+    }
+    let walk: RTTWalk
+    do throws(RMIError) { walk = try self.walk(s2, ipa, to: RTTLevel.page) } catch {
+      environment.granules.releaseAll(locked)
+      throw error
+    }
+    guard walk.level == RTTLevel.page else {
+      environment.granules.release(walk.table)
+      environment.granules.releaseAll(locked)
+      throw .rtt(level: walk.level)
+    }
+    guard case .unassigned = walk.entry else {
+      environment.granules.release(walk.table)
+      environment.granules.releaseAll(locked)
+      throw .rtt(level: RTTLevel.page)
+    }
+    return (locked, realm, walk)
+  }
+
+  public func dataCreate(rd: UInt64, data: UInt64, ipa: UInt64, source: UInt64, flags: UInt64) throws(RMIError) {
+    guard flags & ~DataCreateFlags.measureContent == 0 else { throw .input }
+    // The source is copied once, before anything is locked; from here on only the copy is used.
+    var contents = PageBuffer()
+    try copyHostPage(source, .dataSource, into: &contents)
+    var (locked, realm, walk) = try openDataTarget(rd: rd, data: data, ipa: ipa, requireNew: true)
+    defer {
+      environment.granules.release(walk.table)
+      environment.granules.releaseAll(locked)
+    }
+    locked.setState(.data, of: data)
+    do throws(GateError) {
+      try environment.gate.withRealmGranule(locked.granule(data), AccessIntent(.dataCreateWrite, .write, expecting: .data)) { page in
+        for i in 0..<512 { page.store64(contents.words[i], at: i * 8) }
+      }
+    } catch {
+      locked.setState(.delegated, of: data)
+      throw internalError
+    }
+    let measure = flags & DataCreateFlags.measureContent != 0
+    let content = measure ? MeasurementHash.digest(realm.hashAlgorithm) { h in h.update(page: contents) } : Digest64()
+    realm.rim = RIMDescriptor.extendForData(realm.hashAlgorithm, rim: realm.rim, ipa: ipa, flags: flags, content: content)
+    do throws(RMIError) {
+      try update(&walk, to: .assignedRAM(pa: data), ipa: ipa, vmid: realm.stage2.vmid)
+      try storeRealm(realm, locked.granule(rd))
+    } catch {
+      locked.setState(.delegated, of: data)
+      throw error
+    }
+  }
+
+  public func dataCreateUnknown(rd: UInt64, data: UInt64, ipa: UInt64) throws(RMIError) {
+    var (locked, realm, walk) = try openDataTarget(rd: rd, data: data, ipa: ipa, requireNew: false)
+    defer {
+      environment.granules.release(walk.table)
+      environment.granules.releaseAll(locked)
+    }
+    // Contents stay zero (DELEGATED granules are); RIPAS is unchanged.
+    let assigned: S2TTE
+    switch walk.entry.ripas {
+    case .ram: assigned = .assignedRAM(pa: data)
+    case .empty: assigned = .assignedEmpty(pa: data)
+    case .destroyed: assigned = .assignedDestroyed(pa: data)
+    }
+    locked.setState(.data, of: data)
+    do throws(RMIError) { try update(&walk, to: assigned, ipa: ipa, vmid: realm.stage2.vmid) } catch {
+      locked.setState(.delegated, of: data)
+      throw error
+    }
+    _ = realm
+  }
+
+  public func dataDestroy(rd: UInt64, ipa: UInt64) throws(RMIError) -> (data: UInt64, top: UInt64) {
+    let (rdGranule, realm) = try openRealm(rd)
+    defer { environment.granules.release(rdGranule) }
+    let s2 = realm.stage2
+    guard isGranuleAligned(ipa), s2.contains(ipa), s2.isProtected(ipa) else { throw .input }
+    var walk = try walk(s2, ipa, to: RTTLevel.page)
+    defer { environment.granules.release(walk.table) }
+    let pa: UInt64
+    let after: S2TTE
+    switch (walk.level, walk.entry) {
+    case (RTTLevel.page, .assignedRAM(let p)): pa = p; after = .unassigned(.destroyed)
+    case (RTTLevel.page, .assignedDestroyed(let p)): pa = p; after = .unassigned(.destroyed)
+    case (RTTLevel.page, .assignedEmpty(let p)): pa = p; after = .unassigned(.empty)
+    default:
+      throw RMIError.rtt(level: walk.level).with(top: try nextLiveEntry(after: walk, ipa: ipa, protected: true))
+    }
+    // DATA is internal to the realm: locked after the RTT.
+    guard var data = environment.granules.lock(pa, expecting: .data) else { throw internalError }
+    do throws(RMIError) { try update(&walk, to: after, ipa: ipa, vmid: s2.vmid) } catch {
+      environment.granules.release(data)
+      throw error
+    }
+    scrubForDestroy(data)
+    data.setState(.delegated)
+    environment.granules.release(data)
+    return (pa, try nextLiveEntry(after: walk, ipa: ipa, protected: true))
+  }
+}

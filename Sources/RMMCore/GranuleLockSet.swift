@@ -1,0 +1,71 @@
+// Locking several external granules (RD, REC, REC aux, DELEGATED targets) at once:
+// always in ascending PA order, so two CPUs locking overlapping sets cannot deadlock.
+
+public let maxLockedGranules = 18  // RD + REC + 16 aux granules
+
+public struct GranuleLockSet {
+  public var count: Int
+  @usableFromInline var slots: InlineArray<18, LockedGranule>
+
+  init() {
+    count = 0
+    slots = .init(repeating: LockedGranule(pa: 0, index: 0, descriptor: GranuleDescriptor(rawValue: 0)))
+  }
+
+  /// The locked granule for `pa` (which must be in the set).
+  public func granule(_ pa: UInt64) -> LockedGranule {
+    for i in 0..<count where slots[i].pa == pa { return slots[i] }
+    preconditionFailure("granule not in the lock set")
+  }
+
+  public func state(of pa: UInt64) -> GranuleState? { granule(pa).state }
+
+  /// Changes the state `release` will publish for `pa`.
+  public mutating func setState(_ state: GranuleState, of pa: UInt64) {
+    for i in 0..<count where slots[i].pa == pa { slots[i].setState(state) }
+  }
+
+  public mutating func setRefcount(_ refcount: UInt16, of pa: UInt64) {
+    for i in 0..<count where slots[i].pa == pa {
+      slots[i].descriptor = GranuleDescriptor(state: slots[i].state ?? .undelegated, refcount: refcount)
+    }
+  }
+}
+
+extension GranuleTable {
+  /// Locks the `count` granules in `addresses` in ascending PA order. nil, with nothing
+  /// left locked, if any address is not a DRAM granule or appears twice.
+  public func lockAll(_ addresses: InlineArray<18, UInt64>, count: Int) -> GranuleLockSet? {
+    var sorted = addresses
+    // Insertion sort: at most 18 elements.
+    for i in 1..<max(count, 1) {
+      let key = sorted[i]
+      var j = i - 1
+      while j >= 0 && sorted[j] > key {
+        sorted[j + 1] = sorted[j]
+        j -= 1
+      }
+      sorted[j + 1] = key
+    }
+    for i in 0..<count {
+      guard index(of: sorted[i]) != nil else { return nil }
+      if i > 0 && sorted[i] == sorted[i - 1] { return nil }
+    }
+    var set = GranuleLockSet()
+    for i in 0..<count {
+      set.slots[i] = lock(sorted[i])!
+      set.count = i + 1
+    }
+    return set
+  }
+
+  /// Unlocks every granule of the set, publishing their (possibly changed) descriptors,
+  /// in descending order.
+  public func releaseAll(_ set: GranuleLockSet) {
+    var i = set.count - 1
+    while i >= 0 {
+      release(set.slots[i])
+      i -= 1
+    }
+  }
+}

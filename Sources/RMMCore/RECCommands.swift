@@ -1,0 +1,149 @@
+// RMI_REC_CREATE, RMI_REC_DESTROY, RMI_REC_AUX_COUNT.
+
+import RMMABI
+
+/// RECs a realm may have at once (RMI feature register 0: MAX_RECS_ORDER = 10).
+public let maxLiveRECs: UInt64 = 1 << 10 - 1
+
+extension RMIDispatcher {
+  public func recAuxCount(rd: UInt64) throws(RMIError) -> UInt64 {
+    let granule = try lockRD(rd)
+    environment.granules.release(granule)
+    return UInt64(recAuxGranuleCount)
+  }
+
+  public func recCreate(rd: UInt64, rec: UInt64, paramsPA: UInt64) throws(RMIError) {
+    var page = PageBuffer()
+    try copyHostPage(paramsPA, .recParams, into: &page)
+    let params: RECParameters
+    do throws(RECParameters.Defect) { params = try RECParameters.validate(page) } catch { throw .input }
+
+    // RD, REC and aux granules: external, distinct, locked in ascending PA order.
+    var addresses: InlineArray<18, UInt64> = .init(repeating: 0)
+    addresses[0] = rd
+    addresses[1] = rec
+    for i in 0..<params.auxCount { addresses[2 + i] = params.aux[i] }
+    let count = 2 + params.auxCount
+    guard var locked = environment.granules.lockAll(addresses, count: count) else { throw .input }
+    guard locked.state(of: rd) == .rd else {
+      environment.granules.releaseAll(locked)
+      throw .input
+    }
+    for i in 1..<count where locked.state(of: addresses[i]) != .delegated {
+      environment.granules.releaseAll(locked)
+      throw .input
+    }
+    var realm: RealmDescriptor
+    do throws(RMIError) { realm = try loadRealm(locked.granule(rd)) } catch {
+      environment.granules.releaseAll(locked)
+      throw error
+    }
+    guard realm.liveRECs < maxLiveRECs, realm.state == .new else {
+      environment.granules.releaseAll(locked)
+      throw .realm()
+    }
+    // RECs are created in MPIDR order: the MPIDR must name the next index.
+    guard RECParameters.index(ofMPIDR: params.mpidr) == realm.recsCreated else {
+      environment.granules.releaseAll(locked)
+      throw .input
+    }
+
+    locked.setState(.rec, of: rec)
+    do throws(GateError) {
+      try environment.gate.withRealmGranule(locked.granule(rec), AccessIntent(.recWrite, .write, expecting: .rec)) { page in
+        page.store64(params.runnable ? RECLayout.flagRunnable : 0, at: RECLayout.flags)
+        page.store64(params.mpidr, at: RECLayout.mpidr)
+        page.store64(realm.recsCreated, at: RECLayout.index)
+        page.store64(rd, at: RECLayout.owner)
+        page.store64(params.pc, at: RECLayout.pc)
+        page.store64(UInt64(params.auxCount), at: RECLayout.auxCount)
+        for i in 0..<params.auxCount { page.store64(params.aux[i], at: RECLayout.aux + 8 * i) }
+        for i in 0..<8 { page.store64(params.gprs[i], at: RECLayout.gprs + 8 * i) }
+      }
+    } catch {
+      locked.setState(.delegated, of: rec)
+      environment.granules.releaseAll(locked)
+      throw internalError
+    }
+    for i in 0..<params.auxCount { locked.setState(.recAux, of: params.aux[i]) }
+    if params.runnable {  // only runnable RECs are measured
+      let content = RIMDescriptor.recParamsContent(realm.hashAlgorithm, flags: params.flags, pc: params.pc, gprs: params.gprs)
+      realm.rim = RIMDescriptor.extendForREC(realm.hashAlgorithm, rim: realm.rim, content: content)
+    }
+    realm.recsCreated += 1
+    realm.liveRECs += 1
+    do throws(RMIError) { try storeRealm(realm, locked.granule(rd)) } catch {
+      environment.granules.releaseAll(locked)
+      throw error
+    }
+    environment.granules.releaseAll(locked)
+  }
+
+  public func recDestroy(rec: UInt64) throws(RMIError) {
+    // The owner RD is only known from inside the REC: read it, then lock RD and REC in
+    // ascending order and check nothing changed in between.
+    guard let probe = environment.granules.lock(rec, expecting: .rec) else { throw .input }
+    let owner: UInt64
+    do throws(GateError) {
+      owner = try environment.gate.withRealmGranule(probe, AccessIntent(.recRead, .read, expecting: .rec, length: 64)) { page in
+        page.load64(at: RECLayout.owner)
+      }
+    } catch {
+      environment.granules.release(probe)
+      throw internalError
+    }
+    guard probe.descriptor.refcount == 0 else {  // running on another CPU
+      environment.granules.release(probe)
+      throw .rec
+    }
+    environment.granules.release(probe)
+
+    var addresses: InlineArray<18, UInt64> = .init(repeating: 0)
+    addresses[0] = owner
+    addresses[1] = rec
+    guard var locked = environment.granules.lockAll(addresses, count: 2) else { throw .input }
+    guard locked.state(of: rec) == .rec, locked.state(of: owner) == .rd else {
+      environment.granules.releaseAll(locked)
+      throw .input
+    }
+    guard locked.granule(rec).descriptor.refcount == 0 else {
+      environment.granules.releaseAll(locked)
+      throw .rec
+    }
+    var auxCount = 0
+    var aux: InlineArray<16, UInt64> = .init(repeating: 0)
+    var sameOwner = false
+    do throws(GateError) {
+      try environment.gate.withRealmGranule(locked.granule(rec), AccessIntent(.recRead, .read, expecting: .rec)) { page in
+        sameOwner = page.load64(at: RECLayout.owner) == owner
+        auxCount = min(Int(page.load64(at: RECLayout.auxCount)), 16)
+        for i in 0..<auxCount { aux[i] = page.load64(at: RECLayout.aux + 8 * i) }
+      }
+    } catch {
+      environment.granules.releaseAll(locked)
+      throw internalError
+    }
+    guard sameOwner else {  // the REC was destroyed and re-created meanwhile
+      environment.granules.releaseAll(locked)
+      throw .input
+    }
+    var realm: RealmDescriptor
+    do throws(RMIError) { realm = try loadRealm(locked.granule(owner)) } catch {
+      environment.granules.releaseAll(locked)
+      throw error
+    }
+    // Aux granules are internal to the REC: locked after it, scrubbed, released.
+    for i in 0..<auxCount {
+      if var granule = environment.granules.lock(aux[i], expecting: .recAux) {
+        scrubForDestroy(granule)
+        granule.setState(.delegated)
+        environment.granules.release(granule)
+      }
+    }
+    scrubForDestroy(locked.granule(rec))
+    locked.setState(.delegated, of: rec)
+    realm.liveRECs -= 1
+    do throws(RMIError) { try storeRealm(realm, locked.granule(owner)) } catch {}
+    environment.granules.releaseAll(locked)
+  }
+}

@@ -1,0 +1,143 @@
+// Stage-2 translation table entries (4 KiB granule, levels 0-3, no LPA2) and the
+// realm-specific states the RMM keeps in them.
+//
+// Valid descriptors are what the hardware walks: protected ASSIGNED RAM entries map
+// Realm PAS memory (Normal WB with HCR_EL2.FWB), unprotected ASSIGNED_NS entries map
+// the host's descriptor into the NS PAS (bit 55). Invalid descriptors (bit 0 clear)
+// carry the RMM's state in software bits:
+//   [4:2] kind: 0 unassigned, 1 assigned (EMPTY or DESTROYED, not mapped)
+//   [6:5] RIPAS: 0 EMPTY, 1 RAM, 2 DESTROYED
+//   [47:12] output address of an assigned entry
+// An all-zero entry is UNASSIGNED EMPTY in the protected half and UNASSIGNED_NS in the
+// unprotected half, so a zero (freshly delegated) granule is a valid empty table.
+
+import RMMABI
+
+public enum RTTLevel {
+  public static let page = 3
+  /// log2 of the bytes an entry at `level` maps: 39, 30, 21, 12 for levels 0-3.
+  @inlinable public static func shift(_ level: Int) -> UInt64 { UInt64(12 + 9 * (3 - level)) }
+  @inlinable public static func size(_ level: Int) -> UInt64 { 1 << shift(level) }
+  @inlinable public static func isAligned(_ address: UInt64, to level: Int) -> Bool {
+    address & (size(level) - 1) == 0
+  }
+  /// Block (or page) mappings exist at levels 1-3 with a 4 KiB granule.
+  @inlinable public static func allowsBlock(_ level: Int) -> Bool { level >= 1 && level <= 3 }
+}
+
+/// The state of one entry, as the RMM sees it.
+public enum S2TTE: Equatable, Sendable {
+  case unassigned(RIPAS)
+  case assignedEmpty(pa: UInt64)
+  case assignedRAM(pa: UInt64)
+  case assignedDestroyed(pa: UInt64)
+  case unassignedNS
+  /// Unprotected mapping: `descriptor` holds the host's fields (PA, MemAttr, S2AP).
+  case assignedNS(descriptor: UInt64)
+  case table(pa: UInt64)
+
+  static let valid: UInt64 = 1 << 0
+  static let tableOrPage: UInt64 = 1 << 1
+  static let oaMask: UInt64 = 0x0000_FFFF_FFFF_F000
+  static let kindShift: UInt64 = 2
+  static let kindMask: UInt64 = 0x7 << 2
+  static let kindAssigned: UInt64 = 1 << 2
+  static let ripasShift: UInt64 = 5
+  static let ripasMask: UInt64 = 0x3 << 5
+  /// MemAttr[3:0] = 0b0110: Normal Write-Back (FWB), S2AP RW, inner shareable, AF.
+  static let protectedAttributes: UInt64 = (0b0110 << 2) | (0b11 << 6) | (0b11 << 8) | (1 << 10)
+  static let accessFlag: UInt64 = 1 << 10
+  static let innerShareable: UInt64 = 0b11 << 8
+  static let nonSecure: UInt64 = 1 << 55
+  /// XN[1:0] (bits 54:53) = 0b10: the realm may never execute from unprotected memory.
+  static let executeNever: UInt64 = 0b10 << 53
+  /// The fields of an unprotected descriptor the host chooses (RMI_RTT_MAP_UNPROTECTED):
+  /// MemAttr[4:2] (FWB encoding) and S2AP[7:6]; the PA is checked separately.
+  public static let hostAttributeMask: UInt64 = (0x7 << 2) | (0x3 << 6)
+
+  /// Decodes `raw` found at `level`; `protected` says which IPA half the entry maps.
+  /// nil: an encoding the RMM never writes (memory corruption).
+  public static func decode(_ raw: UInt64, level: Int, protected: Bool) -> S2TTE? {
+    if raw & valid != 0 {
+      let isTable = raw & tableOrPage != 0 && level < 3
+      if isTable { return .table(pa: raw & oaMask) }
+      let isPageOrBlock = level == 3 ? raw & tableOrPage != 0 : raw & tableOrPage == 0
+      guard isPageOrBlock, RTTLevel.allowsBlock(level) else { return nil }
+      if protected { return .assignedRAM(pa: raw & oaMask) }
+      return .assignedNS(descriptor: raw & (oaMask | hostAttributeMask))
+    }
+    if !protected { return raw == 0 ? .unassignedNS : nil }
+    let ripasBits = (raw & ripasMask) >> ripasShift
+    switch (raw & kindMask, ripasBits) {
+    case (0, 0): return raw == 0 ? .unassigned(.empty) : nil
+    case (0, 1): return raw & oaMask == 0 ? .unassigned(.ram) : nil
+    case (0, 2): return raw & oaMask == 0 ? .unassigned(.destroyed) : nil
+    case (kindAssigned, 0): return .assignedEmpty(pa: raw & oaMask)
+    case (kindAssigned, 2): return .assignedDestroyed(pa: raw & oaMask)
+    default: return nil
+    }
+  }
+
+  /// The raw descriptor for this state at `level`.
+  public func encode(level: Int) -> UInt64 {
+    let leafType: UInt64 = level == 3 ? 0b11 : 0b01
+    switch self {
+    case .unassigned(let ripas): return ripas.rawValue << Self.ripasShift
+    case .assignedEmpty(let pa): return (pa & Self.oaMask) | Self.kindAssigned
+    case .assignedDestroyed(let pa): return (pa & Self.oaMask) | Self.kindAssigned | (RIPAS.destroyed.rawValue << Self.ripasShift)
+    case .assignedRAM(let pa): return (pa & Self.oaMask) | Self.protectedAttributes | leafType
+    case .unassignedNS: return 0
+    case .assignedNS(let descriptor):
+      return (descriptor & (Self.oaMask | Self.hostAttributeMask)) | Self.accessFlag | Self.innerShareable
+        | Self.nonSecure | Self.executeNever | leafType
+    case .table(let pa): return (pa & Self.oaMask) | 0b11
+    }
+  }
+
+  /// Live entries (anything assigned, and tables) end the search for the next
+  /// live entry that DATA_DESTROY, RTT_DESTROY and RTT_UNMAP_UNPROTECTED report as `top`.
+  public var isLive: Bool {
+    switch self {
+    case .unassigned, .unassignedNS: return false
+    default: return true
+    }
+  }
+
+  /// Entries that hold a reference on their table: tables and protected assigned
+  /// entries. A table with references cannot be destroyed; unprotected (NS) mappings
+  /// hold none, so a table of NS mappings can be destroyed (with TLB invalidation).
+  public var holdsReference: Bool {
+    switch self {
+    case .table, .assignedEmpty, .assignedRAM, .assignedDestroyed: return true
+    case .unassigned, .unassignedNS, .assignedNS: return false
+    }
+  }
+
+  /// Whether the hardware can translate through this entry (TLB maintenance is due
+  /// when such an entry is removed or changed).
+  public var isValidDescriptor: Bool {
+    switch self {
+    case .assignedRAM, .assignedNS, .table: return true
+    default: return false
+    }
+  }
+
+  /// RIPAS as RMI_RTT_READ_ENTRY and RSI_IPA_STATE_GET report it.
+  public var ripas: RIPAS {
+    switch self {
+    case .unassigned(let r): return r
+    case .assignedEmpty: return .empty
+    case .assignedRAM: return .ram
+    case .assignedDestroyed: return .destroyed
+    case .unassignedNS, .assignedNS, .table: return .empty
+    }
+  }
+
+  public var hostState: RTTEntryState {
+    switch self {
+    case .unassigned, .unassignedNS: return .unassigned
+    case .table: return .table
+    default: return .assigned
+    }
+  }
+}

@@ -1,0 +1,148 @@
+// RMI_REALM_CREATE, RMI_REALM_ACTIVATE, RMI_REALM_DESTROY.
+
+import RMMABI
+
+extension RMIDispatcher {
+  // ---- shared helpers ----------------------------------------------------------
+
+  /// Copies the host's page at `pa` into `buffer`, once, for `purpose`. Any address
+  /// that is not an NS DRAM granule, or that faults, is RMI_ERROR_INPUT.
+  func copyHostPage(_ pa: UInt64, _ purpose: AccessPurpose, into buffer: inout PageBuffer) throws(RMIError) {
+    guard isGranuleAligned(pa) else { throw .input }
+    do throws(GateError) {
+      try environment.gate.copyFromNonSecure(pa, AccessIntent(purpose, .read, expecting: .undelegated), into: &buffer)
+    } catch { throw .input }
+  }
+
+  func loadRealm(_ rd: borrowing LockedGranule) throws(RMIError) -> RealmDescriptor {
+    let realm: RealmDescriptor?
+    do throws(GateError) {
+      realm = try environment.gate.withRealmGranule(rd, AccessIntent(.rdRead, .read, expecting: .rd)) { page in
+        RealmDescriptor.load(from: page)
+      }
+    } catch { throw internalError }
+    guard let realm else { throw internalError }
+    return realm
+  }
+
+  func storeRealm(_ realm: RealmDescriptor, _ rd: borrowing LockedGranule) throws(RMIError) {
+    do throws(GateError) {
+      try environment.gate.withRealmGranule(rd, AccessIntent(.rdWrite, .write, expecting: .rd)) { page in
+        realm.store(to: &page)
+      }
+    } catch { throw internalError }
+  }
+
+  /// Zeroes a granule that is about to return to DELEGATED (the DELEGATED invariant).
+  func scrubForDestroy(_ granule: borrowing LockedGranule) {
+    // The intent names the state the granule still has while its owner destroys it.
+    guard let state = granule.state else { return }
+    _ = try? environment.gate.scrubRealmGranule(granule, AccessIntent(.destroyScrub, .write, expecting: state))
+  }
+
+  /// Locks `rd`, which must be an RD granule (RMI_ERROR_INPUT otherwise).
+  func lockRD(_ rd: UInt64) throws(RMIError) -> LockedGranule {
+    guard let granule = environment.granules.lock(rd, expecting: .rd) else { throw .input }
+    return granule
+  }
+
+  // ---- commands -----------------------------------------------------------------
+
+  public func realmCreate(rd: UInt64, paramsPA: UInt64) throws(RMIError) {
+    var page = PageBuffer()
+    try copyHostPage(paramsPA, .realmParams, into: &page)
+    let params: RealmParameters
+    do throws(RealmParameters.Defect) {
+      params = try RealmParameters.validate(page, features: environment.features, maximumVMID: environment.vmids.maximum)
+    } catch { throw .input }
+
+    // RD and the root RTTs: distinct DELEGATED granules, locked in ascending PA order.
+    var addresses: InlineArray<18, UInt64> = .init(repeating: 0)
+    addresses[0] = rd
+    for i in 0..<params.rootTableCount { addresses[1 + i] = params.rttBase + UInt64(i) * granuleSize }
+    let count = 1 + params.rootTableCount
+    guard isGranuleAligned(rd), var locked = environment.granules.lockAll(addresses, count: count) else { throw .input }
+    for i in 0..<count where locked.state(of: addresses[i]) != .delegated {
+      environment.granules.releaseAll(locked)
+      throw .input
+    }
+    guard environment.vmids.reserve(params.vmid) else {
+      environment.granules.releaseAll(locked)
+      throw .input
+    }
+
+    let realm = RealmDescriptor(
+      state: .new,
+      stage2: Stage2Config(ipaWidth: params.ipaWidth, startLevel: params.startLevel,
+                           rootTableCount: params.rootTableCount, rttBase: params.rttBase, vmid: params.vmid),
+      hashAlgorithm: params.hashAlgorithm, recsCreated: 0, liveRECs: 0,
+      rim: RIMDescriptor.initial(params.hashAlgorithm, flags: params.flags, s2sz: params.ipaWidth,
+                                 sveVectorLength: params.sveVectorLength, breakpoints: params.breakpoints,
+                                 watchpoints: params.watchpoints, pmuCounters: params.pmuCounters))
+    locked.setState(.rd, of: rd)
+    do throws(GateError) {
+      try environment.gate.withRealmGranule(locked.granule(rd), AccessIntent(.rdWrite, .write, expecting: .rd)) { page in
+        realm.store(to: &page)
+        for i in 0..<8 { page.store64(params.personalizationValue[i], at: RDLayout.personalizationValue + 8 * i) }
+      }
+    } catch {
+      environment.vmids.release(params.vmid)
+      locked.setState(.delegated, of: rd)
+      environment.granules.releaseAll(locked)
+      throw internalError
+    }
+    // Root tables: zero (DELEGATED granules are) = every entry unassigned.
+    for i in 0..<params.rootTableCount { locked.setState(.rtt, of: addresses[1 + i]) }
+    environment.granules.releaseAll(locked)
+  }
+
+  public func realmActivate(rd: UInt64) throws(RMIError) {
+    let granule = try lockRD(rd)
+    defer { environment.granules.release(granule) }
+    var realm = try loadRealm(granule)
+    guard realm.state == .new else { throw .realm() }
+    realm.state = .active  // the RIM is frozen from here on
+    try storeRealm(realm, granule)
+  }
+
+  public func realmDestroy(rd: UInt64) throws(RMIError) {
+    var rdGranule = try lockRD(rd)
+    let realm: RealmDescriptor
+    do throws(RMIError) { realm = try loadRealm(rdGranule) } catch {
+      environment.granules.release(rdGranule)
+      throw error
+    }
+    guard realm.liveRECs == 0 else {
+      environment.granules.release(rdGranule)
+      throw .realm()
+    }
+    // Root RTTs: internal granules, locked after the RD. None may hold a live entry.
+    var roots: InlineArray<16, LockedGranule> = .init(repeating: rdGranule)
+    var lockedRoots = 0
+    var busy = false
+    for i in 0..<realm.stage2.rootTableCount {
+      guard let root = environment.granules.lock(realm.stage2.rttBase + UInt64(i) * granuleSize, expecting: .rtt) else {
+        busy = true
+        break
+      }
+      roots[i] = root
+      lockedRoots += 1
+      if root.descriptor.refcount != 0 { busy = true }
+    }
+    if busy {
+      for i in 0..<lockedRoots { environment.granules.release(roots[i]) }
+      environment.granules.release(rdGranule)
+      throw .realm()
+    }
+    for i in 0..<lockedRoots {
+      scrubForDestroy(roots[i])  // unassigned entries may carry RIPAS bits
+      roots[i].setState(.delegated)
+      environment.granules.release(roots[i])
+    }
+    environment.tlb.invalidateAll(vmid: realm.stage2.vmid)
+    environment.vmids.release(realm.stage2.vmid)
+    scrubForDestroy(rdGranule)
+    rdGranule.setState(.delegated)
+    environment.granules.release(rdGranule)
+  }
+}

@@ -1,0 +1,113 @@
+// The realm descriptor: the realm's state, kept in its RD granule and nowhere else.
+// The byte layout inside the RD granule is the RMM's own.
+
+import RMMABI
+
+/// A realm's stage-2 configuration, fixed at REALM_CREATE.
+public struct Stage2Config: Equatable, Sendable {
+  public var ipaWidth: UInt64
+  public var startLevel: Int
+  public var rootTableCount: Int
+  public var rttBase: UInt64
+  public var vmid: UInt16
+
+  public init(ipaWidth: UInt64, startLevel: Int, rootTableCount: Int, rttBase: UInt64, vmid: UInt16) {
+    self.ipaWidth = ipaWidth
+    self.startLevel = startLevel
+    self.rootTableCount = rootTableCount
+    self.rttBase = rttBase
+    self.vmid = vmid
+  }
+
+  /// First IPA past the realm's IPA space.
+  @inlinable public var ipaLimit: UInt64 { 1 << ipaWidth }
+  /// IPA bit (s2sz - 1) selects the unprotected half.
+  @inlinable public var unprotectedBase: UInt64 { 1 << (ipaWidth - 1) }
+  @inlinable public func isProtected(_ ipa: UInt64) -> Bool { ipa < unprotectedBase }
+  @inlinable public func contains(_ ipa: UInt64) -> Bool { ipa < ipaLimit }
+
+  /// The root table granule and entry index that translate `ipa` (concatenated roots
+  /// are consecutive granules from rttBase).
+  @inlinable public func rootEntry(for ipa: UInt64) -> (table: UInt64, index: Int) {
+    let entry = ipa >> RTTLevel.shift(startLevel)
+    return (rttBase + (entry / 512) * granuleSize, Int(entry % 512))
+  }
+
+  /// Number of concatenated root tables the architecture needs for `ipaWidth` bits
+  /// starting at `startLevel`, or nil if that start level cannot translate that width.
+  public static func rootTableCount(ipaWidth: UInt64, startLevel: Int) -> Int? {
+    guard startLevel >= 0, startLevel <= 3 else { return nil }
+    let resolvedBelow = RTTLevel.shift(startLevel)  // bits translated below the start level
+    guard ipaWidth > resolvedBelow else { return nil }
+    let startBits = ipaWidth - resolvedBelow
+    if startBits <= 9 { return 1 }
+    guard startBits - 9 <= 4 else { return nil }  // at most 16 concatenated tables
+    return 1 << Int(startBits - 9)
+  }
+}
+
+/// Field offsets inside the RD granule.
+enum RDLayout {
+  static let state = 0x000
+  static let ipaWidth = 0x008
+  static let startLevel = 0x010
+  static let rootTableCount = 0x018
+  static let rttBase = 0x020
+  static let vmid = 0x028
+  static let hashAlgorithm = 0x030
+  static let recsCreated = 0x038
+  static let liveRECs = 0x040
+  static let flags = 0x048
+  static let breakpoints = 0x050
+  static let watchpoints = 0x058
+  static let pmuCounters = 0x060
+  static let sveVectorLength = 0x068
+  static let rim = 0x100            // 64 bytes
+  static let rems = 0x140           // 4 x 64 bytes
+  static let personalizationValue = 0x300  // 64 bytes
+}
+
+/// The fields of an RD every command needs, read from the granule in one go.
+public struct RealmDescriptor: Equatable, Sendable {
+  public var state: RealmState
+  public var stage2: Stage2Config
+  public var hashAlgorithm: HashAlgorithm
+  /// RECs ever created: the MPIDR index the next REC must have.
+  public var recsCreated: UInt64
+  /// RECs that exist now: REALM_DESTROY needs zero.
+  public var liveRECs: UInt64
+  public var rim: Digest64
+
+  /// nil if the granule does not hold a well-formed RD (corruption).
+  public static func load<Page: ReadablePage>(from page: Page) -> RealmDescriptor? {
+    guard let state = RealmState(rawValue: UInt8(truncatingIfNeeded: page.load64(at: RDLayout.state))),
+          let hash = HashAlgorithm(rawValue: UInt8(truncatingIfNeeded: page.load64(at: RDLayout.hashAlgorithm)))
+    else { return nil }
+    let stage2 = Stage2Config(
+      ipaWidth: page.load64(at: RDLayout.ipaWidth),
+      startLevel: Int(truncatingIfNeeded: page.load64(at: RDLayout.startLevel)),
+      rootTableCount: Int(truncatingIfNeeded: page.load64(at: RDLayout.rootTableCount)),
+      rttBase: page.load64(at: RDLayout.rttBase),
+      vmid: UInt16(truncatingIfNeeded: page.load64(at: RDLayout.vmid)))
+    var rim = Digest64()
+    for i in 0..<8 { rim.words[i] = page.load64(at: RDLayout.rim + 8 * i) }
+    rim.length = MeasurementHash.digestLength(hash)
+    return RealmDescriptor(state: state, stage2: stage2, hashAlgorithm: hash,
+                           recsCreated: page.load64(at: RDLayout.recsCreated),
+                           liveRECs: page.load64(at: RDLayout.liveRECs), rim: rim)
+  }
+
+  /// Writes every field of this struct back to the RD granule.
+  public func store<Page: WritablePage>(to page: inout Page) {
+    page.store64(UInt64(state.rawValue), at: RDLayout.state)
+    page.store64(stage2.ipaWidth, at: RDLayout.ipaWidth)
+    page.store64(UInt64(stage2.startLevel), at: RDLayout.startLevel)
+    page.store64(UInt64(stage2.rootTableCount), at: RDLayout.rootTableCount)
+    page.store64(stage2.rttBase, at: RDLayout.rttBase)
+    page.store64(UInt64(stage2.vmid), at: RDLayout.vmid)
+    page.store64(UInt64(hashAlgorithm.rawValue), at: RDLayout.hashAlgorithm)
+    page.store64(recsCreated, at: RDLayout.recsCreated)
+    page.store64(liveRECs, at: RDLayout.liveRECs)
+    for i in 0..<8 { page.store64(rim.words[i], at: RDLayout.rim + 8 * i) }
+  }
+}

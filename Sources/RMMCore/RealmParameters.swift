@@ -1,0 +1,86 @@
+// RmiRealmParams: decoded from the single copy of the host's page and validated
+// completely. A field this RMM does not support is refused, not ignored.
+
+import RMMABI
+
+public struct RealmParameters: Equatable, Sendable {
+  public var flags: UInt64
+  public var ipaWidth: UInt64
+  public var sveVectorLength: UInt64
+  public var breakpoints: UInt64
+  public var watchpoints: UInt64
+  public var pmuCounters: UInt64
+  public var hashAlgorithm: HashAlgorithm
+  public var personalizationValue: InlineArray<8, UInt64>
+  public var vmid: UInt16
+  public var rttBase: UInt64
+  public var startLevel: Int
+  public var rootTableCount: Int
+
+  public static func == (lhs: RealmParameters, rhs: RealmParameters) -> Bool {
+    for i in 0..<8 where lhs.personalizationValue[i] != rhs.personalizationValue[i] { return false }
+    return lhs.flags == rhs.flags && lhs.ipaWidth == rhs.ipaWidth && lhs.sveVectorLength == rhs.sveVectorLength
+      && lhs.breakpoints == rhs.breakpoints && lhs.watchpoints == rhs.watchpoints
+      && lhs.pmuCounters == rhs.pmuCounters && lhs.hashAlgorithm == rhs.hashAlgorithm && lhs.vmid == rhs.vmid
+      && lhs.rttBase == rhs.rttBase && lhs.startLevel == rhs.startLevel && lhs.rootTableCount == rhs.rootTableCount
+  }
+
+  /// Why a parameter page was refused (all are RMI_ERROR_INPUT to the host).
+  public enum Defect: Error, Equatable, Sendable {
+    case reservedFlags, unsupportedFeature, ipaWidth, sveVectorLength, breakpoints, watchpoints
+    case pmuCounters, hashAlgorithm, vmid, startLevel, rootTableCount, rttBase, reservedBits
+  }
+
+  /// Decodes and validates the copy `page` against what this RMM supports.
+  public static func validate<Page: ReadablePage>(_ page: Page, features: RMIFeatureRegister0,
+                                                  maximumVMID: UInt16) throws(Defect) -> RealmParameters {
+    typealias L = RealmParamsLayout
+    let flags = page.load64(at: L.flags)
+    guard flags & ~(L.flagLPA2 | L.flagSVE | L.flagPMU) == 0 else { throw .reservedFlags }
+    // This RMM offers realms no LPA2, no SVE and no PMU (RMI_FEATURES says so).
+    if flags & L.flagLPA2 != 0 && !features.lpa2 { throw .unsupportedFeature }
+    if flags & L.flagSVE != 0 && !features.sveEnabled { throw .unsupportedFeature }
+    if flags & L.flagPMU != 0 && !features.pmuEnabled { throw .unsupportedFeature }
+
+    // u8 fields in u64 slots: the upper bits are reserved and must be zero.
+    let s2sz = page.load64(at: L.s2sz)
+    let sveVL = page.load64(at: L.sveVectorLength)
+    let bps = page.load64(at: L.numberOfBreakpoints)
+    let wps = page.load64(at: L.numberOfWatchpoints)
+    let pmu = page.load64(at: L.pmuCounters)
+    let hash = page.load64(at: L.hashAlgorithm)
+    guard (s2sz | sveVL | bps | wps | pmu | hash) >> 8 == 0 else { throw .reservedBits }
+
+    guard s2sz >= RMIConstants.minIPAWidth, s2sz <= features.s2sz else { throw .ipaWidth }
+    guard flags & L.flagSVE != 0 ? sveVL <= features.sveVectorLength : sveVL == 0 else { throw .sveVectorLength }
+    // Breakpoints and watchpoints: 0 is reserved; at most what feature register 0 reports
+    // (as the reference RMM compares them).
+    guard bps >= 1, bps <= features.numberOfBreakpoints else { throw .breakpoints }
+    guard wps >= 1, wps <= features.numberOfWatchpoints else { throw .watchpoints }
+    guard flags & L.flagPMU != 0 ? pmu <= features.pmuCounters : pmu == 0 else { throw .pmuCounters }
+    guard let algorithm = HashAlgorithm(rawValue: UInt8(hash)),
+          algorithm == .sha256 ? features.sha256 : features.sha512 else { throw .hashAlgorithm }
+
+    let vmidWord = page.load64(at: L.vmid)
+    guard vmidWord >> 16 == 0, vmidWord <= UInt64(maximumVMID) else { throw .vmid }
+
+    let level = Int64(bitPattern: page.load64(at: L.rttLevelStart))
+    guard level >= 0, level <= 3 else { throw .startLevel }
+    guard let roots = Stage2Config.rootTableCount(ipaWidth: s2sz, startLevel: Int(level)) else { throw .startLevel }
+    // Starting at level 0 needs 44-bit physical addresses (VTCR_EL2.SL0 rules).
+    guard level != 0 || features.s2sz >= 44 else { throw .startLevel }
+    guard page.load64(at: L.rttNumStart) == UInt64(roots) else { throw .rootTableCount }
+    // Concatenated roots are one naturally aligned block of `roots` granules.
+    let rttBase = page.load64(at: L.rttBase)
+    guard rttBase & (UInt64(roots) * granuleSize - 1) == 0, rttBase <= UInt64.max - UInt64(roots) * granuleSize else {
+      throw .rttBase
+    }
+
+    var rpv: InlineArray<8, UInt64> = .init(repeating: 0)
+    for i in 0..<8 { rpv[i] = page.load64(at: L.personalizationValue + 8 * i) }
+    return RealmParameters(flags: flags, ipaWidth: s2sz, sveVectorLength: sveVL, breakpoints: bps,
+                           watchpoints: wps, pmuCounters: pmu, hashAlgorithm: algorithm,
+                           personalizationValue: rpv, vmid: UInt16(vmidWord), rttBase: rttBase,
+                           startLevel: Int(level), rootTableCount: roots)
+  }
+}
