@@ -1,0 +1,246 @@
+import XCTest
+import RMMABI
+@testable import RMMCore
+
+/// A NEW realm (s2sz 40, start level 1, two roots) with helpers to build tables.
+struct RTTFixture {
+  var h = RealmHarness()
+  init() { precondition(h.createRealm() == success) }
+
+  mutating func createTable(_ ipa: UInt64, _ level: UInt64) -> (pa: UInt64, status: UInt64) {
+    let rtt = h.allocateDelegated()
+    return (rtt, h.env.call(.rttCreate, h.rd, rtt, ipa, level).x0)
+  }
+
+  mutating func call(_ c: RMICommand, _ a: UInt64 = 0, _ b: UInt64 = 0, _ d: UInt64 = 0, _ e: UInt64 = 0) -> RMIResult {
+    h.env.call(c, h.rd, a, b, d, e)
+  }
+}
+
+final class RTTTests: XCTestCase {
+  let unprotected: UInt64 = 1 << 39
+
+  func testCreateAtEveryLevelAndReadBack() {
+    var f = RTTFixture()
+    XCTAssertEqual(f.h.readEntry(0, 1), RMIResult(success, 1, 0, 0, RIPAS.empty.rawValue), "root entry unassigned EMPTY")
+    XCTAssertEqual(f.h.readEntry(0, 3), RMIResult(success, 1, 0, 0, 0), "walk stops at the root")
+    XCTAssertEqual(f.h.readEntry(unprotected, 1), RMIResult(success, 1, 0, 0, 0), "unprotected: UNASSIGNED_NS")
+    let l2 = f.createTable(0, 2)
+    XCTAssertEqual(l2.status, success)
+    XCTAssertEqual(f.h.readEntry(0, 1), RMIResult(success, 1, RTTEntryState.table.rawValue, l2.pa, 0))
+    XCTAssertEqual(f.h.env.granules.storage.peek(f.h.env.granules.index(of: f.h.rttBase)!).refcount, 1, "root holds the table")
+    let l3 = f.createTable(0, 3)
+    XCTAssertEqual(l3.status, success)
+    XCTAssertEqual(f.h.readEntry(0x5000, 3), RMIResult(success, 3, 0, 0, 0))
+    XCTAssertEqual(f.h.state(l3.pa), .rtt)
+    // Second root table (IPAs from 512 GiB: the unprotected half here).
+    let ns2 = f.createTable(unprotected, 2)
+    XCTAssertEqual(ns2.status, success)
+    XCTAssertEqual(f.h.readEntry(unprotected, 2), RMIResult(success, 2, 0, 0, 0))
+  }
+
+  func testCreateRefusals() {
+    var f = RTTFixture()
+    let rtt = f.h.allocateDelegated()
+    let cases: [(String, UInt64, UInt64, UInt64, UInt64)] = [
+      ("level at the start level", rtt, 0, 1, errorInput),
+      ("level 4", rtt, 0, 4, errorInput),
+      ("level 0 (above the start level)", rtt, 0, 0, errorInput),
+      ("IPA not aligned to the parent entry", rtt, 0x1000, 3, errorInput),
+      ("IPA beyond s2sz", rtt, 1 << 40, 2, errorInput),
+      ("missing level-2 table", rtt, 0, 3, status(.errorRTT, 1)),
+      ("table is not delegated", f.h.paramsPA, 0, 2, errorInput),
+      ("table is the RD", f.h.rd, 0, 2, errorInput),
+      ("table is a root RTT", f.h.rttBase, 0, 2, errorInput),
+    ]
+    for (name, table, ipa, level, expected) in cases {
+      let before = f.h.snapshot()
+      XCTAssertEqual(f.h.env.call(.rttCreate, f.h.rd, table, ipa, level).x0, expected, name)
+      XCTAssertEqual(f.h.snapshot(), before, "\(name): nothing changed")
+    }
+    XCTAssertEqual(f.h.env.call(.rttCreate, f.h.rttBase, rtt, 0, 2).x0, errorInput, "rd is not an RD")
+    XCTAssertEqual(f.createTable(0, 2).status, success)
+    XCTAssertEqual(f.h.env.call(.rttCreate, f.h.rd, rtt, 0, 2).x0, status(.errorRTT, 1), "table exists already")
+  }
+
+  func testInitRIPASDataCreateAndRIM() {
+    var f = RTTFixture()
+    _ = f.createTable(0, 2)
+    _ = f.createTable(0, 3)
+    var rim = bytes(of: f.h.realm().rim)
+    XCTAssertEqual(f.call(.rttInitRIPAS, 0, 0x3000), RMIResult(success, 0x3000))
+    for base: UInt64 in [0, 0x1000, 0x2000] {  // one descriptor per entry
+      rim = coreutilsDigest(leBytes([2, 0x100]) + slot(rim) + leBytes([base, base + 0x1000]) + [UInt8](repeating: 0, count: 0xA0))
+    }
+    XCTAssertEqual(bytes(of: f.h.realm().rim), rim, "RIPAS descriptors")
+    XCTAssertEqual(f.h.readEntry(0x2000, 3).x4, RIPAS.ram.rawValue)
+    XCTAssertEqual(f.h.readEntry(0x3000, 3).x4, RIPAS.empty.rawValue)
+
+    // Measured DATA_CREATE: content hash of the copied page.
+    let data = f.h.allocateDelegated()
+    var source = [UInt64](repeating: 0, count: 512)
+    for i in 0..<512 { source[i] = UInt64(i) &* 0x9E37_79B9_7F4A_7C15 }
+    f.h.env.gate.memory.pages[f.h.sourcePA] = source
+    XCTAssertEqual(f.h.env.call(.dataCreate, f.h.rd, data, 0x1000, f.h.sourcePA, 1).x0, success)
+    XCTAssertEqual(f.h.env.gate.memory.page(data), source, "contents copied")
+    XCTAssertEqual(f.h.state(data), .data)
+    let content = coreutilsDigest(leBytes(source))
+    rim = coreutilsDigest(leBytes([0, 0x100]) + slot(rim) + leBytes([0x1000, 1]) + slot(content) + [UInt8](repeating: 0, count: 0x60))
+    XCTAssertEqual(bytes(of: f.h.realm().rim), rim, "DATA descriptor, measured")
+    XCTAssertEqual(f.h.readEntry(0x1000, 3), RMIResult(success, 3, RTTEntryState.assigned.rawValue, data, RIPAS.ram.rawValue))
+
+    // Unmeasured: content field zero; an EMPTY entry becomes RAM.
+    let data2 = f.h.allocateDelegated()
+    XCTAssertEqual(f.h.env.call(.dataCreate, f.h.rd, data2, 0x4000, f.h.sourcePA, 0).x0, success)
+    rim = coreutilsDigest(leBytes([0, 0x100]) + slot(rim) + leBytes([0x4000, 0]) + [UInt8](repeating: 0, count: 64 + 0x60))
+    XCTAssertEqual(bytes(of: f.h.realm().rim), rim, "DATA descriptor, unmeasured")
+    XCTAssertEqual(f.h.readEntry(0x4000, 3).x4, RIPAS.ram.rawValue)
+    XCTAssertEqual(f.h.env.granules.storage.peek(f.h.env.granules.index(of: f.h.readEntry(0, 2).x3)!).refcount, 2)
+  }
+
+  func testDataCreateRefusals() {
+    var f = RTTFixture()
+    _ = f.createTable(0, 2)
+    let data = f.h.allocateDelegated()
+    let cases: [(String, UInt64, UInt64, UInt64, UInt64, UInt64)] = [
+      ("flags reserved bit", data, 0x1000, f.h.sourcePA, 2, errorInput),
+      ("source unaligned", data, 0x1000, f.h.sourcePA + 8, 1, errorInput),
+      ("source delegated", data, 0x1000, f.h.rd, 1, errorInput),
+      ("source outside DRAM", data, 0x1000, 0x1000, 1, errorInput),
+      ("data not delegated", f.h.paramsPA, 0x1000, f.h.sourcePA, 1, errorInput),
+      ("data is the RD", f.h.rd, 0x1000, f.h.sourcePA, 1, errorInput),
+      ("IPA unaligned", data, 0x1008, f.h.sourcePA, 1, errorInput),
+      ("IPA unprotected", data, unprotected, f.h.sourcePA, 1, errorInput),
+      ("IPA beyond s2sz", data, 1 << 40, f.h.sourcePA, 1, errorInput),
+      ("no level-3 table", data, 0x1000, f.h.sourcePA, 1, status(.errorRTT, 2)),
+    ]
+    for (name, target, ipa, source, flags, expected) in cases {
+      let before = f.h.snapshot()
+      XCTAssertEqual(f.h.env.call(.dataCreate, f.h.rd, target, ipa, source, flags).x0, expected, name)
+      XCTAssertEqual(f.h.snapshot(), before, "\(name): nothing changed")
+    }
+    _ = f.createTable(0, 3)
+    XCTAssertEqual(f.h.env.call(.dataCreate, f.h.rd, data, 0x1000, f.h.sourcePA, 1).x0, success)
+    let data2 = f.h.allocateDelegated()
+    XCTAssertEqual(f.h.env.call(.dataCreate, f.h.rd, data2, 0x1000, f.h.sourcePA, 1).x0, status(.errorRTT, 3), "entry assigned")
+    XCTAssertEqual(f.h.env.call(.realmActivate, f.h.rd).x0, success)
+    XCTAssertEqual(f.h.env.call(.dataCreate, f.h.rd, data2, 0x2000, f.h.sourcePA, 1).x0, status(.errorRealm), "realm active")
+    XCTAssertEqual(f.h.env.call(.rttInitRIPAS, f.h.rd, 0x2000, 0x3000).x0, status(.errorRealm), "INIT_RIPAS when active")
+    // DATA_CREATE_UNKNOWN is allowed in any state and keeps RIPAS (EMPTY here).
+    XCTAssertEqual(f.h.env.call(.dataCreateUnknown, f.h.rd, data2, 0x2000).x0, success)
+    XCTAssertEqual(f.h.readEntry(0x2000, 3), RMIResult(success, 3, 1, data2, RIPAS.empty.rawValue))
+  }
+
+  func testDataDestroyTopAndRIPAS() {
+    var f = RTTFixture()
+    _ = f.createTable(0, 2)
+    let l3 = f.createTable(0, 3)
+    XCTAssertEqual(f.call(.rttInitRIPAS, 0, 0x10000).x0, success)
+    var data: [UInt64] = []
+    for ipa: UInt64 in [0x1000, 0x5000] {
+      let d = f.h.allocateDelegated()
+      data.append(d)
+      XCTAssertEqual(f.h.env.call(.dataCreate, f.h.rd, d, ipa, f.h.sourcePA, 0).x0, success)
+    }
+    XCTAssertEqual(f.call(.dataDestroy, 0x1000), RMIResult(success, data[0], 0x5000), "top = next live entry")
+    XCTAssertEqual(f.h.readEntry(0x1000, 3), RMIResult(success, 3, 0, 0, RIPAS.destroyed.rawValue))
+    XCTAssertEqual(f.h.state(data[0]), .delegated)
+    XCTAssertEqual(f.h.env.gate.memory.page(data[0]), [UInt64](repeating: 0, count: 512), "scrubbed")
+    XCTAssertEqual(f.call(.dataDestroy, 0x1000), RMIResult(status(.errorRTT, 3), 0, 0x5000), "not assigned: top still reported")
+    XCTAssertEqual(f.call(.dataDestroy, 0x5000), RMIResult(success, data[1], 0x20_0000), "top = end of the table")
+    XCTAssertEqual(f.call(.dataDestroy, 0x20_0000), RMIResult(status(.errorRTT, 2), 0, 0x4000_0000), "no L3 table")
+    XCTAssertEqual(f.call(.dataDestroy, unprotected).x0, errorInput)
+    XCTAssertEqual(f.h.env.tlb.state.ipaInvalidations.map(\.ipa), [0x1000, 0x5000], "a valid page was unmapped twice")
+    XCTAssertEqual(f.h.env.granules.storage.peek(f.h.env.granules.index(of: l3.pa)!).refcount, 0)
+  }
+
+  func testDestroyTablesAndTop() {
+    var f = RTTFixture()
+    let l2 = f.createTable(0, 2)
+    let l3 = f.createTable(0, 3)
+    let d = f.h.allocateDelegated()
+    XCTAssertEqual(f.h.env.call(.dataCreateUnknown, f.h.rd, d, 0x3000).x0, success)
+    XCTAssertEqual(f.call(.rttDestroy, 0, 3), RMIResult(status(.errorRTT, 3), 0, 0), "table holds DATA")
+    XCTAssertEqual(f.call(.rttDestroy, 0, 2), RMIResult(status(.errorRTT, 2), 0, 0), "L2 holds a table")
+    XCTAssertEqual(f.call(.rttDestroy, 0x20_0000, 3).x0, status(.errorRTT, 2), "no table there")
+    XCTAssertEqual(f.call(.dataDestroy, 0x3000).x0, success)
+    XCTAssertEqual(f.call(.rttDestroy, 0, 3), RMIResult(success, l3.pa, 0x4000_0000), "top = end of the L2 table")
+    XCTAssertEqual(f.h.readEntry(0, 2), RMIResult(success, 2, 0, 0, RIPAS.destroyed.rawValue), "parent DESTROYED")
+    XCTAssertEqual(f.call(.rttDestroy, 0, 2), RMIResult(success, l2.pa, 1 << 39), "top = end of the root table")
+    XCTAssertEqual([l2.pa, l3.pa].map { f.h.state($0) }, [.delegated, .delegated])
+    XCTAssertEqual(f.h.env.call(.realmDestroy, f.h.rd).x0, success)
+    XCTAssertFalse(f.h.env.granules.storage.anyLocked)
+  }
+
+  func testFoldAndUnfold() {
+    var f = RTTFixture()
+    _ = f.createTable(0, 2)
+    let l3 = f.createTable(0x20_0000, 3)
+    // 512 DATA granules, contiguous and 2 MiB aligned: granules 512..1023 (0x8020_0000).
+    let base: UInt64 = 0x8020_0000
+    for i in 0..<UInt64(512) {
+      f.h.delegate(base + i * 4096)
+      XCTAssertEqual(f.h.env.call(.dataCreate, f.h.rd, base + i * 4096, 0x20_0000 + i * 4096, f.h.sourcePA, 0).x0, success)
+    }
+    XCTAssertEqual(f.call(.rttFold, 0x20_0000, 3), RMIResult(success, l3.pa))
+    XCTAssertEqual(f.h.readEntry(0x20_0000, 3), RMIResult(success, 2, 1, base, RIPAS.ram.rawValue), "2 MiB block")
+    XCTAssertEqual(f.h.state(l3.pa), .delegated)
+    // Re-split: a new table unfolded from the block.
+    let again = f.createTable(0x20_0000, 3)
+    XCTAssertEqual(again.status, success)
+    XCTAssertEqual(f.h.readEntry(0x20_5000, 3), RMIResult(success, 3, 1, base + 0x5000, RIPAS.ram.rawValue))
+    XCTAssertEqual(f.h.env.granules.storage.peek(f.h.env.granules.index(of: again.pa)!).refcount, 512)
+    // Not homogeneous any more after one destroy.
+    XCTAssertEqual(f.call(.dataDestroy, 0x20_5000).x0, success)
+    XCTAssertEqual(f.call(.rttFold, 0x20_0000, 3).x0, status(.errorRTT, 3))
+    // A uniform unassigned table folds to an unassigned entry.
+    let empty = f.createTable(0x40_0000, 3)
+    XCTAssertEqual(f.call(.rttInitRIPAS, 0x40_0000, 0x60_0000), RMIResult(success, 0x60_0000))
+    XCTAssertEqual(f.call(.rttFold, 0x40_0000, 3), RMIResult(success, empty.pa))
+    XCTAssertEqual(f.h.readEntry(0x40_0000, 3), RMIResult(success, 2, 0, 0, RIPAS.ram.rawValue))
+    XCTAssertEqual(f.call(.rttFold, 0x60_0000, 3).x0, status(.errorRTT, 2), "no table to fold")
+  }
+
+  func testUnprotectedMappings() {
+    var f = RTTFixture()
+    let ns: UInt64 = unprotected
+    _ = f.createTable(ns, 2)
+    _ = f.createTable(ns, 3)
+    let desc: UInt64 = 0x9000_0000 | (0b101 << 2) | (0b11 << 6)
+    XCTAssertEqual(f.call(.rttMapUnprotected, ns + 0x1000, 3, desc).x0, success)
+    XCTAssertEqual(f.h.readEntry(ns + 0x1000, 3), RMIResult(success, 3, 1, desc, RIPAS.empty.rawValue))
+    XCTAssertEqual(f.call(.rttMapUnprotected, ns + 0x1000, 3, desc).x0, status(.errorRTT, 3), "already mapped")
+    for (name, bad) in [("valid bit", desc | 1), ("AF", desc | 1 << 10), ("NS", desc | 1 << 55),
+                        ("reserved MemAttr 0b100", 0x9000_0000 | (0b100 << 2)), ("unaligned PA", desc | 0x800)] {
+      XCTAssertEqual(f.call(.rttMapUnprotected, ns + 0x2000, 3, bad).x0, errorInput, name)
+    }
+    XCTAssertEqual(f.call(.rttMapUnprotected, 0x1000, 3, desc).x0, errorInput, "protected IPA")
+    XCTAssertEqual(f.call(.rttMapUnprotected, ns + 0x20_0000, 3, desc).x0, status(.errorRTT, 2), "no L3 table")
+    XCTAssertEqual(f.call(.rttMapUnprotected, ns + 0x20_0000, 2, 0x8020_0000 | desc & 0xFF).x0, success, "2 MiB block")
+    XCTAssertEqual(f.call(.rttUnmapUnprotected, ns + 0x1000, 3), RMIResult(success, ns + 0x20_0000))
+    XCTAssertEqual(f.call(.rttUnmapUnprotected, ns + 0x1000, 3), RMIResult(status(.errorRTT, 3), ns + 0x20_0000))
+    XCTAssertEqual(f.h.env.tlb.state.ipaInvalidations.last?.ipa, ns + 0x1000)
+    // A table of unprotected mappings holds no references: it can be destroyed.
+    XCTAssertEqual(f.call(.rttMapUnprotected, ns + 0x3000, 3, desc).x0, success)
+    XCTAssertEqual(f.call(.rttDestroy, ns, 3).x0, success)
+    XCTAssertEqual(f.h.readEntry(ns, 3), RMIResult(success, 2, 0, 0, 0), "parent back to UNASSIGNED_NS")
+  }
+
+  func testTeardownReturnsEveryGranule() {
+    var f = RTTFixture()
+    let l2 = f.createTable(0, 2)
+    let l3 = f.createTable(0, 3)
+    let d = f.h.allocateDelegated()
+    XCTAssertEqual(f.h.env.call(.dataCreate, f.h.rd, d, 0, f.h.sourcePA, 1).x0, success)
+    XCTAssertEqual(f.call(.dataDestroy, 0).x0, success)
+    XCTAssertEqual(f.call(.rttDestroy, 0, 3).x0, success)
+    XCTAssertEqual(f.call(.rttDestroy, 0, 2).x0, success)
+    XCTAssertEqual(f.h.env.call(.realmDestroy, f.h.rd).x0, success)
+    for pa in [f.h.rd, f.h.rttBase, f.h.rttBase + 4096, l2.pa, l3.pa, d] {
+      XCTAssertEqual(f.h.state(pa), .delegated)
+      XCTAssertEqual(f.h.env.gate.memory.page(pa), [UInt64](repeating: 0, count: 512), "DELEGATED is zero")
+      XCTAssertEqual(f.h.env.call(.granuleUndelegate, pa).x0, success)
+    }
+    XCTAssertEqual(f.h.env.granules.count(in: .undelegated), 2048 + 32)
+  }
+}
