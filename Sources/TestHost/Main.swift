@@ -29,6 +29,7 @@ public func testhostMain() {
   switch RunConfiguration.mode {
   case .tests:
     runFoundationTests()
+    runRealmLifecycleTests()
     console.write("TESTHOST: ")
     console.decimal(passed)
     console.write(" passed, ")
@@ -45,6 +46,7 @@ public func testhostMain() {
     console.write(" failed\n")
   case .demo:
     runFoundationTests()
+    runRealmLifecycleTests()
     console.write("TESTHOST: ")
     console.decimal(passed)
     console.write(" passed, ")

@@ -10,14 +10,16 @@ struct SMCResult: Equatable {
 }
 
 @inline(__always)
-func smc(_ fid: UInt64, _ a1: UInt64 = 0, _ a2: UInt64 = 0, _ a3: UInt64 = 0, _ a4: UInt64 = 0) -> SMCResult {
-  let r = smc_call5(fid, a1, a2, a3, a4)
+func smc(_ fid: UInt64, _ a1: UInt64 = 0, _ a2: UInt64 = 0, _ a3: UInt64 = 0, _ a4: UInt64 = 0,
+         _ a5: UInt64 = 0) -> SMCResult {
+  let r = smc_call5(fid, a1, a2, a3, a4, a5)
   return SMCResult(x0: r.x0, x1: r.x1, x2: r.x2, x3: r.x3, x4: r.x4)
 }
 
 @inline(__always)
-func rmi(_ command: RMICommand, _ a1: UInt64 = 0, _ a2: UInt64 = 0, _ a3: UInt64 = 0, _ a4: UInt64 = 0) -> SMCResult {
-  smc(command.rawValue, a1, a2, a3, a4)
+func rmi(_ command: RMICommand, _ a1: UInt64 = 0, _ a2: UInt64 = 0, _ a3: UInt64 = 0, _ a4: UInt64 = 0,
+         _ a5: UInt64 = 0) -> SMCResult {
+  smc(command.rawValue, a1, a2, a3, a4, a5)
 }
 
 func counter() -> UInt64 {

@@ -210,3 +210,15 @@ final class RECTests: XCTestCase {
     XCTAssertEqual(RECParameters.vmpidr(ofMPIDR: 0x0102_0304), 0x01_8002_0304)
   }
 }
+
+final class FirmwareLikeRealmCreateTests: XCTestCase {
+  func testQEMUFeatureRegister() {
+    var h = RealmHarness()
+    h.env.features = RMIFeatureRegister0(rawValue: 0x314030 | 3 << 32 | 10 << 38)
+    var c = RealmHarness.RealmConfig()
+    c.bps = 1
+    c.wps = 1
+    c.vmid = 1
+    XCTAssertEqual(h.createRealm(c), success)
+  }
+}

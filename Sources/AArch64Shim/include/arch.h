@@ -87,16 +87,18 @@ ALWAYS_INLINE smc_result_t smc_call(uint64_t fid, uint64_t a1, uint64_t a2, uint
 
 /* All five result registers, for callers that check SMCCC register preservation. */
 typedef struct { uint64_t x0, x1, x2, x3, x4; } smc_result5_t;
-ALWAYS_INLINE smc_result5_t smc_call5(uint64_t fid, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4) {
+ALWAYS_INLINE smc_result5_t smc_call5(uint64_t fid, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+                                      uint64_t a5) {
   register uint64_t r0 __asm__("x0") = fid;
   register uint64_t r1 __asm__("x1") = a1;
   register uint64_t r2 __asm__("x2") = a2;
   register uint64_t r3 __asm__("x3") = a3;
   register uint64_t r4 __asm__("x4") = a4;
+  register uint64_t r5 __asm__("x5") = a5;
   __asm__ volatile("smc #0"
-                   : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3), "+r"(r4)
+                   : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3), "+r"(r4), "+r"(r5)
                    :
-                   : "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14",
+                   : "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14",
                      "x15", "x16", "x17", "memory");
   smc_result5_t res = {r0, r1, r2, r3, r4};
   return res;
@@ -159,7 +161,7 @@ ALWAYS_INLINE void tlbi_stage2_vmid(uint16_t vmid) {
 }
 
 /* ---- VMID bitmap (boot/runtime.c): 65536 bits ----------------------------------- */
-extern uint64_t rmm_vmid_bitmap[1024];
+extern __attribute__((visibility("hidden"))) uint64_t rmm_vmid_bitmap[1024];
 /* Sets bit `vmid`; returns 1 if it was clear (the VMID is now ours). */
 ALWAYS_INLINE int vmid_reserve(uint16_t vmid) {
   uint64_t bit = 1ULL << (vmid & 63);
