@@ -26,12 +26,31 @@ rmm_zero_page:
 	b.lo	3b
 	ret
 
+/* void rmm_copy_page(uint64_t dst, uint64_t src): 4 KiB, both RMM mappings. */
+	.global	rmm_copy_page
+rmm_copy_page:
+	add	x2, x0, #4096
+1:	ldp	x3, x4, [x1], #16
+	ldp	x5, x6, [x1], #16
+	stp	x3, x4, [x0], #16
+	stp	x5, x6, [x0], #16
+	cmp	x0, x2
+	b.lo	1b
+	ret
+
 /* uint64_t rmm_ns_copy(uint64_t dst, uint64_t src, uint64_t bytes): 8-byte words. */
 	.global	rmm_ns_copy
 rmm_ns_copy:
 	cbz	x2, 2f
 	.global	rmm_ns_access_start
 rmm_ns_access_start:
+	tst	x2, #15
+	b.ne	1f
+3:	ldp	x3, x4, [x1], #16		/* 16 bytes a step when the length allows */
+	stp	x3, x4, [x0], #16
+	subs	x2, x2, #16
+	b.hi	3b
+	b	2f
 1:	ldr	x3, [x1], #8
 	str	x3, [x0], #8
 	subs	x2, x2, #8

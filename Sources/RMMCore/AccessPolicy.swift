@@ -1,52 +1,60 @@
 // The one declarative table of what the RMM may do to memory it reaches by physical
 // address. The gate consults it for every access, before anything is mapped.
+// One row per purpose: its direction, the granule states it may touch, and how many
+// bytes at most. Anything not in the table is refused.
 
 public enum AccessPolicy {
-  /// A rule: this purpose may make this kind of access to a granule in this state.
-  public struct Rule: Sendable {
-    public var purpose: AccessPurpose
-    public var direction: AccessDirection
-    public var state: GranuleState
-    public var maximumLength: UInt16
-
-    func allows(_ intent: AccessIntent, _ actualState: GranuleState) -> Bool {
-      purpose == intent.purpose && direction == intent.direction && state == actualState
-        && intent.length <= maximumLength
+  /// A set of granule states, as a bitmask over `GranuleState.rawValue`.
+  public struct States: Sendable {
+    public var mask: UInt16
+    public init(_ a: GranuleState, _ b: GranuleState? = nil, _ c: GranuleState? = nil,
+                _ d: GranuleState? = nil, _ e: GranuleState? = nil) {
+      mask = 1 << a.rawValue
+      if let b { mask |= 1 << b.rawValue }
+      if let c { mask |= 1 << c.rawValue }
+      if let d { mask |= 1 << d.rawValue }
+      if let e { mask |= 1 << e.rawValue }
     }
+    init(mask: UInt16) { self.mask = mask }
+    @inlinable public func contains(_ state: GranuleState) -> Bool { mask & (1 << state.rawValue) != 0 }
+    static let none = States(mask: 0)
   }
 
-  /// Every allowed intent. Anything not listed is refused.
-  public static let rules: InlineArray<16, Rule> = [
+  public struct Rule: Sendable {
+    public var direction: AccessDirection
+    public var states: States
+    public var maximumLength: UInt16
+  }
+
+  /// Indexed by `AccessPurpose.rawValue` (row 0: no purpose, nothing allowed).
+  public static let rules: InlineArray<14, Rule> = [
+    Rule(direction: .read, states: .none, maximumLength: 0),
     // Granule delegation: zero on the way in and on the way out.
-    Rule(purpose: .delegateScrub, direction: .write, state: .delegated, maximumLength: 4096),
-    Rule(purpose: .undelegateScrub, direction: .write, state: .delegated, maximumLength: 4096),
+    /* delegateScrub   */ Rule(direction: .write, states: States(.delegated), maximumLength: 4096),
+    /* undelegateScrub */ Rule(direction: .write, states: States(.delegated), maximumLength: 4096),
     // Host pages: read once, as command parameters or as the DATA_CREATE source.
-    Rule(purpose: .realmParams, direction: .read, state: .undelegated, maximumLength: 4096),
-    Rule(purpose: .recParams, direction: .read, state: .undelegated, maximumLength: 4096),
-    Rule(purpose: .dataSource, direction: .read, state: .undelegated, maximumLength: 4096),
+    /* realmParams     */ Rule(direction: .read, states: States(.undelegated), maximumLength: 4096),
+    /* recParams       */ Rule(direction: .read, states: States(.undelegated), maximumLength: 4096),
     // Each object type is touched only by the code that owns it.
-    Rule(purpose: .rttRead, direction: .read, state: .rtt, maximumLength: 4096),
-    Rule(purpose: .rttWrite, direction: .write, state: .rtt, maximumLength: 4096),
-    Rule(purpose: .rdRead, direction: .read, state: .rd, maximumLength: 4096),
-    Rule(purpose: .rdWrite, direction: .write, state: .rd, maximumLength: 4096),
-    Rule(purpose: .recRead, direction: .read, state: .rec, maximumLength: 4096),
-    Rule(purpose: .recWrite, direction: .write, state: .rec, maximumLength: 4096),
-    // Realm DATA is written by DATA_CREATE only (never read by any RMI command).
-    Rule(purpose: .dataCreateWrite, direction: .write, state: .data, maximumLength: 4096),
+    /* rttRead         */ Rule(direction: .read, states: States(.rtt), maximumLength: 4096),
+    /* rttWrite        */ Rule(direction: .write, states: States(.rtt), maximumLength: 4096),
+    /* rdRead          */ Rule(direction: .read, states: States(.rd), maximumLength: 4096),
+    /* rdWrite         */ Rule(direction: .write, states: States(.rd), maximumLength: 4096),
+    /* recRead         */ Rule(direction: .read, states: States(.rec), maximumLength: 4096),
+    /* recWrite        */ Rule(direction: .write, states: States(.rec), maximumLength: 4096),
     // Objects are scrubbed by their owner as they return to DELEGATED.
-    Rule(purpose: .destroyScrub, direction: .write, state: .rd, maximumLength: 4096),
-    Rule(purpose: .destroyScrub, direction: .write, state: .rec, maximumLength: 4096),
-    Rule(purpose: .destroyScrub, direction: .write, state: .recAux, maximumLength: 4096),
-    Rule(purpose: .destroyScrub, direction: .write, state: .data, maximumLength: 4096),
+    /* destroyScrub    */ Rule(direction: .write, states: States(.rd, .rec, .recAux, .rtt, .data), maximumLength: 4096),
+    /* dataSource      */ Rule(direction: .read, states: States(.undelegated), maximumLength: 4096),
+    // Realm DATA is written by DATA_CREATE only, and never read by any RMI command.
+    /* dataCreateWrite */ Rule(direction: .write, states: States(.data), maximumLength: 4096),
   ]
 
-  /// RTT granules are scrubbed by the RTT code as they are destroyed or folded.
-  static let rttScrub = Rule(purpose: .destroyScrub, direction: .write, state: .rtt, maximumLength: 4096)
-
   /// Whether `intent` may touch a granule whose current state is `actualState`.
+  @inline(__always)
   public static func permits(_ intent: AccessIntent, actualState: GranuleState?) -> Bool {
     guard let actualState, actualState == intent.expectedState else { return false }
-    for i in rules.indices where rules[i].allows(intent, actualState) { return true }
-    return rttScrub.allows(intent, actualState)
+    let rule = rules[Int(intent.purpose.rawValue)]
+    return rule.direction == intent.direction && rule.states.contains(actualState)
+      && intent.length <= rule.maximumLength
   }
 }

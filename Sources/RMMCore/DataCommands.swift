@@ -61,15 +61,14 @@ extension RMIDispatcher {
     }
     locked.setState(.data, of: data)
     do throws(GateError) {
-      try environment.gate.withRealmGranule(locked.granule(data), AccessIntent(.dataCreateWrite, .write, expecting: .data)) { page in
-        for i in 0..<512 { page.store64(contents.words[i], at: i * 8) }
-      }
+      try environment.gate.writeRealmGranule(locked.granule(data), AccessIntent(.dataCreateWrite, .write, expecting: .data),
+                                             from: &contents)
     } catch {
       locked.setState(.delegated, of: data)
       throw internalError
     }
     let measure = flags & DataCreateFlags.measureContent != 0
-    let content = measure ? MeasurementHash.digest(realm.hashAlgorithm) { h in h.update(page: contents) } : Digest64()
+    let content = measure ? MeasurementHash.digest(realm.hashAlgorithm) { h in h.update(page: &contents) } : Digest64()
     realm.rim = RIMDescriptor.extendForData(realm.hashAlgorithm, rim: realm.rim, ipa: ipa, flags: flags, content: content)
     do throws(RMIError) {
       try update(&walk, to: .assignedRAM(pa: data), ipa: ipa, vmid: realm.stage2.vmid)

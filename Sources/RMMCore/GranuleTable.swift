@@ -8,12 +8,15 @@ public struct GranuleTable<Storage: GranuleDescriptorStorage> {
   public let dram: DRAMLayout
   /// Index of the first granule of each bank.
   @usableFromInline var firstIndex: InlineArray<8, UInt64>
+  /// Bank 0 again, as plain fields for the lookup fast path (empty if no banks).
+  @usableFromInline let firstBank: PhysicalRange
 
   /// A table that covers no memory yet: every address is "not DRAM".
   public init(storage: Storage) {
     self.storage = storage
     dram = DRAMLayout()
     firstIndex = .init(repeating: 0)
+    firstBank = PhysicalRange(base: 0, size: 0)
   }
 
   /// Fails if the banks hold more granules than `storage` has descriptors.
@@ -21,6 +24,7 @@ public struct GranuleTable<Storage: GranuleDescriptorStorage> {
     guard dram.granuleCount <= UInt64(storage.count) else { return nil }
     self.storage = storage
     self.dram = dram
+    firstBank = dram.bankCount > 0 ? dram.banks[0] : PhysicalRange(base: 0, size: 0)
     firstIndex = .init(repeating: 0)
     var next: UInt64 = 0
     for i in 0..<dram.bankCount {
@@ -31,9 +35,18 @@ public struct GranuleTable<Storage: GranuleDescriptorStorage> {
 
   /// The descriptor index of the granule at `pa`, or nil if `pa` is not a
   /// granule-aligned address inside a DRAM bank.
-  @inlinable public func index(of pa: UInt64) -> Int? {
+  @inline(__always) public func index(of pa: UInt64) -> Int? {
     guard isGranuleAligned(pa) else { return nil }
-    for i in 0..<dram.bankCount {
+    // Fast path on plain fields: touching the inline bank arrays makes the compiler
+    // copy the whole table onto the stack first.
+    if pa >= firstBank.base && pa - firstBank.base < firstBank.size {
+      return Int((pa - firstBank.base) >> granuleShift)
+    }
+    return indexInLaterBanks(of: pa)
+  }
+
+  @inline(never) func indexInLaterBanks(of pa: UInt64) -> Int? {
+    for i in 1..<max(dram.bankCount, 1) {
       let bank = dram.banks[i]
       if bank.contains(pa) { return Int(firstIndex[i] + ((pa - bank.base) >> granuleShift)) }
     }

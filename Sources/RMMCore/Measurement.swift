@@ -7,16 +7,9 @@ import RMMABI
 public enum MeasurementHash {
   /// H(bytes) with `algorithm`.
   public static func digest(_ algorithm: HashAlgorithm, _ body: (inout HashInput) -> Void) -> Digest64 {
-    switch algorithm {
-    case .sha256:
-      var input = HashInput(sha256: SHA256())
-      body(&input)
-      return input.finalize()
-    case .sha512:
-      var input = HashInput(sha512: SHA512())
-      body(&input)
-      return input.finalize()
-    }
+    var input = HashInput(algorithm)
+    body(&input)
+    return input.finalize()
   }
 
   public static func digestLength(_ algorithm: HashAlgorithm) -> Int {
@@ -24,53 +17,46 @@ public enum MeasurementHash {
   }
 }
 
-/// A running hash of either algorithm (a closed set of two: an enum, no existential).
+/// A running hash of either algorithm. Both states live side by side and are updated
+/// in place: an enum payload would be copied out and back on every update.
 public struct HashInput {
-  enum State {
-    case sha256(SHA256)
-    case sha512(SHA512)
-  }
-  var state: State
-  init(sha256: SHA256) { state = .sha256(sha256) }
-  init(sha512: SHA512) { state = .sha512(sha512) }
+  let algorithm: HashAlgorithm
+  var sha256 = SHA256()
+  var sha512 = SHA512()
+
+  init(_ algorithm: HashAlgorithm) { self.algorithm = algorithm }
 
   public mutating func update64LE(_ word: UInt64) {
-    switch state {
-    case .sha256(var h): h.update64LE(word); state = .sha256(h)
-    case .sha512(var h): h.update64LE(word); state = .sha512(h)
-    }
+    if algorithm == .sha256 { sha256.update64LE(word) } else { sha512.update64LE(word) }
   }
 
   public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-    switch state {
-    case .sha256(var h): h.update(bytes); state = .sha256(h)
-    case .sha512(var h): h.update(bytes); state = .sha512(h)
-    }
+    if algorithm == .sha256 { sha256.update(bytes) } else { sha512.update(bytes) }
   }
 
   /// Appends the 64-byte slot of `digest` (zero-padded for SHA-256).
   public mutating func update(slot digest: Digest64) {
-    for i in 0..<8 { update64LE(digest.words[i]) }
+    var words = digest.words
+    withUnsafeBytes(of: &words) { update($0) }
   }
 
   public mutating func updateZeros(words count: Int) {
-    for _ in 0..<count { update64LE(0) }
+    var zeros: InlineArray<64, UInt64> = .init(repeating: 0)
+    var remaining = count
+    while remaining > 0 {
+      let chunk = min(remaining, 64)
+      withUnsafeBytes(of: &zeros) { update(UnsafeRawBufferPointer(rebasing: $0[0..<(chunk * 8)])) }
+      remaining -= chunk
+    }
   }
 
-  /// Appends the whole page, 8 bytes at a time.
-  public mutating func update<Page: ReadablePage>(page: Page, bytes: Int = 4096) {
-    var offset = 0
-    while offset < bytes {
-      update64LE(page.load64(at: offset))
-      offset += 8
-    }
+  /// Appends a whole page held in RMM memory, as whole blocks.
+  public mutating func update(page: inout PageBuffer) {
+    withUnsafeBytes(of: &page.words) { update($0) }
   }
 
   mutating func finalize() -> Digest64 {
-    switch state {
-    case .sha256(var h): return h.finalize()
-    case .sha512(var h): return h.finalize()
-    }
+    algorithm == .sha256 ? sha256.finalize() : sha512.finalize()
   }
 }
 

@@ -34,6 +34,10 @@ public protocol PhysicalMemoryGate {
     _ granule: borrowing LockedGranule, _ intent: AccessIntent, _ body: (inout MappedPage) -> Result
   ) throws(GateError) -> Result
 
+  /// Fills the Realm-PAS granule the caller holds locked with `contents`.
+  func writeRealmGranule(_ granule: borrowing LockedGranule, _ intent: AccessIntent,
+                         from contents: inout PageBuffer) throws(GateError)
+
   /// Zeroes the Realm-PAS granule the caller holds locked.
   func scrubRealmGranule(_ granule: borrowing LockedGranule, _ intent: AccessIntent) throws(GateError)
 

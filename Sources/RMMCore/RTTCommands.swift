@@ -32,15 +32,23 @@ extension RMIDispatcher {
   /// table, or the end of that table.
   func nextLiveEntry(after walk: RTTWalk, ipa: UInt64, protected: Bool) throws(RMIError) -> UInt64 {
     if walk.entry.isLive { return ipa }
-    let entrySize = RTTLevel.size(walk.level)
+    let level = walk.level
+    let entrySize = RTTLevel.size(level)
     let tableBase = ipa & ~(entrySize * 512 - 1)
-    var index = walk.index + 1
-    while index < 512 {
-      let raw = try readEntry(walk.table, index)
-      if let entry = S2TTE.decode(raw, level: walk.level, protected: protected), entry.isLive { break }
-      index += 1
-    }
-    return tableBase + UInt64(index) * entrySize
+    let first = walk.index + 1
+    let next: Int
+    do throws(GateError) {
+      // One mapping for the whole scan.
+      next = try environment.gate.withRealmGranule(walk.table, AccessIntent(.rttRead, .read, expecting: .rtt)) { page in
+        var index = first
+        while index < 512 {
+          if S2TTE.isLive(raw: page.load64(at: index * 8), protected: protected) { return index }
+          index += 1
+        }
+        return 512
+      }
+    } catch { throw internalError }
+    return tableBase + UInt64(next) * entrySize
   }
 
   /// The 512 entries of a new level-`level` table that replaces `parent` (unfold).
@@ -80,8 +88,18 @@ extension RMIDispatcher {
     let parent = walk.entry
     let childReferences = unfolded(parent, index: 0, level: level).holdsReference
     do throws(GateError) {
-      try environment.gate.withRealmGranule(table, AccessIntent(.rttWrite, .write, expecting: .rtt)) { page in
-        for i in 0..<512 { page.store64(unfolded(parent, index: i, level: level).encode(level: level), at: i * 8) }
+      let first = unfolded(parent, index: 0, level: level).encode(level: level)
+      let uniform = !parent.isLive || parent.isTableOrUnassigned
+      // A DELEGATED granule is zero: a table of zero entries needs no writes at all.
+      if !(uniform && first == 0) {
+        try environment.gate.withRealmGranule(table, AccessIntent(.rttWrite, .write, expecting: .rtt)) { page in
+          if uniform {
+            for i in 0..<512 { page.store64(first, at: i * 8) }
+          } else {
+            let step = RTTLevel.size(level)
+            for i in 0..<512 { page.store64(first &+ UInt64(i) &* step, at: i * 8) }
+          }
+        }
       }
     } catch {
       locked.setState(.delegated, of: rtt)

@@ -103,6 +103,19 @@ public enum S2TTE: Equatable, Sendable {
     }
   }
 
+  var isTableOrUnassigned: Bool {
+    switch self {
+    case .table, .unassigned, .unassignedNS: return true
+    default: return false
+    }
+  }
+
+  /// `isLive` straight from the raw descriptor, for scans over whole tables.
+  @inline(__always)
+  public static func isLive(raw: UInt64, protected: Bool) -> Bool {
+    raw & valid != 0 || (protected && raw & kindMask == kindAssigned)
+  }
+
   /// Entries that hold a reference on their table: tables and protected assigned
   /// entries. A table with references cannot be destroyed; unprotected (NS) mappings
   /// hold none, so a table of NS mappings can be destroyed (with TLB invalidation).

@@ -52,6 +52,16 @@ public protocol HashFunction {
   static var digestLength: Int { get }
 }
 
+// MARK: - Hardware acceleration
+
+/// Block functions using the CPU's SHA instructions (FEAT_SHA256), installed by the
+/// firmware after a known-answer self-test. nil: the Swift implementation below.
+/// `(state: the 8 32-bit words, data: 64-byte blocks, count)`.
+public enum SHA2Acceleration {
+  public typealias BlockFunction = @convention(c) (UnsafeMutableRawPointer?, UnsafeRawPointer?, Int) -> Void
+  public nonisolated(unsafe) static var sha256Blocks: BlockFunction? = nil
+}
+
 // MARK: - SHA-256
 
 public struct SHA256: HashFunction, Sendable {
@@ -99,11 +109,10 @@ public struct SHA256: HashFunction, Sendable {
     // Whole blocks straight from the input.
     if remaining >= 64 {
       var h = state
-      repeat {
-        Self.compress(&h, src)
-        src += 64
-        remaining &-= 64
-      } while remaining >= 64
+      let blocks = remaining / 64
+      Self.compressBlocks(&h, src, blocks)
+      src += blocks &* 64
+      remaining &-= blocks &* 64
       state = h
     }
 
@@ -178,9 +187,23 @@ public struct SHA256: HashFunction, Sendable {
   mutating func compressBuffer() {
     var h = state
     withUnsafeBytes(of: &buffer) { block in
-      Self.compress(&h, block.baseAddress!)
+      Self.compressBlocks(&h, block.baseAddress!, 1)
     }
     state = h
+  }
+
+  /// `count` consecutive blocks: with the CPU's SHA-256 instructions when the
+  /// firmware installed them, else in Swift.
+  static func compressBlocks(_ h: inout InlineArray<8, UInt32>, _ data: UnsafeRawPointer, _ count: Int) {
+    if let accelerated = SHA2Acceleration.sha256Blocks {
+      withUnsafeMutableBytes(of: &h) { state in accelerated(state.baseAddress!, data, count) }
+      return
+    }
+    var block = data
+    for _ in 0..<count {
+      compress(&h, block)
+      block += 64
+    }
   }
 
   @inline(__always)

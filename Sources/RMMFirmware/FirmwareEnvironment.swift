@@ -9,7 +9,9 @@ nonisolated(unsafe) var granuleTable = GranuleTable(storage: FirmwareDescriptors
 nonisolated(unsafe) var featureRegister0 = RMIFeatureRegister0(rawValue: 0)
 
 struct FirmwareEnvironment: RMMEnvironment {
-  var granules: GranuleTable<FirmwareDescriptors> { granuleTable }
+  /// Borrowed in place (`_read`): the table is a few hundred bytes, read on every
+  /// granule lookup, and must not be copied out of the global each time.
+  var granules: GranuleTable<FirmwareDescriptors> { _read { yield granuleTable } }
   var gate: SlotGate { SlotGate() }
   var monitor: TFAMonitor { TFAMonitor() }
   var tlb: BroadcastStageTwoTLB { BroadcastStageTwoTLB() }

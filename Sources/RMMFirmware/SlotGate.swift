@@ -40,6 +40,14 @@ struct SlotGate: PhysicalMemoryGate {
     return result
   }
 
+  func writeRealmGranule(_ granule: borrowing LockedGranule, _ intent: AccessIntent,
+                         from contents: inout PageBuffer) throws(GateError) {
+    guard AccessPolicy.permits(intent, actualState: granule.state) else { throw .policyViolation }
+    let va = mapSlot(granule.pa, addressSpace: .realm)
+    withUnsafeBytes(of: &contents) { rmm_copy_page(va, UInt64(UInt(bitPattern: $0.baseAddress!))) }
+    unmapSlot(va)
+  }
+
   func scrubRealmGranule(_ granule: borrowing LockedGranule, _ intent: AccessIntent) throws(GateError) {
     guard AccessPolicy.permits(intent, actualState: granule.state) else { throw .policyViolation }
     let va = mapSlot(granule.pa, addressSpace: .realm)

@@ -14,22 +14,87 @@ func report(_ name: StaticString, _ ticks: UInt64, _ iterations: UInt64) {
   console.newline()
 }
 
+/// Instructions spent in `call`, measured around it alone.
+@inline(__always) func measure(_ total: inout UInt64, _ call: () -> UInt64) -> UInt64 {
+  let start = counter()
+  let status = call()
+  total &+= counter() &- start
+  return status
+}
+
 func runBenchmarks() {
   let iterations: UInt64 = 1000
+  var failures: UInt64 = 0
   _ = rmi(.version, rmiABIVersion.encoded)
   var start = counter()
   for _ in 0..<iterations { _ = rmi(.version, rmiABIVersion.encoded) }
   report("rmi_version", counter() &- start, iterations)
 
   start = counter()
-  var failures: UInt64 = 0
   for i in 0..<iterations {
     let pa = Board.testGranules + 0x20_0000 + i * 0x1000
     failures |= rmi(.granuleDelegate, pa).x0
     failures |= rmi(.granuleUndelegate, pa).x0
   }
   report("granule_delegate_undelegate", counter() &- start, iterations)
+
+  // Realm lifecycle (the RMM is the only difference to the TRP; TRP answers SMC_UNKNOWN).
+  if rmi(.features, 0).x0 == 0 {
+    failures |= benchmarkRealmCommands()
+  }
   console.write("BENCH failures ")
   console.decimal(failures == 0 ? 0 : 1)
   console.newline()
+}
+
+func benchmarkRealmCommands() -> UInt64 {
+  typealias M = LifecycleMemory
+  var failures: UInt64 = 0
+  let rd = M.rd
+  failures |= rmi(.granuleDelegate, rd).x0 | rmi(.granuleDelegate, M.rttBase).x0 | rmi(.granuleDelegate, M.rttBase + 0x1000).x0
+  writeRealmParams(rttBase: M.rttBase, vmid: 9)
+  let rounds: UInt64 = 100
+  var createDestroy: UInt64 = 0
+  for _ in 0..<rounds {
+    failures |= measure(&createDestroy) { rmi(.realmCreate, rd, M.realmParams).x0 }
+    failures |= measure(&createDestroy) { rmi(.realmDestroy, rd).x0 }
+  }
+  report("realm_create_destroy", createDestroy, rounds)
+
+  failures |= rmi(.realmCreate, rd, M.realmParams).x0
+  let t = M.tables
+  failures |= rmi(.granuleDelegate, t).x0 | rmi(.granuleDelegate, t + 0x1000).x0
+  var rttCreate: UInt64 = 0
+  var rttDestroy: UInt64 = 0
+  failures |= rmi(.rttCreate, rd, t, 0, 2).x0
+  for _ in 0..<rounds {
+    failures |= measure(&rttCreate) { rmi(.rttCreate, rd, t + 0x1000, 0, 3).x0 }
+    failures |= measure(&rttDestroy) { rmi(.rttDestroy, rd, 0, 3).x0 }
+  }
+  report("rtt_create_level3", rttCreate, rounds)
+  report("rtt_destroy_level3", rttDestroy, rounds)
+
+  failures |= rmi(.rttCreate, rd, t + 0x1000, 0, 3).x0
+  let d = M.data
+  failures |= rmi(.granuleDelegate, d).x0
+  fillPage(M.source) { i in UInt64(i) &* 0x9E37_79B9 }
+  var measured: UInt64 = 0
+  var unmeasured: UInt64 = 0
+  var destroy: UInt64 = 0
+  for _ in 0..<rounds {
+    failures |= measure(&measured) { rmi(.dataCreate, rd, d, 0x1000, M.source, 1).x0 }
+    failures |= measure(&destroy) { rmi(.dataDestroy, rd, 0x1000).x0 }
+    failures |= measure(&unmeasured) { rmi(.dataCreate, rd, d, 0x1000, M.source, 0).x0 }
+    failures |= measure(&destroy) { rmi(.dataDestroy, rd, 0x1000).x0 }
+  }
+  report("data_create_measured_4k", measured, rounds)
+  report("data_create_unmeasured_4k", unmeasured, rounds)
+  report("data_destroy", destroy, 2 * rounds)
+  report("sha256_4k_in_rmm", measured &- unmeasured, rounds)
+
+  // Leave nothing behind.
+  failures |= rmi(.rttDestroy, rd, 0, 3).x0 | rmi(.rttDestroy, rd, 0, 2).x0 | rmi(.realmDestroy, rd).x0
+  let granules: InlineArray<6, UInt64> = [rd, M.rttBase, M.rttBase + 0x1000, t, t + 0x1000, d]
+  for i in granules.indices { failures |= rmi(.granuleUndelegate, granules[i]).x0 }
+  return failures
 }

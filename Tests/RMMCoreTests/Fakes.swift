@@ -83,6 +83,14 @@ struct FakeGate<Storage: GranuleDescriptorStorage>: PhysicalMemoryGate {
     return body(&page)
   }
 
+  func writeRealmGranule(_ granule: borrowing LockedGranule, _ intent: AccessIntent,
+                         from contents: inout PageBuffer) throws(GateError) {
+    let allowed = AccessPolicy.permits(intent, actualState: granule.state)
+    memory.accesses.append((granule.pa, intent, allowed))
+    guard allowed else { throw .policyViolation }
+    memory.pages[granule.pa] = (0..<512).map { contents.load64(at: $0 * 8) }
+  }
+
   func scrubRealmGranule(_ granule: borrowing LockedGranule, _ intent: AccessIntent) throws(GateError) {
     let allowed = AccessPolicy.permits(intent, actualState: granule.state)
     memory.accesses.append((granule.pa, intent, allowed))

@@ -175,10 +175,15 @@ ALWAYS_INLINE void vmid_release(uint16_t vmid) {
 /* ---- memory helpers implemented in boot/ ----------------------------------- */
 /* Zero one 4 KiB page at `va` with DC ZVA (boot/memory.S). */
 void rmm_zero_page(uint64_t va);
+/* Copy one 4 KiB page between two RMM-mapped, 16-byte aligned addresses. */
+void rmm_copy_page(uint64_t destination, uint64_t source);
 /* Copy `bytes` (multiple of 8) between 8-byte aligned buffers where one side is NS
  * memory. Returns 0, or 1 if an access took a granule-protection fault or an
  * external abort (the vector fixes up ELR to fail the copy). (boot/memory.S) */
 uint64_t rmm_ns_copy(uint64_t destination, uint64_t source, uint64_t bytes);
+
+/* SHA-256 with the CPU's SHA instructions (boot/sha256_ce.S): `blocks` 64-byte blocks. */
+__attribute__((visibility("hidden"))) void rmm_sha256_blocks_ce(void *state, const void *data, long blocks);
 
 /* ---- linker-script symbols (hidden: PC-relative, no GOT) ------------------- */
 #define LINKER_SYMBOL extern __attribute__((visibility("hidden"))) char
