@@ -64,6 +64,13 @@ public enum RECLayout {
   public static let pstate = 0x028
   public static let auxCount = 0x030
   public static let aux = 0x038          // 16 PAs
+  /// The pending RSI_IPA_STATE_SET request [ripasAddr, ripasTop) -> ripasValue, and
+  /// how far the host has got with it (ripasAddr advances).
+  public static let ripasAddr = 0x040
+  public static let ripasTop = 0x048
+  public static let ripasValue = 0x050
+  public static let ripasFlags = 0x058   // b0: RSI_CHANGE_DESTROYED
   public static let gprs = 0x100         // x0..x30
   public static let flagRunnable: UInt64 = 1 << 0
+  public static let ripasChangeDestroyed: UInt64 = 1 << 0
 }

@@ -88,7 +88,9 @@ public struct RMIDispatcher<Environment: RMMEnvironment> {
         let destroyed = try dataDestroy(rd: call.x1, ipa: call.x2)
         result.x1 = destroyed.data
         result.x2 = destroyed.top
-      case .recEnter, .psciComplete, .rttSetRIPAS:
+      case .rttSetRIPAS:
+        result.x1 = try rttSetRIPAS(rd: call.x1, rec: call.x2, base: call.x3, top: call.x4)
+      case .recEnter, .psciComplete:
         // Not implemented by this build: answer as for an unknown function, never
         // with a success that did nothing.
         return RMIResult(smcUnknown, 0, 0, 0, call.x4)

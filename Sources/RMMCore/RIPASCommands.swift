@@ -1,0 +1,87 @@
+// RMI_RTT_SET_RIPAS: the host completes (part of) a realm's RSI_IPA_STATE_SET request
+// that the REC recorded when it exited with RMI_EXIT_RIPAS_CHANGE.
+
+import RMMABI
+
+/// The request a REC is waiting on.
+struct RIPASRequest {
+  var addr: UInt64
+  var top: UInt64
+  var value: RIPAS
+  var changeDestroyed: Bool
+}
+
+extension RMIDispatcher {
+  public func rttSetRIPAS(rd: UInt64, rec: UInt64, base: UInt64, top: UInt64) throws(RMIError) -> UInt64 {
+    guard base < top else { throw .input }
+    var addresses: InlineArray<18, UInt64> = .init(repeating: 0)
+    addresses[0] = rd
+    addresses[1] = rec
+    guard let locked = environment.granules.lockAll(addresses, count: 2) else { throw .input }
+    defer { environment.granules.releaseAll(locked) }
+    guard locked.state(of: rd) == .rd, locked.state(of: rec) == .rec else { throw .input }
+    let recGranule = locked.granule(rec)
+    guard recGranule.descriptor.refcount == 0 else { throw .rec }  // running on a CPU
+    var owner: UInt64 = 0
+    var request = RIPASRequest(addr: 0, top: 0, value: .empty, changeDestroyed: false)
+    do throws(GateError) {
+      try environment.gate.withRealmGranule(recGranule, AccessIntent(.recRead, .read, expecting: .rec)) { page in
+        owner = page.load64(at: RECLayout.owner)
+        request.addr = page.load64(at: RECLayout.ripasAddr)
+        request.top = page.load64(at: RECLayout.ripasTop)
+        request.value = RIPAS(rawValue: page.load64(at: RECLayout.ripasValue)) ?? .empty
+        request.changeDestroyed = page.load64(at: RECLayout.ripasFlags) & RECLayout.ripasChangeDestroyed != 0
+      }
+    } catch { throw internalError }
+    guard owner == rd else { throw .rec }
+    guard base == request.addr, top <= request.top else { throw .input }
+
+    let realm = try loadRealm(locked.granule(rd))
+    let s2 = realm.stage2
+    var walk = try walk(s2, base, to: RTTLevel.page)
+    defer { environment.granules.release(walk.table) }
+    let entrySize = RTTLevel.size(walk.level)
+    guard RTTLevel.isAligned(base, to: walk.level) else { throw .rtt(level: walk.level) }
+    var address = base
+    while address + entrySize <= top && walk.index < 512 {
+      let raw = try readEntry(walk.table, walk.index)
+      guard let entry = S2TTE.decode(raw, level: walk.level, protected: s2.isProtected(address)) else {
+        throw internalError
+      }
+      guard let changed = Self.ripasChange(entry, to: request.value, changeDestroyed: request.changeDestroyed) else {
+        break
+      }
+      if changed != entry {
+        walk.entry = entry
+        try update(&walk, to: changed, ipa: address, vmid: s2.vmid)
+      }
+      address += entrySize
+      walk.index += 1
+    }
+    guard address > base else { throw .rtt(level: walk.level) }
+    do throws(GateError) {
+      try environment.gate.withRealmGranule(recGranule, AccessIntent(.recWrite, .write, expecting: .rec)) { page in
+        page.store64(address, at: RECLayout.ripasAddr)
+      }
+    } catch { throw internalError }
+    return address
+  }
+
+  /// The entry after changing its RIPAS to `value`, or nil where the walk must stop
+  /// (no RIPAS: tables and NS entries; DESTROYED without the realm's consent).
+  static func ripasChange(_ entry: S2TTE, to value: RIPAS, changeDestroyed: Bool) -> S2TTE? {
+    switch (entry, value) {
+    case (.unassigned(.destroyed), _), (.assignedDestroyed, _):
+      guard changeDestroyed else { return nil }
+      fallthrough
+    default:
+      break
+    }
+    switch entry {
+    case .unassigned: return .unassigned(value)
+    case .assignedEmpty(let pa), .assignedRAM(let pa), .assignedDestroyed(let pa):
+      return value == .ram ? .assignedRAM(pa: pa) : .assignedEmpty(pa: pa)
+    case .unassignedNS, .assignedNS, .table: return nil
+    }
+  }
+}
