@@ -14,7 +14,7 @@
 extern HIDDEN char __rmm_start[], __rmm_end[], __text_end[], __rodata_end[];
 extern HIDDEN uint64_t __l0[], __l1_image[], __l2_image[], __l3_image[];
 extern HIDDEN uint64_t __l1_high[], __l2_high[], __l3_fixed[], __l3_slots[];
-extern HIDDEN char __l3_image_end[];
+extern HIDDEN char __l3_image_end[], __stacks_start[], __stacks_end[];
 
 #define TABLE_DESC 0x3ULL
 #define E_RMM_BOOT_UNKNOWN (-1)
@@ -40,6 +40,10 @@ long rmm_mmu_build_tables(uint64_t shared_pa) {
   for (uint64_t i = first_l2; i <= last_l2; i++)
     __l2_image[i] = (uint64_t)&__l3_image[(i - first_l2) * 512] | TABLE_DESC;
   for (uint64_t va = start & ~0xFFFULL; va < end; va += 4096) {
+    /* The lowest page of each CPU's stack region stays unmapped: a guard page. */
+    if (va >= (uint64_t)__stacks_start && va < (uint64_t)__stacks_end &&
+        ((va - (uint64_t)__stacks_start) & (RMM_STACK_SIZE - 1)) < RMM_STACK_GUARD_SIZE)
+      continue;
     uint64_t desc = va | S1_VALID_PAGE | S1_ATTR_NORMAL | S1_AP1_RES1 | S1_INNER_SHAREABLE | S1_ACCESS_FLAG;
     if (va < (uint64_t)__text_end)
       desc |= S1_READ_ONLY;                     /* code: read-only, executable */

@@ -43,11 +43,13 @@ rmm_entry:
 	msr	cptr_el2, x9
 	isb
 
-	/* sp = top of this CPU's stack */
+	/* SP_EL0 = top of this CPU's exception stack; sp (SP_EL2) = top of its stack. */
 	adr_l	x9, __stacks_start
 	add	x10, x19, #1
 	lsl	x10, x10, #RMM_STACK_SHIFT
-	add	sp, x9, x10
+	add	x9, x9, x10
+	msr	sp_el0, x9
+	sub	sp, x9, #RMM_EXCEPTION_STACK_SIZE
 
 	adr_l	x9, rmm_cold_boot_done
 	ldr	x10, [x9]
@@ -128,11 +130,14 @@ rmm_rmi_loop:
  */
 	.global	rmm_abandon_to_el3
 rmm_abandon_to_el3:
+	msr	spsel, #1			/* back from the exception stack */
 	mrs	x9, tpidr_el2
 	adr_l	x10, __stacks_start
 	add	x9, x9, #1
 	lsl	x9, x9, #RMM_STACK_SHIFT
-	add	sp, x10, x9
+	add	x9, x10, x9
+	msr	sp_el0, x9			/* a fresh exception stack */
+	sub	sp, x9, #RMM_EXCEPTION_STACK_SIZE
 	cbz	x1, 6f
 	mov	x1, x0
 	mov	x2, xzr

@@ -10,6 +10,7 @@
 
 	.macro	ventry index
 	.balign	0x80
+	msr	spsel, #0			/* the exception stack: the fault may be a stack overflow */
 	sub	sp, sp, #FRAME_SIZE
 	stp	x0, x1, [sp, #0]
 	mov	x1, #\index
@@ -25,6 +26,7 @@ rmm_vectors:
 	ventry 2
 	ventry 3
 	.balign	0x80	/* current EL, SP_ELx: sync (index 4) */
+	msr	spsel, #0			/* the exception stack: the fault may be a stack overflow */
 	stp	x9, x10, [sp, #-16]!
 	mrs	x9, esr_el2
 	lsr	x9, x9, #26
@@ -43,7 +45,7 @@ rmm_vectors:
 	add	x10, x10, :lo12:rmm_ns_access_fault
 	msr	elr_el2, x10
 	ldp	x9, x10, [sp], #16
-	eret
+	eret					/* SPSR restores SPSel = 1 */
 1:	ldp	x9, x10, [sp], #16
 	sub	sp, sp, #FRAME_SIZE
 	stp	x0, x1, [sp, #0]

@@ -37,9 +37,21 @@ public func rmmHandleRMI(_ frame: UnsafeMutablePointer<UInt64>) {
 let testHookFID: UInt64 = 0xC400_018E
 
 func runTestHook(_ call: SMCArguments) {
-  if call.x1 == 1 {
+  switch call.x1 {
+  case 1:
     // Read from the high window where nothing is mapped: a translation fault at R-EL2.
     _ = mmio_read64(0x0000_FF80_0010_0000)  // volatile: the compiler must not drop it
+  case 2:
+    // Unbounded recursion: runs into this CPU's stack guard page.
+    _ = exhaustStack(call.x2)
+  default:
+    break
   }
+}
+
+@inline(never) func exhaustStack(_ depth: UInt64) -> UInt64 {
+  var frame: InlineArray<64, UInt64> = .init(repeating: depth)
+  frame[Int(depth & 63)] = mmio_read64(UInt64(UInt(bitPattern: withUnsafePointer(to: &frame) { $0 })))
+  return exhaustStack(depth &+ 1) &+ frame[Int((depth >> 3) & 63)]
 }
 #endif

@@ -9,7 +9,8 @@ import RMMCore
 func runCrashContainmentTests() {
   section("crash containment (RMM built with RMM_TEST_HOOKS)")
   expect(rmi(.version, rmiABIVersion.encoded), .success, "RMI_VERSION before the fault")
-  let crashed = smc(0xC400_018E, 1)
+  let hook = RunConfiguration.argument(0) == 2 ? UInt64(2) : 1  // 1: unmapped read, 2: stack overflow
+  let crashed = smc(0xC400_018E, hook)
   expectValue(crashed.x0, smcUnknown, "the faulting call returns SMC_UNKNOWN instead of hanging")
   expectValue(rmi(.version, rmiABIVersion.encoded).x0, smcUnknown, "a halted RMM answers RMI_VERSION with SMC_UNKNOWN")
   expectValue(rmi(.granuleDelegate, Board.testGranules).x0, smcUnknown, "a halted RMM refuses to touch granules")
