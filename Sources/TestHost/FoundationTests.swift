@@ -85,8 +85,17 @@ nonisolated(unsafe) var secondaryVersionStatus: UInt64 = 0xFFFF
 nonisolated(unsafe) var secondaryDelegateStatus: UInt64 = 0xFFFF
 nonisolated(unsafe) var secondaryDone: UInt64 = 0
 
+/// What a secondary CPU runs when it is switched on (0: the foundation check).
+nonisolated(unsafe) var secondaryTask: UInt64 = 0
+
+func sharedAddress(_ variable: UnsafeMutablePointer<UInt64>) -> UInt64 { UInt64(UInt(bitPattern: variable)) }
+
 @_cdecl("testhost_secondary")
 public func testhostSecondary(_ cpu: UInt64) {
+  if mmio_read64(sharedAddress(&secondaryTask)) != 0 {
+    runSecondaryConcurrencyTask()
+    return
+  }
   secondaryVersionStatus = rmi(.version, rmiABIVersion.encoded).x0
   let pa = Board.testGranules + 0x10_0000 + cpu * 0x1000
   secondaryDelegateStatus = rmi(.granuleDelegate, pa).x0 | rmi(.granuleUndelegate, pa).x0

@@ -30,6 +30,7 @@ public func testhostMain() {
   case .tests:
     runFoundationTests()
     runRealmLifecycleTests()
+    runConcurrencyTests()
     console.write("TESTHOST: ")
     console.decimal(passed)
     console.write(" passed, ")
