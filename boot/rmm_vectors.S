@@ -54,10 +54,17 @@ rmm_vectors:
 	ventry 5
 	ventry 6
 	ventry 7
-	ventry 8	/* lower EL, AArch64 (realms): taken over by the REC exit path */
-	ventry 9
-	ventry 10
-	ventry 11
+	/* Lower EL, AArch64: a REC exits. SP_EL2 points at its context block. */
+	.macro	rec_exit index
+	.balign	0x80
+	stp	x0, x1, [sp, #0]
+	mov	x0, #\index
+	b	rmm_realm_exit
+	.endm
+	rec_exit 8
+	rec_exit 9
+	rec_exit 10
+	rec_exit 11
 	ventry 12
 	ventry 13
 	ventry 14

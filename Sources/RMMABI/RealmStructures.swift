@@ -122,3 +122,23 @@ public enum RMIConstants {
   public static let maxConcatenatedRootTables = 16
   public static let minIPAWidth: UInt64 = 32
 }
+
+/// RsiHostCall (realm memory, 256-byte aligned).
+public enum RSIHostCallLayout {
+  public static let imm = 0x000           // u16
+  public static let gprs = 0x008          // x0..x30
+  public static let size = 0x100
+}
+
+/// RsiRealmConfig (realm memory, one 4 KiB page).
+public enum RSIRealmConfigLayout {
+  public static let ipaWidth = 0x000
+  public static let hashAlgorithm = 0x008
+}
+
+/// RSI_IPA_STATE_SET responses and flags.
+public enum RSIResponse {
+  public static let accept: UInt64 = 0
+  public static let reject: UInt64 = 1
+  public static let changeDestroyed: UInt64 = 1
+}

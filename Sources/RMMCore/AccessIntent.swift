@@ -25,6 +25,18 @@ public enum AccessPurpose: UInt8, Sendable {
   case dataSource = 12
   /// RMI_DATA_CREATE: write the copied (and measured) contents into the new DATA granule.
   case dataCreateWrite = 13
+  /// RMI_REC_ENTER: read the `enter` half of the host's run page, once.
+  case recRunEnter = 14
+  /// RMI_REC_ENTER: write the `exit` half of the host's run page.
+  case recRunExit = 15
+  /// The world switch saves and restores the REC's context in its granule.
+  case recRun = 16
+  /// RSI_REALM_CONFIG: write RsiRealmConfig into the realm's page.
+  case rsiRealmConfig = 17
+  /// RSI_HOST_CALL: read the RsiHostCall structure (imm and arguments) from realm memory.
+  case rsiHostCallRead = 18
+  /// RMI_REC_ENTER after a host call: write the host's results back into RsiHostCall.
+  case rsiHostCallWrite = 19
 }
 
 public enum AccessDirection: UInt8, Sendable {

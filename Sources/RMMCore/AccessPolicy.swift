@@ -27,7 +27,7 @@ public enum AccessPolicy {
   }
 
   /// Indexed by `AccessPurpose.rawValue` (row 0: no purpose, nothing allowed).
-  public static let rules: InlineArray<14, Rule> = [
+  public static let rules: InlineArray<20, Rule> = [
     Rule(direction: .read, states: .none, maximumLength: 0),
     // Granule delegation: zero on the way in and on the way out.
     /* delegateScrub   */ Rule(direction: .write, states: States(.delegated), maximumLength: 4096),
@@ -47,6 +47,15 @@ public enum AccessPolicy {
     /* dataSource      */ Rule(direction: .read, states: States(.undelegated), maximumLength: 4096),
     // Realm DATA is written by DATA_CREATE only, and never read by any RMI command.
     /* dataCreateWrite */ Rule(direction: .write, states: States(.data), maximumLength: 4096),
+    // The REC run page: the `enter` half is read once, only the `exit` half is written.
+    /* recRunEnter     */ Rule(direction: .read, states: States(.undelegated), maximumLength: 0x400),
+    /* recRunExit      */ Rule(direction: .write, states: States(.undelegated), maximumLength: 0x800),
+    /* recRun          */ Rule(direction: .write, states: States(.rec), maximumLength: 4096),
+    // Realm DATA touched for the realm's own RSI calls, and nothing more than the spec's
+    // structures: RsiRealmConfig (written), RsiHostCall (read, then written back).
+    /* rsiRealmConfig  */ Rule(direction: .write, states: States(.data), maximumLength: 4096),
+    /* rsiHostCallRead */ Rule(direction: .read, states: States(.data), maximumLength: 0x100),
+    /* rsiHostCallWrite*/ Rule(direction: .write, states: States(.data), maximumLength: 0x100),
   ]
 
   /// Whether `intent` may touch a granule whose current state is `actualState`.

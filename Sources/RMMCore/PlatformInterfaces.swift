@@ -41,6 +41,10 @@ public protocol PhysicalMemoryGate {
   /// Zeroes the Realm-PAS granule the caller holds locked.
   func scrubRealmGranule(_ granule: borrowing LockedGranule, _ intent: AccessIntent) throws(GateError)
 
+  /// Copies `intent.length` bytes of `buffer` to the NS granule `pa` at `offset` (results
+  /// the spec defines, such as the REC exit). A fault fails it cleanly.
+  func copyToNonSecure(_ pa: UInt64, offset: Int, _ intent: AccessIntent, from buffer: inout PageBuffer) throws(GateError)
+
   /// Copies the NS granule `pa` into `buffer`, once. NS granules are not locked: if
   /// the host delegates it meanwhile, the copy takes a fault and fails cleanly. A granule-protection fault or
   /// external abort during the copy fails it cleanly.
@@ -65,6 +69,17 @@ public protocol VMIDRegistry {
   func release(_ vmid: UInt16)
 }
 
+/// Running a REC on this CPU: the world switch and the EL2 state around it.
+public protocol RealmExecution {
+  /// Number of GICv3 list registers the CPU implements.
+  var listRegisterCount: Int { get }
+  /// Enters the REC held in `rec` (the caller has marked it running) and returns when
+  /// it exits. The REC's registers are saved back into its granule.
+  func run(_ rec: borrowing LockedGranule, _ control: RECEntryControl) -> RealmExitSyndrome
+  /// Whether a physical interrupt is pending for this CPU (ISR_EL1 with DAIF masked).
+  var interruptPending: Bool { get }
+}
+
 /// Everything an RMI or RSI handler may use.
 public protocol RMMEnvironment {
   associatedtype Descriptors: GranuleDescriptorStorage
@@ -72,12 +87,14 @@ public protocol RMMEnvironment {
   associatedtype Monitor: EL3Monitor
   associatedtype TLB: StageTwoTLB
   associatedtype VMIDs: VMIDRegistry
+  associatedtype CPU: RealmExecution
 
   var granules: GranuleTable<Descriptors> { get }
   var gate: Gate { get }
   var monitor: Monitor { get }
   var tlb: TLB { get }
   var vmids: VMIDs { get }
+  var cpu: CPU { get }
   /// What this RMM and this CPU support, as RMI_FEATURES reports it.
   var features: RMIFeatureRegister0 { get }
 }

@@ -58,7 +58,10 @@ extension RMIDispatcher {
         page.store64(params.pc, at: RECLayout.pc)
         page.store64(UInt64(params.auxCount), at: RECLayout.auxCount)
         for i in 0..<params.auxCount { page.store64(params.aux[i], at: RECLayout.aux + 8 * i) }
-        for i in 0..<8 { page.store64(params.gprs[i], at: RECLayout.gprs + 8 * i) }
+        for i in 0..<8 { page.store64(params.gprs[i], at: RECLayout.context + RECContextLayout.gprs + 8 * i) }
+        page.store64(params.pc, at: RECLayout.context + RECContextLayout.elr)
+        page.store64(RECSystemRegisters.initialPSTATE, at: RECLayout.context + RECContextLayout.spsr)
+        RECSystemRegisters.initialise(&page, vmpidr: RECParameters.vmpidr(ofMPIDR: params.mpidr))
       }
     } catch {
       locked.setState(.delegated, of: rec)

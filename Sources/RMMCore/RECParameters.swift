@@ -60,17 +60,50 @@ public enum RECLayout {
   public static let mpidr = 0x008
   public static let index = 0x010
   public static let owner = 0x018        // PA of the RD
-  public static let pc = 0x020
-  public static let pstate = 0x028
+  public static let pc = 0x020           // initial PC (REC_CREATE)
   public static let auxCount = 0x030
-  public static let aux = 0x038          // 16 PAs
+  public static let aux = 0x038          // 16 PAs, to 0x0B8
   /// The pending RSI_IPA_STATE_SET request [ripasAddr, ripasTop) -> ripasValue, and
   /// how far the host has got with it (ripasAddr advances).
-  public static let ripasAddr = 0x040
-  public static let ripasTop = 0x048
-  public static let ripasValue = 0x050
-  public static let ripasFlags = 0x058   // b0: RSI_CHANGE_DESTROYED
-  public static let gprs = 0x100         // x0..x30
+  public static let ripasAddr = 0x0C0
+  public static let ripasTop = 0x0C8
+  public static let ripasValue = 0x0D0
+  public static let ripasFlags = 0x0D8   // b0: RSI_CHANGE_DESTROYED
+  /// What the last exit left for the host to complete (`PendingExit`), and its details.
+  public static let pending = 0x0E0
+  public static let pendingIPA = 0x0E8   // RsiHostCall IPA, or the faulting IPA of an MMIO exit
+  public static let pendingESR = 0x0F0   // ESR of an emulatable MMIO exit
+  public static let psciTarget = 0x0F8   // MPIDR | psciPendingBit while CPU_ON / AFFINITY_INFO waits
+  /// The register context the world switch saves and restores (RECContextLayout).
+  public static let context = 0x100
+  /// A CPU_ON this REC asked for: where the target starts and with what in x0.
+  public static let psciEntry = 0x220
+  public static let psciContext = 0x228
+  public static let psciFID = 0x230
+  public static let el1 = 0x300          // EL1 system registers (RECSystemRegisters)
+  public static let gic = 0x500          // GICv3 virtual interface state
+  public static let timers = 0x600       // EL1 timers
   public static let flagRunnable: UInt64 = 1 << 0
   public static let ripasChangeDestroyed: UInt64 = 1 << 0
+  public static let psciPendingBit: UInt64 = 1 << 63
+}
+
+/// The context block at RECLayout.context, shared with boot/rec_switch.S.
+public enum RECContextLayout {
+  public static let gprs = 0x000         // x0..x30
+  public static let elr = 0x0F8          // PC to resume at
+  public static let spsr = 0x100         // PSTATE to resume with
+  public static let spEL0 = 0x108        // the realm's SP_EL0
+  public static let rmmSP = 0x110        // the RMM's stack pointer while the realm runs
+  public static let size = 0x118
+}
+
+/// What the REC's last exit is waiting for from the host.
+public enum PendingExit: UInt64, Sendable {
+  case none = 0
+  case hostCall = 1
+  case emulatableMMIO = 2
+  case ripasChange = 3
+  case psci = 4
+  case unprotectedAbort = 5
 }

@@ -90,10 +90,10 @@ public struct RMIDispatcher<Environment: RMMEnvironment> {
         result.x2 = destroyed.top
       case .rttSetRIPAS:
         result.x1 = try rttSetRIPAS(rd: call.x1, rec: call.x2, base: call.x3, top: call.x4)
-      case .recEnter, .psciComplete:
-        // Not implemented by this build: answer as for an unknown function, never
-        // with a success that did nothing.
-        return RMIResult(smcUnknown, 0, 0, 0, call.x4)
+      case .recEnter:
+        try recEnter(rec: call.x1, runPA: call.x2)
+      case .psciComplete:
+        try psciComplete(caller: call.x1, target: call.x2, status: call.x3)
       }
     } catch {
       // On failure only the status reaches the host (VERSION's revisions excepted).

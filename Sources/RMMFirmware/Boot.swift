@@ -121,6 +121,8 @@ func detectFeatures() -> RMIFeatureRegister0 {
   features.sha256 = true   // both in software, with the CPU's SHA instructions where present
   features.sha512 = true
   features.maxRECsOrder = 10
+  gicListRegisters = Int(read_ich_vtr_el2() & 0x1F) + 1
+  features.gicv3ListRegisters = UInt64(gicListRegisters - 1)
   maximumVMID = (read_id_aa64mmfr1_el1() >> 4) & 0xF == 0b0010 ? 0xFFFF : 0xFF
   return features
 }

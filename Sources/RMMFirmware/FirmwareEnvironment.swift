@@ -16,5 +16,6 @@ struct FirmwareEnvironment: RMMEnvironment {
   var monitor: TFAMonitor { TFAMonitor() }
   var tlb: BroadcastStageTwoTLB { BroadcastStageTwoTLB() }
   var vmids: VMIDBitmap { VMIDBitmap() }
+  var cpu: FirmwareRealmCPU { FirmwareRealmCPU() }
   var features: RMIFeatureRegister0 { featureRegister0 }
 }

@@ -55,6 +55,19 @@ struct SlotGate: PhysicalMemoryGate {
     unmapSlot(va)
   }
 
+  func copyToNonSecure(_ pa: UInt64, offset: Int, _ intent: AccessIntent, from buffer: inout PageBuffer) throws(GateError) {
+    let table = granuleTable
+    guard table.index(of: pa) != nil else { throw .notDRAM }
+    guard offset >= 0, offset + Int(intent.length) <= 4096,
+          AccessPolicy.permits(intent, actualState: table.state(of: pa)) else { throw .policyViolation }
+    let va = mapSlot(pa, addressSpace: .nonSecure)
+    let faulted = withUnsafeMutableBytes(of: &buffer) { bytes in
+      rmm_ns_copy(va + UInt64(offset), UInt64(UInt(bitPattern: bytes.baseAddress!)), UInt64(intent.length) & ~7)
+    }
+    unmapSlot(va)
+    if faulted != 0 { throw .nonSecureAccessFault }
+  }
+
   func copyFromNonSecure(_ pa: UInt64, _ intent: AccessIntent, into buffer: inout PageBuffer) throws(GateError) {
     let table = granuleTable
     guard table.index(of: pa) != nil else { throw .notDRAM }

@@ -12,6 +12,7 @@ enum Board {
   static let beyondDRAM: UInt64 = 0x10_0000_0000
   static let runConfigurationPA: UInt64 = 0x87FF_F000
   static let topOfRAM: UInt64 = 0xFFFF_F000
+  static let gicRedistributor: UInt64 = 0x2F10_0000
 }
 #else
 /// QEMU virt with TF-A PLAT=qemu (plat/qemu/qemu/include/platform_def.h) and `-m 1G`.
@@ -30,5 +31,7 @@ enum Board {
   static let runConfigurationPA: UInt64 = 0x5FFF_F000
   /// Inside the manifest's DRAM bank but past the RAM QEMU has (-m 1G): no memory there.
   static let topOfRAM: UInt64 = 0xFFFF_F000
+  /// GICv3 redistributor of CPU 0.
+  static let gicRedistributor: UInt64 = 0x080A_0000
 }
 #endif

@@ -31,6 +31,7 @@ public func testhostMain() {
     runFoundationTests()
     runRealmLifecycleTests()
     runConcurrencyTests()
+    runRealmExecutionTests()
     console.write("TESTHOST: ")
     console.decimal(passed)
     console.write(" passed, ")
@@ -48,6 +49,7 @@ public func testhostMain() {
   case .demo:
     runFoundationTests()
     runRealmLifecycleTests()
+    runRealmExecutionTests()
     console.write("TESTHOST: ")
     console.decimal(passed)
     console.write(" passed, ")

@@ -44,6 +44,50 @@ DEFINE_SYSREG_RW(hcr_el2)
 DEFINE_SYSREG_RW(tpidr_el2)
 DEFINE_SYSREG_RW(vttbr_el2)
 DEFINE_SYSREG_RW(vtcr_el2)
+DEFINE_SYSREG_RW(cptr_el2)
+DEFINE_SYSREG_RW(mdcr_el2)
+DEFINE_SYSREG_RW(cnthctl_el2)
+DEFINE_SYSREG_RW(cntvoff_el2)
+DEFINE_SYSREG_RW(cntv_ctl_el0)
+DEFINE_SYSREG_RW(cntv_cval_el0)
+DEFINE_SYSREG_RW(cntp_ctl_el0)
+DEFINE_SYSREG_RW(cntp_cval_el0)
+DEFINE_SYSREG_RW(cnthp_ctl_el2)
+DEFINE_SYSREG_RW(cnthp_tval_el2)
+DEFINE_SYSREG_RW(daif)
+DEFINE_SYSREG_READ(isr_el1)
+/* GICv3 virtual CPU interface (S3_4_C12_...: written by encoding, any assembler). */
+#define DEFINE_SYSREG_RW_ENC(name, enc)                            \
+  ALWAYS_INLINE uint64_t read_##name(void) {                       \
+    uint64_t v;                                                    \
+    __asm__ volatile("mrs %0, " enc : "=r"(v));                    \
+    return v;                                                      \
+  }                                                                \
+  ALWAYS_INLINE void write_##name(uint64_t v) {                    \
+    __asm__ volatile("msr " enc ", %0" : : "r"(v) : "memory");     \
+  }
+DEFINE_SYSREG_RW_ENC(ich_hcr_el2, "S3_4_C12_C11_0")
+DEFINE_SYSREG_RW_ENC(ich_vtr_el2, "S3_4_C12_C11_1")
+DEFINE_SYSREG_RW_ENC(ich_misr_el2, "S3_4_C12_C11_2")
+DEFINE_SYSREG_RW_ENC(ich_vmcr_el2, "S3_4_C12_C11_7")
+DEFINE_SYSREG_RW_ENC(ich_ap0r0_el2, "S3_4_C12_C8_0")
+DEFINE_SYSREG_RW_ENC(ich_ap1r0_el2, "S3_4_C12_C9_0")
+DEFINE_SYSREG_RW_ENC(ich_lr0_el2, "S3_4_C12_C12_0")
+DEFINE_SYSREG_RW_ENC(ich_lr1_el2, "S3_4_C12_C12_1")
+DEFINE_SYSREG_RW_ENC(ich_lr2_el2, "S3_4_C12_C12_2")
+DEFINE_SYSREG_RW_ENC(ich_lr3_el2, "S3_4_C12_C12_3")
+DEFINE_SYSREG_RW_ENC(ich_lr4_el2, "S3_4_C12_C12_4")
+DEFINE_SYSREG_RW_ENC(ich_lr5_el2, "S3_4_C12_C12_5")
+DEFINE_SYSREG_RW_ENC(ich_lr6_el2, "S3_4_C12_C12_6")
+DEFINE_SYSREG_RW_ENC(ich_lr7_el2, "S3_4_C12_C12_7")
+DEFINE_SYSREG_RW_ENC(ich_lr8_el2, "S3_4_C12_C13_0")
+DEFINE_SYSREG_RW_ENC(ich_lr9_el2, "S3_4_C12_C13_1")
+DEFINE_SYSREG_RW_ENC(ich_lr10_el2, "S3_4_C12_C13_2")
+DEFINE_SYSREG_RW_ENC(ich_lr11_el2, "S3_4_C12_C13_3")
+DEFINE_SYSREG_RW_ENC(ich_lr12_el2, "S3_4_C12_C13_4")
+DEFINE_SYSREG_RW_ENC(ich_lr13_el2, "S3_4_C12_C13_5")
+DEFINE_SYSREG_RW_ENC(ich_lr14_el2, "S3_4_C12_C13_6")
+DEFINE_SYSREG_RW_ENC(ich_lr15_el2, "S3_4_C12_C13_7")
 DEFINE_SYSREG_READ(ttbr0_el2)
 DEFINE_SYSREG_READ(tcr_el2)
 
@@ -113,6 +157,13 @@ ALWAYS_INLINE void mmio_write64(uint64_t pa, uint64_t v) { *(volatile uint64_t *
 typedef struct { uint64_t value; uint64_t esr; } probe_result_t;
 probe_result_t testhost_probe_read(uint64_t pa);
 extern char testhost_secondary_entry[];
+extern __attribute__((visibility("hidden"))) char testrealm_image_start[], testrealm_image_end[];
+ALWAYS_INLINE uint64_t testrealm_image_address(void) { return (uint64_t)testrealm_image_start; }
+ALWAYS_INLINE uint64_t testrealm_image_size(void) { return (uint64_t)(testrealm_image_end - testrealm_image_start); }
+ALWAYS_INLINE uint32_t mmio_read32(uint64_t pa) { return *(volatile uint32_t *)pa; }
+ALWAYS_INLINE void mmio_write32(uint64_t pa, uint32_t v) { *(volatile uint32_t *)pa = v; }
+DEFINE_SYSREG_RW_ENC(icc_pmr_el1, "S3_0_C4_C6_0")
+DEFINE_SYSREG_RW_ENC(icc_igrpen1_el1, "S3_0_C12_C12_7")
 ALWAYS_INLINE uint64_t testhost_secondary_entry_address(void) { return (uint64_t)testhost_secondary_entry; }
 
 /* ---- granule descriptor lock (bit 15 of a 16-bit descriptor) --------------- */
@@ -184,6 +235,11 @@ uint64_t rmm_ns_copy(uint64_t destination, uint64_t source, uint64_t bytes);
 
 /* SHA-256 with the CPU's SHA instructions (boot/sha256_ce.S): `blocks` 64-byte blocks. */
 __attribute__((visibility("hidden"))) void rmm_sha256_blocks_ce(void *state, const void *data, long blocks);
+
+/* ---- REC world switch (boot/rec_switch.S) ---------------------------------------- */
+uint64_t rmm_run_realm(uint64_t context);
+void rmm_el1_save(uint64_t *regs);
+void rmm_el1_restore(const uint64_t *regs);
 
 /* ---- linker-script symbols (hidden: PC-relative, no GOT) ------------------- */
 #define LINKER_SYMBOL extern __attribute__((visibility("hidden"))) char

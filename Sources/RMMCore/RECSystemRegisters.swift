@@ -1,0 +1,24 @@
+// The EL1 system registers a REC owns, in the order boot/rec_switch.S saves and
+// restores them (one 64-bit slot each at RECLayout.el1), and their reset values.
+
+public enum RECSystemRegisters {
+  public static let sctlr = 0, tcr = 1, ttbr0 = 2, ttbr1 = 3, mair = 4, amair = 5, vbar = 6
+  public static let contextidr = 7, tpidrEL1 = 8, tpidrEL0 = 9, tpidrroEL0 = 10, spEL1 = 11
+  public static let elrEL1 = 12, spsrEL1 = 13, esrEL1 = 14, farEL1 = 15, afsr0 = 16, afsr1 = 17
+  public static let par = 18, cpacr = 19, cntkctl = 20, csselr = 21, mdscr = 22, vmpidrSlot = 23
+  public static let count = 24
+
+  /// Timer registers at RECLayout.timers.
+  public static let cntvCTL = 0, cntvCVAL = 1, cntpCTL = 2, cntpCVAL = 3
+
+  /// EL1h, AArch64, D/A/I/F masked: how a REC starts (RMM specification).
+  public static let initialPSTATE: UInt64 = 0x3C5
+  /// SCTLR_EL1 with only its RES1 bits set: MMU and caches off.
+  public static let sctlrReset: UInt64 = 0x30D0_0800
+
+  public static func initialise<Page: WritablePage>(_ page: inout Page, vmpidr: UInt64) {
+    for i in 0..<count { page.store64(0, at: RECLayout.el1 + 8 * i) }
+    page.store64(sctlrReset, at: RECLayout.el1 + 8 * sctlr)
+    page.store64(vmpidr, at: RECLayout.el1 + 8 * vmpidrSlot)
+  }
+}

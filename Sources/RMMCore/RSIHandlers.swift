@@ -1,0 +1,195 @@
+// The RSI (realm -> RMM) and the SMCCC/PSCI calls a realm makes with SMC. Arguments
+// come from the REC's saved registers; every one is validated; results go back into
+// them and the realm resumes after its SMC.
+
+import RMMABI
+
+extension RMIDispatcher {
+  func handleRealmSMC(_ running: inout RunningREC, _ exit: inout RECExit) -> Bool {
+    let rec = running.handle
+    let fid = gpr(rec, 0) & ~smcSVEHintBit
+    if let command = RSICommand(rawValue: fid) {
+      return handleRSI(command, &running, &exit)
+    }
+    if fid == SMCCCFunction.version.rawValue {
+      finishSMC(rec, smcccVersionForRealms.encoded)
+      return false
+    }
+    if let psci = PSCIFunction(rawValue: fid) ?? PSCIFunction(rawValue: fid & ~PSCIFunction.smc64Bit),
+       fid == psci.rawValue || (fid == psci.smc64 && psci.hasSMC64Form) {
+      return handlePSCI(psci, &running, &exit)
+    }
+    finishSMC(rec, smcUnknown)
+    return false
+  }
+
+  /// Results into x0..., PC past the SMC.
+  func finishSMC(_ rec: borrowing LockedGranule, _ x0: UInt64, _ x1: UInt64? = nil, _ x2: UInt64? = nil) {
+    setGPR(rec, 0, x0)
+    if let x1 { setGPR(rec, 1, x1) }
+    if let x2 { setGPR(rec, 2, x2) }
+    advancePC(rec)
+  }
+
+  func handleRSI(_ command: RSICommand, _ running: inout RunningREC, _ exit: inout RECExit) -> Bool {
+    let rec = running.handle
+    let s2 = running.realm.stage2
+    let input = RSIStatus.errorInput.rawValue
+    switch command {
+    case .version:
+      let implemented = rsiABIVersion.encoded
+      finishSMC(rec, gpr(rec, 1) == implemented ? RSIStatus.success.rawValue : input, implemented, implemented)
+      return false
+
+    case .features:
+      finishSMC(rec, RSIStatus.success.rawValue, 0)
+      return false
+
+    case .measurementRead:
+      let index = gpr(rec, 1)
+      guard index <= 4 else { finishSMC(rec, input); return false }
+      var words: InlineArray<8, UInt64> = .init(repeating: 0)
+      withRealmMeasurements(running.rd) { page in
+        let offset = index == 0 ? RDLayout.rim : RDLayout.rems + 64 * Int(index - 1)
+        for i in 0..<8 { words[i] = page.load64(at: offset + 8 * i) }
+      }
+      for i in 0..<8 { setGPR(rec, 1 + i, words[i]) }
+      finishSMC(rec, RSIStatus.success.rawValue)
+      return false
+
+    case .measurementExtend:
+      let index = gpr(rec, 1)
+      let size = gpr(rec, 2)
+      guard index >= 1, index <= 4, size <= 64 else { finishSMC(rec, input); return false }
+      var value: InlineArray<8, UInt64> = .init(repeating: 0)
+      for i in 0..<8 { value[i] = gpr(rec, 3 + i) }
+      let algorithm = running.realm.hashAlgorithm
+      withRealmMeasurements(running.rd) { page in
+        let offset = RDLayout.rems + 64 * Int(index - 1)
+        var current = Digest64()
+        for i in 0..<8 { current.words[i] = page.load64(at: offset + 8 * i) }
+        current.length = MeasurementHash.digestLength(algorithm)
+        let extended = MeasurementHash.digest(algorithm) { h in
+          withUnsafeBytes(of: &current.words) { h.update(UnsafeRawBufferPointer(rebasing: $0[0..<current.length])) }
+          withUnsafeBytes(of: &value) { h.update(UnsafeRawBufferPointer(rebasing: $0[0..<Int(size)])) }
+        }
+        for i in 0..<8 { page.store64(extended.words[i], at: offset + 8 * i) }
+      }
+      finishSMC(rec, RSIStatus.success.rawValue)
+      return false
+
+    case .realmConfig:
+      let ipa = gpr(rec, 1)
+      guard isGranuleAligned(ipa) else { finishSMC(rec, input); return false }
+      switch lockRealmPage(s2, ipa: ipa) {
+      case .data(let page):
+        let hash = UInt64(running.realm.hashAlgorithm.rawValue)
+        _ = try? environment.gate.withRealmGranule(page, AccessIntent(.rsiRealmConfig, .write, expecting: .data)) { p in
+          for i in 0..<512 { p.store64(0, at: 8 * i) }
+          p.store64(s2.ipaWidth, at: RSIRealmConfigLayout.ipaWidth)
+          p.store64(hash, at: RSIRealmConfigLayout.hashAlgorithm)
+        }
+        environment.granules.release(page)
+        finishSMC(rec, RSIStatus.success.rawValue)
+        return false
+      case .unassignedRAM:
+        return unpopulatedAbortExit(ipa: ipa, &exit)  // the SMC runs again once populated
+      case .invalid:
+        finishSMC(rec, input)
+        return false
+      }
+
+    case .hostCall:
+      let ipa = gpr(rec, 1)
+      guard ipa & (UInt64(RSIHostCallLayout.size) - 1) == 0 else { finishSMC(rec, input); return false }
+      switch lockRealmPage(s2, ipa: ipa) {
+      case .data(let page):
+        let offset = Int(ipa & (granuleSize - 1))
+        _ = try? environment.gate.withRealmGranule(page, AccessIntent(.rsiHostCallRead, .read, expecting: .data, length: 0x100)) { p in
+          exit.imm = p.load64(at: offset + RSIHostCallLayout.imm) & 0xFFFF
+          for i in 0..<31 { exit.gprs[i] = p.load64(at: offset + RSIHostCallLayout.gprs + 8 * i) }
+        }
+        environment.granules.release(page)
+        exit.reason = .hostCall
+        recStore(rec, RECLayout.pendingIPA, ipa)
+        recStore(rec, RECLayout.pending, PendingExit.hostCall.rawValue)
+        return true
+      case .unassignedRAM:
+        return unpopulatedAbortExit(ipa: ipa, &exit)
+      case .invalid:
+        finishSMC(rec, input)
+        return false
+      }
+
+    case .ipaStateSet:
+      let base = gpr(rec, 1), top = gpr(rec, 2), value = gpr(rec, 3), flags = gpr(rec, 4)
+      guard isGranuleAligned(base), isGranuleAligned(top), base < top, top <= s2.unprotectedBase,
+            value == RIPAS.empty.rawValue || value == RIPAS.ram.rawValue,
+            flags & ~RSIResponse.changeDestroyed == 0 else {
+        finishSMC(rec, input)
+        return false
+      }
+      recStore(rec, RECLayout.ripasAddr, base)
+      recStore(rec, RECLayout.ripasTop, top)
+      recStore(rec, RECLayout.ripasValue, value)
+      recStore(rec, RECLayout.ripasFlags, flags)
+      recStore(rec, RECLayout.pendingIPA, base)
+      recStore(rec, RECLayout.pending, PendingExit.ripasChange.rawValue)
+      exit.reason = .ripasChange
+      exit.ripasBase = base
+      exit.ripasTop = top
+      exit.ripasValue = value
+      return true
+
+    case .ipaStateGet:
+      let base = gpr(rec, 1), end = gpr(rec, 2)
+      guard isGranuleAligned(base), base < end, end <= s2.unprotectedBase else {
+        finishSMC(rec, input)
+        return false
+      }
+      guard let (top, ripas) = ripasRegion(s2, base: base, end: end) else {
+        finishSMC(rec, input)
+        return false
+      }
+      finishSMC(rec, RSIStatus.success.rawValue, top, ripas.rawValue)
+      return false
+
+    case .attestTokenInit, .attestTokenContinue:
+      finishSMC(rec, smcUnknown)  // attestation is not in this build
+      return false
+    }
+  }
+
+  /// The REM/RIM slots of the realm's RD, under the RD lock.
+  func withRealmMeasurements(_ rd: UInt64, _ body: (inout Environment.Gate.MappedPage) -> Void) {
+    guard let granule = environment.granules.lock(rd, expecting: .rd) else { return }
+    _ = try? environment.gate.withRealmGranule(granule, AccessIntent(.rdWrite, .write, expecting: .rd)) { page in
+      body(&page)
+    }
+    environment.granules.release(granule)
+  }
+
+  /// From `base`, the end of the region whose entries share `base`'s RIPAS (within
+  /// its table and below `end`), and that RIPAS.
+  func ripasRegion(_ s2: Stage2Config, base: UInt64, end: UInt64) -> (UInt64, RIPAS)? {
+    guard let walk = try? self.walk(s2, base, to: RTTLevel.page) else { return nil }
+    defer { environment.granules.release(walk.table) }
+    let ripas = walk.entry.ripas
+    let size = RTTLevel.size(walk.level)
+    var address = (base & ~(size - 1)) + size
+    var index = walk.index + 1
+    while address < end && index < 512 {
+      guard let raw = try? readEntry(walk.table, index),
+            let entry = S2TTE.decode(raw, level: walk.level, protected: true), entry.ripas == ripas else { break }
+      if case .table = entry { break }
+      address += size
+      index += 1
+    }
+    return (min(address, end), ripas)
+  }
+}
+
+extension PSCIFunction {
+  /// Functions that also exist as SMC64 (DEN0022).
+  var hasSMC64Form: Bool { self == .cpuSuspend || self == .cpuOn || self == .affinityInfo }
+}

@@ -1,0 +1,128 @@
+// PSCI for realms (DEN0022, as the RMM specification adapts it), and
+// RMI_PSCI_COMPLETE, with which the host finishes CPU_ON and AFFINITY_INFO.
+
+import RMMABI
+
+extension RMIDispatcher {
+  func handlePSCI(_ function: PSCIFunction, _ running: inout RunningREC, _ exit: inout RECExit) -> Bool {
+    let rec = running.handle
+    let fid = gpr(rec, 0)
+    func status(_ s: PSCIStatus) -> UInt64 { UInt64(bitPattern: s.rawValue) }
+    switch function {
+    case .version:
+      finishSMC(rec, psciVersionForRealms.encoded)
+      return false
+
+    case .features:
+      let asked = gpr(rec, 1)
+      let supported: Bool
+      if let f = PSCIFunction(rawValue: asked) { supported = true; _ = f }
+      else if let f = PSCIFunction(rawValue: asked & ~PSCIFunction.smc64Bit), f.hasSMC64Form { supported = true }
+      else { supported = asked == SMCCCFunction.version.rawValue }
+      finishSMC(rec, supported ? 0 : status(.notSupported))
+      return false
+
+    case .cpuSuspend:
+      // A hint: report it to the host, resume with success.
+      exit.reason = .psci
+      for i in 0..<4 { exit.gprs[i] = gpr(rec, i) }
+      finishSMC(rec, status(.success))
+      return true
+
+    case .cpuOff:
+      recStore(rec, RECLayout.flags, recLoad(rec, RECLayout.flags) & ~RECLayout.flagRunnable)
+      exit.reason = .psci
+      exit.gprs[0] = fid
+      finishSMC(rec, status(.success))
+      return true
+
+    case .cpuOn, .affinityInfo:
+      let target = gpr(rec, 1)
+      let targetValid = target & ~RECParameters.mpidrValidBits == 0
+        && RECParameters.index(ofMPIDR: target) < running.realm.recsCreated
+      if function == .affinityInfo {
+        guard gpr(rec, 2) == 0, targetValid else { finishSMC(rec, status(.invalidParameters)); return false }
+      } else {
+        guard targetValid else { finishSMC(rec, status(.invalidParameters)); return false }
+        guard target != recLoad(rec, RECLayout.mpidr) else { finishSMC(rec, status(.alreadyOn)); return false }
+        let entry = gpr(rec, 2)
+        guard running.realm.stage2.isProtected(entry) else { finishSMC(rec, status(.invalidAddress)); return false }
+        recStore(rec, RECLayout.psciEntry, entry)
+        recStore(rec, RECLayout.psciContext, gpr(rec, 3))
+      }
+      recStore(rec, RECLayout.psciFID, fid)
+      recStore(rec, RECLayout.psciTarget, target | RECLayout.psciPendingBit)
+      recStore(rec, RECLayout.pending, PendingExit.psci.rawValue)
+      exit.reason = .psci
+      exit.gprs[0] = fid
+      exit.gprs[1] = target
+      return true
+
+    case .systemOff, .systemReset:
+      if var rd = environment.granules.lock(running.rd, expecting: .rd) {
+        if var realm = try? loadRealm(rd) {
+          realm.state = .systemOff
+          try? storeRealm(realm, rd)
+        }
+        rd.setState(.rd)
+        environment.granules.release(rd)
+      }
+      exit.reason = .psci
+      exit.gprs[0] = fid
+      advancePC(rec)
+      return true
+    }
+  }
+
+  /// RMI_PSCI_COMPLETE(calling REC, target REC, PSCI status from the host).
+  public func psciComplete(caller: UInt64, target: UInt64, status: UInt64) throws(RMIError) {
+    var addresses: InlineArray<18, UInt64> = .init(repeating: 0)
+    addresses[0] = caller
+    addresses[1] = target
+    guard let locked = environment.granules.lockAll(addresses, count: 2) else { throw .input }
+    defer { environment.granules.releaseAll(locked) }
+    guard locked.state(of: caller) == .rec, locked.state(of: target) == .rec else { throw .input }
+    let callerREC = locked.granule(caller)
+    let targetREC = locked.granule(target)
+    guard callerREC.descriptor.refcount == 0, targetREC.descriptor.refcount == 0 else { throw .rec }
+    let request = recLoad(callerREC, RECLayout.psciTarget)
+    guard request & RECLayout.psciPendingBit != 0 else { throw .input }  // nothing to complete
+    guard recLoad(callerREC, RECLayout.owner) == recLoad(targetREC, RECLayout.owner) else { throw .input }
+    let targetMPIDR = request & ~RECLayout.psciPendingBit
+    guard recLoad(targetREC, RECLayout.mpidr) == targetMPIDR else { throw .input }
+    let fid = recLoad(callerREC, RECLayout.psciFID)
+    let isCPUOn = fid == PSCIFunction.cpuOn.rawValue || fid == PSCIFunction.cpuOn.smc64
+    let success = UInt64(bitPattern: PSCIStatus.success.rawValue)
+    let denied = UInt64(bitPattern: PSCIStatus.denied.rawValue)
+    // The host may only accept or deny (and only CPU_ON can be denied).
+    guard status == success || (isCPUOn && status == denied) else { throw .input }
+    let targetRunnable = recLoad(targetREC, RECLayout.flags) & RECLayout.flagRunnable != 0
+    let result: UInt64
+    if isCPUOn {
+      if status != success {
+        result = status
+      } else if targetRunnable {
+        result = UInt64(bitPattern: PSCIStatus.alreadyOn.rawValue)
+      } else {
+        // The target starts at the requested entry point with the context in x0.
+        let entry = recLoad(callerREC, RECLayout.psciEntry)
+        let context = recLoad(callerREC, RECLayout.psciContext)
+        _ = try? environment.gate.withRealmGranule(targetREC, AccessIntent(.recWrite, .write, expecting: .rec)) { page in
+          for i in 0..<31 { page.store64(0, at: RECLayout.context + RECContextLayout.gprs + 8 * i) }
+          page.store64(context, at: RECLayout.context + RECContextLayout.gprs)
+          page.store64(entry, at: RECLayout.context + RECContextLayout.elr)
+          page.store64(RECSystemRegisters.initialPSTATE, at: RECLayout.context + RECContextLayout.spsr)
+          page.store64(RECSystemRegisters.sctlrReset, at: RECLayout.el1 + 8 * RECSystemRegisters.sctlr)
+          page.store64(page.load64(at: RECLayout.flags) | RECLayout.flagRunnable, at: RECLayout.flags)
+        }
+        result = success
+      }
+    } else {
+      result = targetRunnable ? 0 : 1  // AFFINITY_INFO: ON or OFF
+    }
+    setGPR(callerREC, 0, result)
+    advancePC(callerREC)
+    recStore(callerREC, RECLayout.psciTarget, 0)
+    recStore(callerREC, RECLayout.pending, PendingExit.none.rawValue)
+  }
+}

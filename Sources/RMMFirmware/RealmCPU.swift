@@ -1,0 +1,135 @@
+// Entering a REC on this CPU: the EL2 controls around the world switch in
+// boot/rec_switch.S, and saving what the exit must report.
+
+import AArch64Shim
+import RMMCore
+
+/// ICH_VTR_EL2.ListRegs + 1, read at boot.
+nonisolated(unsafe) var gicListRegisters = 0
+
+struct FirmwareRealmCPU: RealmExecution {
+  var listRegisterCount: Int { gicListRegisters }
+
+  var interruptPending: Bool { read_isr_el1() & (1 << 7 | 1 << 6) != 0 }
+
+  /// HCR_EL2 while a REC runs: stage 2 on (VM), set/way invalidation upgraded (SWIO),
+  /// physical FIQ/IRQ/SError to EL2 (FMO/IMO/AMO), broadcast maintenance (FB, BSU IS),
+  /// SMC trapped (TSC: RSI), implementation-defined and auxiliary control registers
+  /// trapped (TIDCP, TACR), EL1 is AArch64 (RW), pointer authentication not trapped
+  /// (APK, API), stage 2 forces Normal WB memory (FWB). WFI/WFE trapped on request.
+  static let realmHCR: UInt64 = (1 << 0) | (1 << 1) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 9) | (3 << 10)
+    | (1 << 19) | (1 << 20) | (1 << 21) | (1 << 31) | (1 << 40) | (1 << 41) | (1 << 46)
+
+  static func vtcr(_ s2: Stage2Config) -> UInt64 {
+    let sl0: UInt64
+    switch s2.startLevel {
+    case 0: sl0 = 2
+    case 1: sl0 = 1
+    case 2: sl0 = 0
+    default: sl0 = 3
+    }
+    let paRange = min(read_id_aa64mmfr0_el1() & 0xF, 5)
+    let vmid16: UInt64 = maximumVMID > 0xFF ? 1 << 19 : 0
+    return (64 - s2.ipaWidth) | sl0 << 6 | 1 << 8 | 1 << 10 | 3 << 12 | paRange << 16 | vmid16 | 1 << 31
+  }
+
+  func run(_ rec: borrowing LockedGranule, _ control: RECEntryControl) -> RealmExitSyndrome {
+    var syndrome = RealmExitSyndrome(kind: .sync)
+    _ = try? SlotGate().withRealmGranule(rec, AccessIntent(.recRun, .write, expecting: .rec)) { page in
+      let base = UInt64(page.base)
+      let el1 = UnsafeMutablePointer<UInt64>(bitPattern: UInt(base) + UInt(RECLayout.el1))!
+      let timers = UnsafeMutablePointer<UInt64>(bitPattern: UInt(base) + UInt(RECLayout.timers))!
+      let gic = UnsafeMutablePointer<UInt64>(bitPattern: UInt(base) + UInt(RECLayout.gic))!
+      let savedHCR = read_hcr_el2()
+
+      rmm_el1_restore(el1)
+      write_cntvoff_el2(0)
+      write_cnthctl_el2(0b11)  // EL1 may use the physical counter and timer
+      write_cntv_cval_el0(timers[RECSystemRegisters.cntvCVAL])
+      write_cntv_ctl_el0(timers[RECSystemRegisters.cntvCTL])
+      write_cntp_cval_el0(timers[RECSystemRegisters.cntpCVAL])
+      write_cntp_ctl_el0(timers[RECSystemRegisters.cntpCTL])
+      let s2 = control.stage2
+      write_vttbr_el2(UInt64(s2.vmid) << 48 | s2.rttBase)
+      write_vtcr_el2(Self.vtcr(s2))
+      var hcr = Self.realmHCR
+      if control.trapWFI { hcr |= 1 << 13 }
+      if control.trapWFE { hcr |= 1 << 14 }
+      write_hcr_el2(hcr)
+      writeListRegisters(control.gicLRs)
+      write_ich_vmcr_el2(gic[0])
+      write_ich_hcr_el2(control.gicHCR | 1)  // En
+      isb()
+
+      let vector = rmm_run_realm(base + UInt64(RECLayout.context))
+
+      syndrome.kind = RealmExitSyndrome.Kind(rawValue: UInt8(truncatingIfNeeded: vector)) ?? .serror
+      syndrome.esr = read_esr_el2()
+      syndrome.far = read_far_el2()
+      syndrome.hpfar = read_hpfar_el2()
+      syndrome.gicLRs = readListRegisters()
+      syndrome.gicHCR = read_ich_hcr_el2() & ~UInt64(1)
+      syndrome.gicMISR = read_ich_misr_el2()
+      syndrome.gicVMCR = read_ich_vmcr_el2()
+      gic[0] = syndrome.gicVMCR
+      write_ich_hcr_el2(0)
+      writeListRegisters(.init(repeating: 0))  // nothing of the realm's stays in the GIC
+      syndrome.cntvCTL = read_cntv_ctl_el0()
+      syndrome.cntvCVAL = read_cntv_cval_el0()
+      syndrome.cntpCTL = read_cntp_ctl_el0()
+      syndrome.cntpCVAL = read_cntp_cval_el0()
+      timers[RECSystemRegisters.cntvCTL] = syndrome.cntvCTL
+      timers[RECSystemRegisters.cntvCVAL] = syndrome.cntvCVAL
+      timers[RECSystemRegisters.cntpCTL] = syndrome.cntpCTL
+      timers[RECSystemRegisters.cntpCVAL] = syndrome.cntpCVAL
+      write_cntv_ctl_el0(0)  // the realm's timers must not fire in the host
+      write_cntp_ctl_el0(0)
+      rmm_el1_save(el1)
+      write_hcr_el2(savedHCR)
+      isb()
+    }
+    return syndrome
+  }
+
+  private func writeListRegisters(_ lrs: InlineArray<16, UInt64>) {
+    let n = gicListRegisters
+    if n > 0 { write_ich_lr0_el2(lrs[0]) }
+    if n > 1 { write_ich_lr1_el2(lrs[1]) }
+    if n > 2 { write_ich_lr2_el2(lrs[2]) }
+    if n > 3 { write_ich_lr3_el2(lrs[3]) }
+    if n > 4 { write_ich_lr4_el2(lrs[4]) }
+    if n > 5 { write_ich_lr5_el2(lrs[5]) }
+    if n > 6 { write_ich_lr6_el2(lrs[6]) }
+    if n > 7 { write_ich_lr7_el2(lrs[7]) }
+    if n > 8 { write_ich_lr8_el2(lrs[8]) }
+    if n > 9 { write_ich_lr9_el2(lrs[9]) }
+    if n > 10 { write_ich_lr10_el2(lrs[10]) }
+    if n > 11 { write_ich_lr11_el2(lrs[11]) }
+    if n > 12 { write_ich_lr12_el2(lrs[12]) }
+    if n > 13 { write_ich_lr13_el2(lrs[13]) }
+    if n > 14 { write_ich_lr14_el2(lrs[14]) }
+    if n > 15 { write_ich_lr15_el2(lrs[15]) }
+  }
+
+  private func readListRegisters() -> InlineArray<16, UInt64> {
+    var lrs: InlineArray<16, UInt64> = .init(repeating: 0)
+    let n = gicListRegisters
+    if n > 0 { lrs[0] = read_ich_lr0_el2() }
+    if n > 1 { lrs[1] = read_ich_lr1_el2() }
+    if n > 2 { lrs[2] = read_ich_lr2_el2() }
+    if n > 3 { lrs[3] = read_ich_lr3_el2() }
+    if n > 4 { lrs[4] = read_ich_lr4_el2() }
+    if n > 5 { lrs[5] = read_ich_lr5_el2() }
+    if n > 6 { lrs[6] = read_ich_lr6_el2() }
+    if n > 7 { lrs[7] = read_ich_lr7_el2() }
+    if n > 8 { lrs[8] = read_ich_lr8_el2() }
+    if n > 9 { lrs[9] = read_ich_lr9_el2() }
+    if n > 10 { lrs[10] = read_ich_lr10_el2() }
+    if n > 11 { lrs[11] = read_ich_lr11_el2() }
+    if n > 12 { lrs[12] = read_ich_lr12_el2() }
+    if n > 13 { lrs[13] = read_ich_lr13_el2() }
+    if n > 14 { lrs[14] = read_ich_lr14_el2() }
+    if n > 15 { lrs[15] = read_ich_lr15_el2() }
+    return lrs
+  }
+}

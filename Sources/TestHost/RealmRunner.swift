@@ -1,0 +1,273 @@
+// The host side of running a realm: build it from the realm test payload, run its
+// RECs with REC_ENTER and serve every exit as a hypervisor would (host calls, MMIO
+// emulation, pages populated on demand, RIPAS changes, PSCI), checking the exit
+// fields on the way; then tear it down.
+
+import AArch64Shim
+import RMMABI
+import RMMCore
+
+enum RealmRunMemory {
+  static let rd = Board.testGranules + 0x0500_0000
+  static let rttBase = rd + 0x2000
+  static let tables = rd + 0x10000         // L2, L3
+  static let recs = rd + 0x20000           // REC 0, REC 1, 2 x 2 aux
+  static let run = Board.testGranules + 0x0310_0000   // NS run page
+  static let pool = rd + 0x10_0000         // DATA granules, handed out in order
+  static let poolSize: UInt64 = 512
+  static let populated: UInt64 = 0x8_0000  // IPAs [0, 512 KiB) populated before activation
+  static let rejected: UInt64 = 0xB_0000
+  static let mmio: UInt64 = (1 << 39) + 0x1000
+}
+
+struct RealmRunner {
+  typealias M = RealmRunMemory
+  var nextData: UInt64 = 0
+  var realmPassed: UInt64 = 0
+  var realmFailed: UInt64 = 0
+  var armTimer = false
+  var irqExits: UInt64 = 0
+  var mmioWrite: UInt64 = 0
+  var rec1Said = false
+
+  mutating func allocateData() -> UInt64 {
+    let pa = M.pool + nextData * 0x1000
+    nextData += 1
+    _ = rmi(.granuleDelegate, pa)
+    return pa
+  }
+
+  // ---- run page ------------------------------------------------------------------------
+  func exitField(_ offset: Int) -> UInt64 { mmio_read64(M.run + UInt64(offset)) }
+  func exitGPR(_ i: Int) -> UInt64 { exitField(RecRunLayout.exitGPRs + 8 * i) }
+  func setEnter(flags: UInt64, gprs: InlineArray<31, UInt64>? = nil) {
+    mmio_write64(M.run + UInt64(RecRunLayout.enterFlags), flags)
+    if let gprs { for i in 0..<31 { mmio_write64(M.run + UInt64(RecRunLayout.enterGPRs + 8 * i), gprs[i]) } }
+  }
+  func enter(_ rec: UInt64) -> UInt64 { rmi(.recEnter, rec, M.run).x0 }
+
+  /// Prints text the realm packed into registers (from register `first`).
+  func printRealmText(from first: Int) {
+    for r in first..<31 {
+      let word = exitGPR(r)
+      for b in 0..<8 {
+        let byte = UInt8(truncatingIfNeeded: word >> UInt64(8 * b))
+        if byte == 0 { return }
+        console.put(byte)
+      }
+    }
+  }
+
+  // ---- building ----------------------------------------------------------------------
+  mutating func build() -> Bool {
+    var ok = rmi(.granuleDelegate, M.rd).x0 == 0
+    for i in 0..<UInt64(2) { ok = ok && rmi(.granuleDelegate, M.rttBase + i * 0x1000).x0 == 0 }
+    for i in 0..<UInt64(4) { ok = ok && rmi(.granuleDelegate, M.tables + i * 0x1000).x0 == 0 }
+    for i in 0..<UInt64(6) { ok = ok && rmi(.granuleDelegate, M.recs + i * 0x1000).x0 == 0 }
+    writeRealmParams(rttBase: M.rttBase, vmid: 5)
+    ok = ok && rmi(.realmCreate, M.rd, LifecycleMemory.realmParams).x0 == 0
+    ok = ok && rmi(.rttCreate, M.rd, M.tables, 0, 2).x0 == 0
+    ok = ok && rmi(.rttCreate, M.rd, M.tables + 0x1000, 0, 3).x0 == 0
+    ok = ok && rmi(.rttInitRIPAS, M.rd, 0, 0x20_0000).x1 == 0x20_0000
+    // The payload, measured, then zero pages for its .bss, stacks and test pages.
+    let image = testrealm_image_address()
+    let pages = testrealm_image_size() / 0x1000
+    for i in 0..<pages {
+      ok = ok && rmi(.dataCreate, M.rd, allocateData(), i * 0x1000, image + i * 0x1000, 1).x0 == 0
+    }
+    var ipa = pages * 0x1000
+    while ipa < M.populated {
+      ok = ok && rmi(.dataCreateUnknown, M.rd, allocateData(), ipa).x0 == 0
+      ipa += 0x1000
+    }
+    writeRECParams(mpidr: 0, runnable: true, pc: 0, aux: M.recs + 0x2000)
+    mmio_write64(LifecycleMemory.recParams + UInt64(RecParamsLayout.gprs), 0x1111)
+    mmio_write64(LifecycleMemory.recParams + UInt64(RecParamsLayout.gprs) + 8, 0x2222)
+    ok = ok && rmi(.recCreate, M.rd, M.recs, LifecycleMemory.recParams).x0 == 0
+    writeRECParams(mpidr: 1, runnable: false, pc: 0, aux: M.recs + 0x4000)
+    ok = ok && rmi(.recCreate, M.rd, M.recs + 0x1000, LifecycleMemory.recParams).x0 == 0
+    return ok
+  }
+
+  // ---- running ------------------------------------------------------------------------
+  /// Runs `rec` until SYSTEM_OFF (REC 0) or CPU_OFF (REC 1); serves every exit.
+  mutating func run(_ rec: UInt64) -> Bool {
+    setEnter(flags: 0)
+    var rounds = 0
+    while rounds < 10_000 {
+      rounds += 1
+      if armTimer {
+        armTimer = false
+        write_cnthp_tval_el2(20_000)
+        write_cnthp_ctl_el2(1)
+      }
+      let status = enter(rec)
+      guard status == 0 else {
+        console.write("TESTHOST: REC_ENTER failed: ")
+        console.hex(status)
+        console.newline()
+        return false
+      }
+      let reason = exitField(RecRunLayout.exitReason) & 0xFF
+      switch RecExitReason(rawValue: UInt8(reason)) {
+      case .hostCall?:
+        serveHostCall()
+      case .sync?:
+        serveSync(rec)
+      case .irq?, .fiq?:
+        irqExits += 1
+        write_cnthp_ctl_el2(0)  // our timer: done; the realm resumes
+        setEnter(flags: 0)
+      case .ripasChange?:
+        serveRIPASChange(rec)
+      case .psci?:
+        let fid = exitGPR(0)
+        if fid == PSCIFunction.systemOff.rawValue || fid == PSCIFunction.systemReset.rawValue { return true }
+        if fid == PSCIFunction.cpuOff.rawValue { return true }
+        if fid == PSCIFunction.cpuOn.smc64 || fid == PSCIFunction.affinityInfo.smc64 {
+          let target = M.recs + exitGPR(1) * 0x1000
+          check(rmi(.psciComplete, rec, target, 0).x0 == 0, "PSCI_COMPLETE for the realm's CPU_ON / AFFINITY_INFO")
+        } else if fid == PSCIFunction.cpuSuspend.smc64 {
+          // The realm waits: run its other REC meanwhile.
+          rec1Said = run(M.recs + 0x1000)
+        }
+        setEnter(flags: 0)
+      case .serror?, nil:
+        console.write("TESTHOST: unexpected REC exit reason ")
+        console.decimal(reason)
+        console.newline()
+        return false
+      }
+    }
+    return false
+  }
+
+  mutating func serveHostCall() {
+    let imm = exitField(RecRunLayout.exitImm)
+    var reply: InlineArray<31, UInt64> = .init(repeating: 0)
+    switch imm {
+    case 1:
+      console.write("REALM: ")
+      printRealmText(from: 0)
+      console.newline()
+    case 2:
+      let ok = exitGPR(0) == 1
+      console.write(ok ? "[ PASS ] realm: " : "[ FAIL ] realm: ")
+      printRealmText(from: 1)
+      console.newline()
+      if ok { realmPassed += 1 } else { realmFailed += 1 }
+    case 3:
+      reply[0] = exitGPR(0) + 1
+    case 4:
+      armTimer = true
+    default:
+      break
+    }
+    setEnter(flags: 0, gprs: reply)
+  }
+
+  mutating func serveSync(_ rec: UInt64) {
+    let esr = exitField(RecRunLayout.exitESR)
+    let hpfar = exitField(RecRunLayout.exitHPFAR)
+    let ipa = ((hpfar >> 4) << 12) | exitField(RecRunLayout.exitFAR)
+    guard esr >> 26 == 0x24 else {
+      setEnter(flags: 0)
+      return
+    }
+    if ipa >= (1 << 39) {  // unprotected: emulate the device
+      var reply: InlineArray<31, UInt64> = .init(repeating: 0)
+      let isWrite = esr & (1 << 6) != 0
+      check(esr & (1 << 24) != 0 && (esr >> 16) & 0x1F == 0, "MMIO exit: ISV set, SRT hidden")
+      if isWrite {
+        mmioWrite = exitGPR(0)
+      } else {
+        reply[0] = 0x1234_5678
+      }
+      setEnter(flags: RecRunLayout.flagEmulatedMMIO, gprs: reply)
+    } else {  // protected RAM the realm touched before we populated it
+      _ = rmi(.dataCreateUnknown, M.rd, allocateData(), ipa & ~0xFFF)
+      setEnter(flags: 0)
+    }
+  }
+
+  mutating func serveRIPASChange(_ rec: UInt64) {
+    let base = exitField(RecRunLayout.exitRIPASBase)
+    let top = exitField(RecRunLayout.exitRIPASTop)
+    if base == M.rejected {
+      setEnter(flags: RecRunLayout.flagRIPASResponseReject)
+      return
+    }
+    var next = base
+    var guardRounds = 0
+    while next < top && guardRounds < 64 {
+      let r = rmi(.rttSetRIPAS, M.rd, rec, next, top)
+      if r.x0 != 0 { break }
+      next = r.x1
+      guardRounds += 1
+    }
+    setEnter(flags: 0)
+  }
+
+  // ---- teardown ------------------------------------------------------------------------
+  mutating func tearDown() -> Bool {
+    var ok = rmi(.recDestroy, M.recs).x0 == 0 && rmi(.recDestroy, M.recs + 0x1000).x0 == 0
+    var ipa: UInt64 = 0
+    while ipa < 0x20_0000 {
+      let r = rmi(.dataDestroy, M.rd, ipa)
+      ipa = r.x0 == 0 || r.x2 > ipa ? max(r.x2, ipa + 0x1000) : ipa + 0x1000
+    }
+    ok = ok && rmi(.rttDestroy, M.rd, 0, 3).x0 == 0 && rmi(.rttDestroy, M.rd, 0, 2).x0 == 0
+    ok = ok && rmi(.realmDestroy, M.rd).x0 == 0
+    for i in 0..<nextData { ok = ok && rmi(.granuleUndelegate, M.pool + i * 0x1000).x0 == 0 }
+    ok = ok && rmi(.granuleUndelegate, M.rd).x0 == 0
+    for i in 0..<UInt64(2) { ok = ok && rmi(.granuleUndelegate, M.rttBase + i * 0x1000).x0 == 0 }
+    for i in 0..<UInt64(4) { ok = ok && rmi(.granuleUndelegate, M.tables + i * 0x1000).x0 == 0 }
+    for i in 0..<UInt64(6) { ok = ok && rmi(.granuleUndelegate, M.recs + i * 0x1000).x0 == 0 }
+    return ok
+  }
+}
+
+/// Lets the hypervisor timer (PPI 26) reach this CPU: GICv3 redistributor of CPU 0
+/// (QEMU virt: GICR at 0x080A0000), group 1, enabled; priority mask open.
+func enableHostTimerInterrupt() {
+  let sgiBase = Board.gicRedistributor + 0x10000
+  mmio_write32(sgiBase + 0x080, mmio_read32(sgiBase + 0x080) | 1 << 26)  // IGROUPR0: group 1
+  mmio_write32(sgiBase + 0x100, 1 << 26)                                  // ISENABLER0
+  write_icc_pmr_el1(0xFF)
+  write_icc_igrpen1_el1(1)
+}
+
+func runRealmExecutionTests() {
+  typealias M = RealmRunMemory
+  enableHostTimerInterrupt()
+  section("REC_ENTER: running the realm test payload")
+  var runner = RealmRunner()
+  check(runner.build(), "build a realm from the payload (measured DATA_CREATE), 2 RECs")
+  fillPage(M.run) { _ in 0 }
+  expect(rmi(.recEnter, M.recs, M.run), RMIStatus(.errorRealm, index: 0), "REC_ENTER before activation: ERROR_REALM index 0")
+  expect(rmi(.realmActivate, M.rd), .success, "REALM_ACTIVATE")
+  expect(rmi(.recEnter, M.recs + 0x1000, M.run), RMIStatus(.errorREC), "REC_ENTER of a REC that is not runnable: ERROR_REC")
+  expect(rmi(.recEnter, M.recs, M.run + 8), inputError, "REC_ENTER with an unaligned run page: ERROR_INPUT")
+  expect(rmi(.recEnter, M.recs, M.rd), inputError, "REC_ENTER with a delegated run page: ERROR_INPUT")
+  expect(rmi(.recEnter, M.rd, M.run), inputError, "REC_ENTER of a non-REC: ERROR_INPUT")
+  runner.setEnter(flags: RecRunLayout.flagEmulatedMMIO)
+  expect(rmi(.recEnter, M.recs, M.run), RMIStatus(.errorREC), "REC_ENTER with EMUL_MMIO before any exit: ERROR_REC")
+  runner.setEnter(flags: 0)
+  mmio_write64(M.run + UInt64(RecRunLayout.enterGICv3HCR), 1 << 10)  // TC: not the host's
+  expect(rmi(.recEnter, M.recs, M.run), RMIStatus(.errorREC), "REC_ENTER with ICH_HCR.TC set: ERROR_REC")
+  mmio_write64(M.run + UInt64(RecRunLayout.enterGICv3HCR), 0)
+  mmio_write64(M.run + UInt64(RecRunLayout.enterGICv3LRs), 1 << 61 | 1 << 62 | 27)  // HW = 1
+  expect(rmi(.recEnter, M.recs, M.run), RMIStatus(.errorREC), "REC_ENTER with a hardware list register: ERROR_REC")
+  mmio_write64(M.run + UInt64(RecRunLayout.enterGICv3LRs), 0)
+
+  let finished = runner.run(M.recs)
+  check(finished, "the realm ran to PSCI SYSTEM_OFF")
+  passed += runner.realmPassed
+  failed += runner.realmFailed
+  check(runner.realmPassed > 40 && runner.realmFailed == 0, "every check inside the realm passed")
+  check(runner.rec1Said, "REC 1 ran after CPU_ON and switched itself off")
+  expectValue(runner.mmioWrite, 0xCAFE_F00D, "an MMIO write reached the host with its value")
+  check(runner.irqExits >= 1, "a physical timer interrupt made the running realm exit (IRQ)")
+  expect(rmi(.recEnter, M.recs, M.run), RMIStatus(.errorRealm, index: 1), "REC_ENTER after SYSTEM_OFF: ERROR_REALM index 1")
+  check(runner.tearDown(), "tear the realm down, every granule back to NS")
+}
