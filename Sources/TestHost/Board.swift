@@ -13,6 +13,7 @@ enum Board {
   static let runConfigurationPA: UInt64 = 0x87FF_F000
   static let topOfRAM: UInt64 = 0xFFFF_F000
   static let gicRedistributor: UInt64 = 0x2F10_0000
+  static let gicDistributor: UInt64 = 0x2F00_0000
 }
 #else
 /// QEMU virt with TF-A PLAT=qemu (plat/qemu/qemu/include/platform_def.h) and `-m 1G`.
@@ -33,5 +34,6 @@ enum Board {
   static let topOfRAM: UInt64 = 0xFFFF_F000
   /// GICv3 redistributor of CPU 0.
   static let gicRedistributor: UInt64 = 0x080A_0000
+  static let gicDistributor: UInt64 = 0x0800_0000
 }
 #endif

@@ -230,6 +230,8 @@ struct RealmRunner {
 /// Lets the hypervisor timer (PPI 26) reach this CPU: GICv3 redistributor of CPU 0
 /// (QEMU virt: GICR at 0x080A0000), group 1, enabled; priority mask open.
 func enableHostTimerInterrupt() {
+  // TF-A enables only the secure groups; enabling Group 1 NS is the NS host's job.
+  mmio_write32(Board.gicDistributor, mmio_read32(Board.gicDistributor) | 1 << 1)  // GICD_CTLR.EnableGrp1A (NS view)
   let sgiBase = Board.gicRedistributor + 0x10000
   mmio_write32(sgiBase + 0x080, mmio_read32(sgiBase + 0x080) | 1 << 26)  // IGROUPR0: group 1
   mmio_write32(sgiBase + 0x100, 1 << 26)                                  // ISENABLER0
@@ -240,6 +242,7 @@ func enableHostTimerInterrupt() {
 func runRealmExecutionTests() {
   typealias M = RealmRunMemory
   enableHostTimerInterrupt()
+
   section("REC_ENTER: running the realm test payload")
   var runner = RealmRunner()
   check(runner.build(), "build a realm from the payload (measured DATA_CREATE), 2 RECs")

@@ -98,6 +98,17 @@ struct FakeGate<Storage: GranuleDescriptorStorage>: PhysicalMemoryGate {
     memory.pages[granule.pa] = Array(repeating: 0, count: 512)
   }
 
+  func copyToNonSecure(_ pa: UInt64, offset: Int, _ intent: AccessIntent, from buffer: inout PageBuffer) throws(GateError) {
+    guard table().index(of: pa) != nil else { throw .notDRAM }
+    let allowed = AccessPolicy.permits(intent, actualState: table().state(of: pa)) && offset + Int(intent.length) <= 4096
+    memory.accesses.append((pa, intent, allowed))
+    guard allowed else { throw .policyViolation }
+    guard !memory.faulting.contains(pa) else { throw .nonSecureAccessFault }
+    var page = memory.page(pa)
+    for i in 0..<Int(intent.length) / 8 { page[offset / 8 + i] = buffer.load64(at: i * 8) }
+    memory.pages[pa] = page
+  }
+
   func copyFromNonSecure(_ pa: UInt64, _ intent: AccessIntent, into buffer: inout PageBuffer) throws(GateError) {
     guard table().index(of: pa) != nil else { throw .notDRAM }
     let allowed = AccessPolicy.permits(intent, actualState: table().state(of: pa))
@@ -120,6 +131,30 @@ struct FakeTLB: StageTwoTLB {
   func invalidateAll(vmid: UInt16) { state.vmidInvalidations.append(vmid) }
 }
 
+/// A CPU that "runs" a REC by playing back scripted exits; before each, `prepare` may
+/// change the REC's registers (what the realm would have done).
+final class FakeCPUState {
+  var script: [(prepare: (inout [UInt64]) -> Void, syndrome: RealmExitSyndrome)] = []
+  var entries: [RECEntryControl] = []
+  var interruptPending = false
+}
+
+struct FakeRealmCPU: RealmExecution {
+  let state = FakeCPUState()
+  let memory: FakeMemoryState
+  var listRegisterCount: Int { 4 }
+  var interruptPending: Bool { state.interruptPending }
+  func run(_ rec: borrowing LockedGranule, _ control: RECEntryControl) -> RealmExitSyndrome {
+    state.entries.append(control)
+    guard !state.script.isEmpty else { return RealmExitSyndrome(kind: .irq) }
+    let next = state.script.removeFirst()
+    var page = memory.page(rec.pa)
+    next.prepare(&page)
+    memory.pages[rec.pa] = page
+    return next.syndrome
+  }
+}
+
 final class FakeVMIDState { var used: Set<UInt16> = [] }
 
 struct FakeVMIDs: VMIDRegistry {
@@ -136,6 +171,7 @@ struct FakeEnvironment: RMMEnvironment {
   let monitor = FakeMonitor()
   let tlb = FakeTLB()
   var vmids = FakeVMIDs()
+  let cpu: FakeRealmCPU
   var features: RMIFeatureRegister0 = {
     var f = RMIFeatureRegister0(rawValue: 0)
     f.s2sz = 48
@@ -159,6 +195,7 @@ struct FakeEnvironment: RMMEnvironment {
     let table = GranuleTable(storage: FakeDescriptors(count: Int(bank0Granules) + 32), dram: dram)!
     granules = table
     gate = FakeGate(table: { table })
+    cpu = FakeRealmCPU(memory: gate.memory)
   }
 
   var dispatcher: RMIDispatcher<FakeEnvironment> { RMIDispatcher(environment: self) }

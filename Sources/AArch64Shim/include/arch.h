@@ -164,6 +164,8 @@ ALWAYS_INLINE uint32_t mmio_read32(uint64_t pa) { return *(volatile uint32_t *)p
 ALWAYS_INLINE void mmio_write32(uint64_t pa, uint32_t v) { *(volatile uint32_t *)pa = v; }
 DEFINE_SYSREG_RW_ENC(icc_pmr_el1, "S3_0_C4_C6_0")
 DEFINE_SYSREG_RW_ENC(icc_igrpen1_el1, "S3_0_C12_C12_7")
+DEFINE_SYSREG_RW_ENC(icc_hppir1_el1, "S3_0_C12_C12_2")
+DEFINE_SYSREG_RW_ENC(icc_hppir0_el1, "S3_0_C12_C8_2")
 ALWAYS_INLINE uint64_t testhost_secondary_entry_address(void) { return (uint64_t)testhost_secondary_entry; }
 
 /* ---- granule descriptor lock (bit 15 of a 16-bit descriptor) --------------- */
