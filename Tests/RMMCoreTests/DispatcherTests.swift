@@ -96,6 +96,8 @@ final class AccessPolicyTests: XCTestCase {
     "recRead read rec", "recWrite write rec", "dataCreateWrite write data",
     "destroyScrub write rd", "destroyScrub write rec", "destroyScrub write recAux",
     "destroyScrub write data", "destroyScrub write rtt",
+    "recRunEnter read undelegated", "recRunExit write undelegated", "recRun write rec",
+    "rsiRealmConfig write data", "rsiHostCallRead read data", "rsiHostCallWrite write data",
   ]
 
   func testEveryCombination() {
@@ -104,7 +106,7 @@ final class AccessPolicyTests: XCTestCase {
       for direction in [AccessDirection.read, .write] {
         for expected in GranuleState.allCases {
           for actual in GranuleState.allCases {
-            let intent = AccessIntent(purpose, direction, expecting: expected)
+            let intent = AccessIntent(purpose, direction, expecting: expected, length: 8)
             let allowed = AccessPolicy.permits(intent, actualState: actual)
             let key = "\(purpose) \(direction) \(actual)"
             let shouldAllow = expected == actual && Self.allowed.contains(key)
@@ -120,10 +122,13 @@ final class AccessPolicyTests: XCTestCase {
                                         actualState: .delegated))
   }
 
-  func testRealmDataIsNeverReadByRMICommands() {
-    for purpose in AccessPurpose.allCases {
+  func testRealmDataIsReadOnlyForRsiHostCall() {
+    for purpose in AccessPurpose.allCases where purpose != .rsiHostCallRead {
       XCTAssertFalse(AccessPolicy.permits(AccessIntent(purpose, .read, expecting: .data), actualState: .data),
                      "\(purpose) must not read DATA")
     }
+    XCTAssertTrue(AccessPolicy.permits(AccessIntent(.rsiHostCallRead, .read, expecting: .data, length: 0x100), actualState: .data))
+    XCTAssertFalse(AccessPolicy.permits(AccessIntent(.rsiHostCallRead, .read, expecting: .data, length: 0x101), actualState: .data),
+                   "no more than the RsiHostCall structure")
   }
 }
