@@ -41,6 +41,7 @@ func runBenchmarks() {
   // Realm lifecycle (the RMM is the only difference to the TRP; TRP answers SMC_UNKNOWN).
   if rmi(.features, 0).x0 == 0 {
     failures |= benchmarkRealmCommands()
+    failures |= benchmarkRealmExecution()
   }
   console.write("BENCH failures ")
   console.decimal(failures == 0 ? 0 : 1)
@@ -96,5 +97,18 @@ func benchmarkRealmCommands() -> UInt64 {
   failures |= rmi(.rttDestroy, rd, 0, 3).x0 | rmi(.rttDestroy, rd, 0, 2).x0 | rmi(.realmDestroy, rd).x0
   let granules: InlineArray<6, UInt64> = [rd, M.rttBase, M.rttBase + 0x1000, t, t + 0x1000, d]
   for i in granules.indices { failures |= rmi(.granuleUndelegate, granules[i]).x0 }
+  return failures
+}
+
+func benchmarkRealmExecution() -> UInt64 {
+  var runner = RealmRunner()
+  runner.benchmark = true
+  var failures: UInt64 = runner.build() ? 0 : 1
+  failures |= rmi(.realmActivate, RealmRunMemory.rd).x0
+  fillPage(RealmRunMemory.run) { _ in 0 }
+  if !runner.run(RealmRunMemory.recs) { failures |= 1 }
+  report("rec_enter_host_call_round_trip", runner.hostCallTicks, max(runner.hostCallRoundTrips, 1))
+  report("rsi_version_in_realm", runner.rsiVersionInRealm, 1)
+  if !runner.tearDown() { failures |= 1 }
   return failures
 }

@@ -29,6 +29,12 @@ struct RealmRunner {
   var irqExits: UInt64 = 0
   var mmioWrite: UInt64 = 0
   var rec1Said = false
+  /// Benchmark mode: the realm measures RSI_VERSION, then makes empty host calls that
+  /// the host times from REC_ENTER to the next exit.
+  var benchmark = false
+  var rsiVersionInRealm: UInt64 = 0
+  var hostCallRoundTrips: UInt64 = 0
+  var hostCallTicks: UInt64 = 0
 
   mutating func allocateData() -> UInt64 {
     let pa = M.pool + nextData * 0x1000
@@ -83,6 +89,7 @@ struct RealmRunner {
     writeRECParams(mpidr: 0, runnable: true, pc: 0, aux: M.recs + 0x2000)
     mmio_write64(LifecycleMemory.recParams + UInt64(RecParamsLayout.gprs), 0x1111)
     mmio_write64(LifecycleMemory.recParams + UInt64(RecParamsLayout.gprs) + 8, 0x2222)
+    mmio_write64(LifecycleMemory.recParams + UInt64(RecParamsLayout.gprs) + 16, benchmark ? 1 : 0)
     ok = ok && rmi(.recCreate, M.rd, M.recs, LifecycleMemory.recParams).x0 == 0
     writeRECParams(mpidr: 1, runnable: false, pc: 0, aux: M.recs + 0x4000)
     ok = ok && rmi(.recCreate, M.rd, M.recs + 0x1000, LifecycleMemory.recParams).x0 == 0
@@ -101,7 +108,9 @@ struct RealmRunner {
         write_cnthp_tval_el2(20_000)
         write_cnthp_ctl_el2(1)
       }
+      let start = counter()
       let status = enter(rec)
+      let ticks = counter() &- start
       guard status == 0 else {
         console.write("TESTHOST: REC_ENTER failed: ")
         console.hex(status)
@@ -111,6 +120,10 @@ struct RealmRunner {
       let reason = exitField(RecRunLayout.exitReason) & 0xFF
       switch RecExitReason(rawValue: UInt8(reason)) {
       case .hostCall?:
+        if exitField(RecRunLayout.exitImm) == 6 {
+          hostCallRoundTrips += 1
+          hostCallTicks &+= ticks
+        }
         serveHostCall()
       case .sync?:
         serveSync(rec)
@@ -160,6 +173,8 @@ struct RealmRunner {
       reply[0] = exitGPR(0) + 1
     case 4:
       armTimer = true
+    case 5:
+      rsiVersionInRealm = exitGPR(0)
     default:
       break
     }

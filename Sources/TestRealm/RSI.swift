@@ -40,6 +40,8 @@ enum HostCallCode {
   static let check: UInt64 = 2       // x0: passed?, x1..x30: name
   static let echo: UInt64 = 3        // the host returns x0 + 1 in x0
   static let armTimer: UInt64 = 4    // the host arms a physical timer before the next entry
+  static let benchResult: UInt64 = 5 // x0: instructions per RSI_VERSION measured in the realm
+  static let benchTick: UInt64 = 6   // an empty host call: the host times the round trip
 }
 
 /// Sends `text` (and a leading word) over RSI_HOST_CALL.

@@ -27,7 +27,11 @@ enum RealmLayout {
 }
 
 @_cdecl("realm_main")
-public func realmMain(_ x0: UInt64, _ x1: UInt64) {
+public func realmMain(_ x0: UInt64, _ x1: UInt64, _ x2: UInt64) {
+  if x2 == 1 {
+    runBenchmark()
+    return
+  }
   say("hello from REC 0 at R-EL1 (Embedded Swift)")
   check(x0 == 0x1111 && x1 == 0x2222, "REC 0 starts with x0/x1 from RmiRecParams")
 
@@ -63,6 +67,23 @@ public func realmMain(_ x0: UInt64, _ x1: UInt64) {
   say("REC 0 done: PSCI SYSTEM_OFF")
   _ = rsi(PSCIFunction.systemOff.rawValue)
   check(false, "SYSTEM_OFF returned")
+}
+
+/// Guest-instruction counts (QEMU -icount shift=0: the counter ticks once per instruction).
+func runBenchmark() {
+  let rounds: UInt64 = 1000
+  _ = rsi(.version, rsiABIVersion.encoded)
+  let start = readCounter()
+  for _ in 0..<rounds { _ = rsi(.version, rsiABIVersion.encoded) }
+  let perCall = (readCounter() &- start) / rounds
+  _ = hostCall(HostCallCode.benchResult, first: perCall, text: "")
+  for _ in 0..<rounds { _ = hostCall(HostCallCode.benchTick, text: "") }
+  _ = rsi(PSCIFunction.systemOff.rawValue)
+}
+
+func readCounter() -> UInt64 {
+  isb()
+  return read_cntvct_el0()
 }
 
 @_cdecl("realm_secondary")
