@@ -69,15 +69,28 @@ public protocol VMIDRegistry {
   func release(_ vmid: UInt16)
 }
 
-/// Running a REC on this CPU: the world switch and the EL2 state around it.
+/// Running a REC on this CPU: the world switch and the EL2 state around it. The REC's
+/// granule stays mapped for the whole REC_ENTER (the handlers read and write its
+/// registers in place); its EL1 state is loaded into the CPU once and saved once, not
+/// on every exit the RMM handles by itself.
 public protocol RealmExecution {
+  associatedtype RECPage: WritablePage
   /// Number of GICv3 list registers the CPU implements.
   var listRegisterCount: Int { get }
-  /// Enters the REC held in `rec` (the caller has marked it running) and returns when
-  /// it exits. The REC's registers are saved back into its granule.
-  func run(_ rec: borrowing LockedGranule, _ control: RECEntryControl) -> RealmExitSyndrome
-  /// Whether a physical interrupt is pending for this CPU (ISR_EL1 with DAIF masked).
+  /// Whether a physical interrupt is pending for this CPU.
   var interruptPending: Bool { get }
+  /// Maps the running REC's granule (the caller has marked it running) for `body`.
+  func withRunningREC<Result>(_ rec: borrowing LockedGranule, _ body: (inout RECPage) -> Result) -> Result?
+  /// Loads the REC's EL1 state, timers and GIC state and the realm's EL2 controls.
+  func load(_ rec: inout RECPage, _ control: RECEntryControl)
+  /// Enters the realm until it exits.
+  func resume(_ rec: inout RECPage) -> RealmExitSyndrome
+  /// Makes the loaded REC take an exception at EL1 on its next resume (ESR_EL1,
+  /// FAR_EL1, ELR_EL1, SPSR_EL1 as the architecture sets them; PC to its EL1 vector).
+  func injectException(_ rec: inout RECPage, esr: UInt64, far: UInt64)
+  /// Saves the REC's state back into its granule and reports the GIC and timer state
+  /// into `syndrome`; nothing of the realm stays in the CPU.
+  func save(_ rec: inout RECPage, _ syndrome: inout RealmExitSyndrome)
 }
 
 /// Everything an RMI or RSI handler may use.

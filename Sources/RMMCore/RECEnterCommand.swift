@@ -2,21 +2,55 @@
 //
 // The REC is marked running (refcount 1 on its granule) for the whole call, so no
 // other CPU can enter, destroy or change it; its lock is not held while the realm
-// runs. Calls the RMM can finish itself (most RSI calls, PSCI_VERSION, ...) return
-// straight to the realm without leaving REC_ENTER.
+// runs. Calls the RMM can finish itself (most RSI calls, PSCI_VERSION, ...) go
+// straight back into the realm without leaving REC_ENTER, and without saving and
+// reloading the REC's EL1 state.
 
 import RMMABI
 
-/// A running REC: the handle the gate accepts for its granule, and its realm.
+/// The realm a REC_ENTER runs, as read at entry.
 struct RunningREC {
-  var handle: LockedGranule
   var rd: UInt64
   var realm: RealmDescriptor
 }
 
-extension RMIDispatcher {
-  // ---- REC granule access ----------------------------------------------------------
+// ---- the REC's registers and fields, in its mapped granule ---------------------------
 
+extension WritablePage {
+  @inline(__always) func field(_ offset: Int) -> UInt64 { load64(at: offset) }
+  @inline(__always) mutating func setField(_ offset: Int, _ value: UInt64) { store64(value, at: offset) }
+  @inline(__always) func gpr(_ n: Int) -> UInt64 { load64(at: RECLayout.context + RECContextLayout.gprs + 8 * n) }
+  @inline(__always) mutating func setGPR(_ n: Int, _ value: UInt64) {
+    store64(value, at: RECLayout.context + RECContextLayout.gprs + 8 * n)
+  }
+  public var pc: UInt64 {
+    get { load64(at: RECLayout.context + RECContextLayout.elr) }
+    set { store64(newValue, at: RECLayout.context + RECContextLayout.elr) }
+  }
+  mutating func advancePC() { pc &+= 4 }
+
+  /// Results into x0..., PC past the SMC (trapped SMCs leave ELR at the SMC itself).
+  mutating func finishSMC(_ x0: UInt64, _ x1: UInt64? = nil, _ x2: UInt64? = nil) {
+    setGPR(0, x0)
+    if let x1 { setGPR(1, x1) }
+    if let x2 { setGPR(2, x2) }
+    advancePC()
+  }
+
+}
+
+extension RMIDispatcher {
+  func injectUndefined(_ rec: inout Environment.CPU.RECPage) {
+    environment.cpu.injectException(&rec, esr: 1 << 25, far: 0)  // EC 0 (unknown reason), IL
+  }
+
+  /// A synchronous external abort on a data access: EC 0x25 (same EL) or 0x24 (from EL0).
+  func injectDataAbort(_ rec: inout Environment.CPU.RECPage, far: UInt64) {
+    let fromEL0 = rec.load64(at: RECLayout.context + RECContextLayout.spsr) & 0xF == 0
+    environment.cpu.injectException(&rec, esr: (fromEL0 ? 0x24 : 0x25) << 26 | 1 << 25 | 0x10, far: far)
+  }
+
+  /// REC fields through the gate, for RMI commands on RECs that are not running.
   func recLoad(_ rec: borrowing LockedGranule, _ offset: Int) -> UInt64 {
     (try? environment.gate.withRealmGranule(rec, AccessIntent(.recRead, .read, expecting: .rec)) { page in
       page.load64(at: offset)
@@ -27,48 +61,6 @@ extension RMIDispatcher {
     _ = try? environment.gate.withRealmGranule(rec, AccessIntent(.recWrite, .write, expecting: .rec)) { page in
       page.store64(value, at: offset)
     }
-  }
-
-  func gpr(_ rec: borrowing LockedGranule, _ n: Int) -> UInt64 {
-    recLoad(rec, RECLayout.context + RECContextLayout.gprs + 8 * n)
-  }
-
-  func setGPR(_ rec: borrowing LockedGranule, _ n: Int, _ value: UInt64) {
-    recStore(rec, RECLayout.context + RECContextLayout.gprs + 8 * n, value)
-  }
-
-  func advancePC(_ rec: borrowing LockedGranule) {
-    let elr = RECLayout.context + RECContextLayout.elr
-    recStore(rec, elr, recLoad(rec, elr) &+ 4)
-  }
-
-  /// Makes the realm take an exception at EL1 (SEA or Undefined): ESR/FAR/ELR/SPSR of
-  /// EL1 set as the architecture would, PC to the EL1 vector.
-  func injectException(_ rec: borrowing LockedGranule, esr: UInt64, far: UInt64) {
-    _ = try? environment.gate.withRealmGranule(rec, AccessIntent(.recWrite, .write, expecting: .rec)) { page in
-      let context = RECLayout.context
-      let el1 = RECLayout.el1
-      let pc = page.load64(at: context + RECContextLayout.elr)
-      let pstate = page.load64(at: context + RECContextLayout.spsr)
-      let fromEL0 = pstate & 0xF == 0
-      let vector = page.load64(at: el1 + 8 * RECSystemRegisters.vbar) + (fromEL0 ? 0x400 : 0x200)
-      page.store64(esr, at: el1 + 8 * RECSystemRegisters.esrEL1)
-      page.store64(far, at: el1 + 8 * RECSystemRegisters.farEL1)
-      page.store64(pc, at: el1 + 8 * RECSystemRegisters.elrEL1)
-      page.store64(pstate, at: el1 + 8 * RECSystemRegisters.spsrEL1)
-      page.store64(vector, at: context + RECContextLayout.elr)
-      page.store64(RECSystemRegisters.initialPSTATE, at: context + RECContextLayout.spsr)
-    }
-  }
-
-  func injectUndefined(_ rec: borrowing LockedGranule) {
-    injectException(rec, esr: 1 << 25, far: 0)  // EC 0 (unknown reason), IL
-  }
-
-  /// A synchronous external abort on a data access: EC 0x25 (same EL) or 0x24 (from EL0).
-  func injectDataAbort(_ rec: borrowing LockedGranule, far: UInt64) {
-    let fromEL0 = recLoad(rec, RECLayout.context + RECContextLayout.spsr) & 0xF == 0
-    injectException(rec, esr: (fromEL0 ? 0x24 : 0x25) << 26 | 1 << 25 | 0x10, far: far)
   }
 
   // ---- the command -------------------------------------------------------------------
@@ -96,9 +88,29 @@ extension RMIDispatcher {
         environment.granules.release(release)
       }
     }
-    let handle = claim  // the running REC's capability for the gate
 
-    let owner = recLoad(handle, RECLayout.owner)
+    var exit = RECExit()
+    let outcome: RMIError?? = environment.cpu.withRunningREC(claim) { page in
+      do throws(RMIError) {
+        try runREC(&page, enter, &exit)
+        return nil
+      } catch { return error }
+    }
+    guard let mapped = outcome else { throw internalError }
+    if let error = mapped { throw error }
+
+    var exitPage = PageBuffer()
+    exit.store(to: &exitPage)
+    do throws(GateError) {
+      try environment.gate.copyToNonSecure(runPA, offset: RecRunLayout.exit,
+                                           AccessIntent(.recRunExit, .write, expecting: .undelegated, length: 0x800),
+                                           from: &exitPage)
+    } catch { throw .input }
+  }
+
+  /// Everything REC_ENTER does while the REC's granule is mapped.
+  func runREC(_ page: inout Environment.CPU.RECPage, _ enter: RECEnter, _ exit: inout RECExit) throws(RMIError) {
+    let owner = page.field(RECLayout.owner)
     guard let rdGranule = environment.granules.lock(owner, expecting: .rd) else { throw internalError }
     let realm: RealmDescriptor
     do throws(RMIError) { realm = try loadRealm(rdGranule) } catch {
@@ -111,9 +123,9 @@ extension RMIDispatcher {
 
     // The REC must be able to run, and the flags must fit what its last exit left.
     let flags = enter.flags
-    let pending = PendingExit(rawValue: recLoad(handle, RECLayout.pending)) ?? .none
-    guard recLoad(handle, RECLayout.flags) & RECLayout.flagRunnable != 0 else { throw .rec }
-    guard recLoad(handle, RECLayout.psciTarget) & RECLayout.psciPendingBit == 0 else { throw .rec }
+    let pending = PendingExit(rawValue: page.field(RECLayout.pending)) ?? .none
+    guard page.field(RECLayout.flags) & RECLayout.flagRunnable != 0 else { throw .rec }
+    guard page.field(RECLayout.psciTarget) & RECLayout.psciPendingBit == 0 else { throw .rec }
     guard flags & ~RECEnter.knownFlags == 0 else { throw .rec }
     let emulate = flags & RecRunLayout.flagEmulatedMMIO != 0
     let injectSEA = flags & RecRunLayout.flagInjectSEA != 0
@@ -122,61 +134,54 @@ extension RMIDispatcher {
     guard !injectSEA || pending == .emulatableMMIO || pending == .unprotectedAbort else { throw .rec }
     guard enter.gicIsValid(listRegisters: environment.cpu.listRegisterCount) else { throw .rec }
 
-    var running = RunningREC(handle: handle, rd: owner, realm: realm)
-    completePendingExit(&running, pending, enter)
-
     let control = RECEntryControl(stage2: realm.stage2, trapWFI: flags & RecRunLayout.flagTrapWFI != 0,
                                   trapWFE: flags & RecRunLayout.flagTrapWFE != 0,
                                   gicHCR: enter.gicHCR, gicLRs: enter.gicLRs)
-    var exit = RECExit()
-    var done = false
-    while !done {
-      let syndrome = environment.cpu.run(handle, control)
-      done = handleExit(&running, syndrome, &exit)
-      if !done && environment.cpu.interruptPending {
+    let cpu = environment.cpu
+    cpu.load(&page, control)  // from here the REC's EL1 state lives in the CPU
+    var running = RunningREC(rd: owner, realm: realm)
+    completePendingExit(&page, &running, pending, enter)
+    var syndrome = RealmExitSyndrome(kind: .irq)
+    while true {
+      syndrome = cpu.resume(&page)
+      if handleExit(&page, &running, syndrome, &exit) { break }
+      if cpu.interruptPending {
         // A physical interrupt for the host arrived while the RMM served the realm.
         exit = RECExit()
         exit.reason = .irq
-        done = true
+        break
       }
-      exit.gicHCR = syndrome.gicHCR
-      exit.gicLRs = syndrome.gicLRs
-      exit.gicMISR = syndrome.gicMISR
-      exit.gicVMCR = syndrome.gicVMCR
-      exit.cntvCTL = syndrome.cntvCTL
-      exit.cntvCVAL = syndrome.cntvCVAL
-      exit.cntpCTL = syndrome.cntpCTL
-      exit.cntpCVAL = syndrome.cntpCVAL
     }
-    var exitPage = PageBuffer()
-    exit.store(to: &exitPage)
-    do throws(GateError) {
-      try environment.gate.copyToNonSecure(runPA, offset: RecRunLayout.exit,
-                                           AccessIntent(.recRunExit, .write, expecting: .undelegated, length: 0x800),
-                                           from: &exitPage)
-    } catch { throw .input }
+    cpu.save(&page, &syndrome)
+    exit.gicHCR = syndrome.gicHCR
+    exit.gicLRs = syndrome.gicLRs
+    exit.gicMISR = syndrome.gicMISR
+    exit.gicVMCR = syndrome.gicVMCR
+    exit.cntvCTL = syndrome.cntvCTL
+    exit.cntvCVAL = syndrome.cntvCVAL
+    exit.cntpCTL = syndrome.cntpCTL
+    exit.cntpCVAL = syndrome.cntpCVAL
   }
 
   /// Finishes what the previous exit left open, with the host's answer in `enter`.
-  func completePendingExit(_ running: inout RunningREC, _ pending: PendingExit, _ enter: RECEnter) {
-    let rec = running.handle
+  func completePendingExit(_ page: inout Environment.CPU.RECPage, _ running: inout RunningREC, _ pending: PendingExit,
+                           _ enter: RECEnter) {
     switch pending {
     case .none, .psci:
       break
     case .hostCall:
       // The host's results go back into the realm's RsiHostCall structure.
-      let ipa = recLoad(rec, RECLayout.pendingIPA)
-      if case .data(let page) = lockRealmPage(running.realm.stage2, ipa: ipa) {
+      let ipa = page.field(RECLayout.pendingIPA)
+      if case .data(let data) = lockRealmPage(running.realm.stage2, ipa: ipa) {
         let offset = Int(ipa & (granuleSize - 1))
-        _ = try? environment.gate.withRealmGranule(page, AccessIntent(.rsiHostCallWrite, .write, expecting: .data, length: 0x100)) { p in
+        _ = try? environment.gate.withRealmGranule(data, AccessIntent(.rsiHostCallWrite, .write, expecting: .data, length: 0x100)) { p in
           for i in 0..<31 { p.store64(enter.gprs[i], at: offset + RSIHostCallLayout.gprs + 8 * i) }
         }
-        environment.granules.release(page)
+        environment.granules.release(data)
       }
-      setGPR(rec, 0, RSIStatus.success.rawValue)
-      advancePC(rec)
+      page.finishSMC(RSIStatus.success.rawValue)
     case .emulatableMMIO:
-      let esr = recLoad(rec, RECLayout.pendingESR)
+      let esr = page.field(RECLayout.pendingESR)
       if enter.flags & RecRunLayout.flagEmulatedMMIO != 0 {
         let isWrite = esr & (1 << 6) != 0
         let register = Int((esr >> 16) & 0x1F)
@@ -184,26 +189,23 @@ extension RMIDispatcher {
           let size = (esr >> 22) & 0x3
           var value = enter.gprs[0]
           if size < 3 { value &= (1 << (8 << size)) - 1 }
-          setGPR(rec, register, value)
+          page.setGPR(register, value)
         }
-        advancePC(rec)
+        page.advancePC()
       } else if enter.flags & RecRunLayout.flagInjectSEA != 0 {
-        injectDataAbort(rec, far: recLoad(rec, RECLayout.pendingIPA))
+        injectDataAbort(&page, far: page.field(RECLayout.pendingIPA))
       }
     case .unprotectedAbort:
       if enter.flags & RecRunLayout.flagInjectSEA != 0 {
-        injectDataAbort(rec, far: recLoad(rec, RECLayout.pendingIPA))
+        injectDataAbort(&page, far: page.field(RECLayout.pendingIPA))
       }
     case .ripasChange:
       let reject = enter.flags & RecRunLayout.flagRIPASResponseReject != 0
-      let base = reject ? recLoad(rec, RECLayout.pendingIPA) : recLoad(rec, RECLayout.ripasAddr)
-      setGPR(rec, 0, RSIStatus.success.rawValue)
-      setGPR(rec, 1, base)
-      setGPR(rec, 2, reject ? RSIResponse.reject : RSIResponse.accept)
-      recStore(rec, RECLayout.ripasAddr, 0)
-      recStore(rec, RECLayout.ripasTop, 0)
-      advancePC(rec)
+      let base = reject ? page.field(RECLayout.pendingIPA) : page.field(RECLayout.ripasAddr)
+      page.setField(RECLayout.ripasAddr, 0)
+      page.setField(RECLayout.ripasTop, 0)
+      page.finishSMC(RSIStatus.success.rawValue, base, reject ? RSIResponse.reject : RSIResponse.accept)
     }
-    recStore(rec, RECLayout.pending, PendingExit.none.rawValue)
+    page.setField(RECLayout.pending, PendingExit.none.rawValue)
   }
 }

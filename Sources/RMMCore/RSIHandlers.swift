@@ -5,64 +5,55 @@
 import RMMABI
 
 extension RMIDispatcher {
-  func handleRealmSMC(_ running: inout RunningREC, _ exit: inout RECExit) -> Bool {
-    let rec = running.handle
-    let fid = gpr(rec, 0) & ~smcSVEHintBit
+  func handleRealmSMC(_ rec: inout Environment.CPU.RECPage, _ running: inout RunningREC, _ exit: inout RECExit) -> Bool {
+    let fid = rec.gpr(0) & ~smcSVEHintBit
     if let command = RSICommand(rawValue: fid) {
-      return handleRSI(command, &running, &exit)
+      return handleRSI(command, &rec, &running, &exit)
     }
     if fid == SMCCCFunction.version.rawValue {
-      finishSMC(rec, smcccVersionForRealms.encoded)
+      rec.finishSMC(smcccVersionForRealms.encoded)
       return false
     }
     if let psci = PSCIFunction(rawValue: fid) ?? PSCIFunction(rawValue: fid & ~PSCIFunction.smc64Bit),
        fid == psci.rawValue || (fid == psci.smc64 && psci.hasSMC64Form) {
-      return handlePSCI(psci, &running, &exit)
+      return handlePSCI(psci, &rec, &running, &exit)
     }
-    finishSMC(rec, smcUnknown)
+    rec.finishSMC(smcUnknown)
     return false
   }
 
-  /// Results into x0..., PC past the SMC.
-  func finishSMC(_ rec: borrowing LockedGranule, _ x0: UInt64, _ x1: UInt64? = nil, _ x2: UInt64? = nil) {
-    setGPR(rec, 0, x0)
-    if let x1 { setGPR(rec, 1, x1) }
-    if let x2 { setGPR(rec, 2, x2) }
-    advancePC(rec)
-  }
-
-  func handleRSI(_ command: RSICommand, _ running: inout RunningREC, _ exit: inout RECExit) -> Bool {
-    let rec = running.handle
+  func handleRSI(_ command: RSICommand, _ rec: inout Environment.CPU.RECPage, _ running: inout RunningREC,
+                 _ exit: inout RECExit) -> Bool {
     let s2 = running.realm.stage2
     let input = RSIStatus.errorInput.rawValue
     switch command {
     case .version:
       let implemented = rsiABIVersion.encoded
-      finishSMC(rec, gpr(rec, 1) == implemented ? RSIStatus.success.rawValue : input, implemented, implemented)
+      rec.finishSMC(rec.gpr(1) == implemented ? RSIStatus.success.rawValue : input, implemented, implemented)
       return false
 
     case .features:
-      finishSMC(rec, RSIStatus.success.rawValue, 0)
+      rec.finishSMC(RSIStatus.success.rawValue, 0)
       return false
 
     case .measurementRead:
-      let index = gpr(rec, 1)
-      guard index <= 4 else { finishSMC(rec, input); return false }
+      let index = rec.gpr(1)
+      guard index <= 4 else { rec.finishSMC(input); return false }
       var words: InlineArray<8, UInt64> = .init(repeating: 0)
       withRealmMeasurements(running.rd) { page in
         let offset = index == 0 ? RDLayout.rim : RDLayout.rems + 64 * Int(index - 1)
         for i in 0..<8 { words[i] = page.load64(at: offset + 8 * i) }
       }
-      for i in 0..<8 { setGPR(rec, 1 + i, words[i]) }
-      finishSMC(rec, RSIStatus.success.rawValue)
+      for i in 0..<8 { rec.setGPR(1 + i, words[i]) }
+      rec.finishSMC(RSIStatus.success.rawValue)
       return false
 
     case .measurementExtend:
-      let index = gpr(rec, 1)
-      let size = gpr(rec, 2)
-      guard index >= 1, index <= 4, size <= 64 else { finishSMC(rec, input); return false }
+      let index = rec.gpr(1)
+      let size = rec.gpr(2)
+      guard index >= 1, index <= 4, size <= 64 else { rec.finishSMC(input); return false }
       var value: InlineArray<8, UInt64> = .init(repeating: 0)
-      for i in 0..<8 { value[i] = gpr(rec, 3 + i) }
+      for i in 0..<8 { value[i] = rec.gpr(3 + i) }
       let algorithm = running.realm.hashAlgorithm
       withRealmMeasurements(running.rd) { page in
         let offset = RDLayout.rems + 64 * Int(index - 1)
@@ -75,12 +66,12 @@ extension RMIDispatcher {
         }
         for i in 0..<8 { page.store64(extended.words[i], at: offset + 8 * i) }
       }
-      finishSMC(rec, RSIStatus.success.rawValue)
+      rec.finishSMC(RSIStatus.success.rawValue)
       return false
 
     case .realmConfig:
-      let ipa = gpr(rec, 1)
-      guard isGranuleAligned(ipa) else { finishSMC(rec, input); return false }
+      let ipa = rec.gpr(1)
+      guard isGranuleAligned(ipa) else { rec.finishSMC(input); return false }
       switch lockRealmPage(s2, ipa: ipa) {
       case .data(let page):
         let hash = UInt64(running.realm.hashAlgorithm.rawValue)
@@ -90,18 +81,18 @@ extension RMIDispatcher {
           p.store64(hash, at: RSIRealmConfigLayout.hashAlgorithm)
         }
         environment.granules.release(page)
-        finishSMC(rec, RSIStatus.success.rawValue)
+        rec.finishSMC(RSIStatus.success.rawValue)
         return false
       case .unassignedRAM:
         return unpopulatedAbortExit(ipa: ipa, &exit)  // the SMC runs again once populated
       case .invalid:
-        finishSMC(rec, input)
+        rec.finishSMC(input)
         return false
       }
 
     case .hostCall:
-      let ipa = gpr(rec, 1)
-      guard ipa & (UInt64(RSIHostCallLayout.size) - 1) == 0 else { finishSMC(rec, input); return false }
+      let ipa = rec.gpr(1)
+      guard ipa & (UInt64(RSIHostCallLayout.size) - 1) == 0 else { rec.finishSMC(input); return false }
       switch lockRealmPage(s2, ipa: ipa) {
       case .data(let page):
         let offset = Int(ipa & (granuleSize - 1))
@@ -111,30 +102,30 @@ extension RMIDispatcher {
         }
         environment.granules.release(page)
         exit.reason = .hostCall
-        recStore(rec, RECLayout.pendingIPA, ipa)
-        recStore(rec, RECLayout.pending, PendingExit.hostCall.rawValue)
+        rec.setField(RECLayout.pendingIPA, ipa)
+        rec.setField(RECLayout.pending, PendingExit.hostCall.rawValue)
         return true
       case .unassignedRAM:
         return unpopulatedAbortExit(ipa: ipa, &exit)
       case .invalid:
-        finishSMC(rec, input)
+        rec.finishSMC(input)
         return false
       }
 
     case .ipaStateSet:
-      let base = gpr(rec, 1), top = gpr(rec, 2), value = gpr(rec, 3), flags = gpr(rec, 4)
+      let base = rec.gpr(1), top = rec.gpr(2), value = rec.gpr(3), flags = rec.gpr(4)
       guard isGranuleAligned(base), isGranuleAligned(top), base < top, top <= s2.unprotectedBase,
             value == RIPAS.empty.rawValue || value == RIPAS.ram.rawValue,
             flags & ~RSIResponse.changeDestroyed == 0 else {
-        finishSMC(rec, input)
+        rec.finishSMC(input)
         return false
       }
-      recStore(rec, RECLayout.ripasAddr, base)
-      recStore(rec, RECLayout.ripasTop, top)
-      recStore(rec, RECLayout.ripasValue, value)
-      recStore(rec, RECLayout.ripasFlags, flags)
-      recStore(rec, RECLayout.pendingIPA, base)
-      recStore(rec, RECLayout.pending, PendingExit.ripasChange.rawValue)
+      rec.setField(RECLayout.ripasAddr, base)
+      rec.setField(RECLayout.ripasTop, top)
+      rec.setField(RECLayout.ripasValue, value)
+      rec.setField(RECLayout.ripasFlags, flags)
+      rec.setField(RECLayout.pendingIPA, base)
+      rec.setField(RECLayout.pending, PendingExit.ripasChange.rawValue)
       exit.reason = .ripasChange
       exit.ripasBase = base
       exit.ripasTop = top
@@ -142,20 +133,20 @@ extension RMIDispatcher {
       return true
 
     case .ipaStateGet:
-      let base = gpr(rec, 1), end = gpr(rec, 2)
+      let base = rec.gpr(1), end = rec.gpr(2)
       guard isGranuleAligned(base), base < end, end <= s2.unprotectedBase else {
-        finishSMC(rec, input)
+        rec.finishSMC(input)
         return false
       }
       guard let (top, ripas) = ripasRegion(s2, base: base, end: end) else {
-        finishSMC(rec, input)
+        rec.finishSMC(input)
         return false
       }
-      finishSMC(rec, RSIStatus.success.rawValue, top, ripas.rawValue)
+      rec.finishSMC(RSIStatus.success.rawValue, top, ripas.rawValue)
       return false
 
     case .attestTokenInit, .attestTokenContinue:
-      finishSMC(rec, smcUnknown)  // attestation is not in this build
+      rec.finishSMC(smcUnknown)  // attestation is not in this build
       return false
     }
   }

@@ -4,8 +4,8 @@
 import RMMABI
 
 extension RMIDispatcher {
-  func handleExit(_ running: inout RunningREC, _ s: RealmExitSyndrome, _ exit: inout RECExit) -> Bool {
-    let rec = running.handle
+  func handleExit(_ rec: inout Environment.CPU.RECPage, _ running: inout RunningREC, _ s: RealmExitSyndrome,
+                  _ exit: inout RECExit) -> Bool {
     switch s.kind {
     case .irq:
       exit.reason = .irq
@@ -22,73 +22,71 @@ extension RMIDispatcher {
     }
     switch s.esr >> 26 {
     case 0x17:  // SMC64 trapped by HCR_EL2.TSC: RSI, PSCI, SMCCC
-      return handleRealmSMC(&running, &exit)
+      return handleRealmSMC(&rec, &running, &exit)
     case 0x13:  // SMC32
-      setGPR(rec, 0, smcUnknown)
-      advancePC(rec)
+      rec.finishSMC(smcUnknown)
       return false
     case 0x16, 0x12:  // HVC: realms have no hypervisor calls; Undefined at the HVC itself
-      recStore(rec, RECLayout.context + RECContextLayout.elr, recLoad(rec, RECLayout.context + RECContextLayout.elr) &- 4)
-      injectUndefined(rec)
+      rec.pc &-= 4
+      injectUndefined(&rec)
       return false
     case 0x01:  // WFI/WFE trapped at the host's request
       exit.reason = .sync
       exit.esr = s.esr & (0xFC00_0000 | 1 << 25 | 0x3)  // EC, IL, TI
-      advancePC(rec)
+      rec.advancePC()
       return true
     case 0x24:
-      return handleRealmAbort(&running, s, &exit, instruction: false)
+      return handleRealmAbort(&rec, &running, s, &exit, instruction: false)
     case 0x20:
-      return handleRealmAbort(&running, s, &exit, instruction: true)
+      return handleRealmAbort(&rec, &running, s, &exit, instruction: true)
     default:
-      injectUndefined(rec)
+      injectUndefined(&rec)
       return false
     }
   }
 
   /// A stage-2 abort. Unprotected IPA: the host emulates (MMIO) or maps. Protected:
   /// RIPAS EMPTY gets an SEA from the RMM; unpopulated RAM and DESTROYED go to the host.
-  func handleRealmAbort(_ running: inout RunningREC, _ s: RealmExitSyndrome, _ exit: inout RECExit,
-                        instruction: Bool) -> Bool {
-    let rec = running.handle
+  func handleRealmAbort(_ rec: inout Environment.CPU.RECPage, _ running: inout RunningREC, _ s: RealmExitSyndrome,
+                        _ exit: inout RECExit, instruction: Bool) -> Bool {
     let ipa = s.faultIPA
     let s2 = running.realm.stage2
     let ec = s.esr >> 26
     let dfsc = s.esr & 0x3F
     guard s2.contains(ipa) else {
-      injectDataAbort(rec, far: s.far)
+      injectDataAbort(&rec, far: s.far)
       return false
     }
     if !s2.isProtected(ipa) {
       guard !instruction else {  // never executable
-        injectDataAbort(rec, far: s.far)
+        injectDataAbort(&rec, far: s.far)
         return false
       }
       exit.reason = .sync
       exit.hpfar = s.hpfar
-      recStore(rec, RECLayout.pendingIPA, s.far)
+      rec.setField(RECLayout.pendingIPA, s.far)
       if s.esr & (1 << 24) != 0 {  // ISV: an emulatable single load or store
         // EC, IL, ISV, SAS, SF, WnR, DFSC; SRT stays private, FAR to the page offset.
         exit.esr = ec << 26 | 1 << 25 | (s.esr & (1 << 24 | 0x3 << 22 | 1 << 15 | 1 << 6 | 0x3F))
         exit.far = s.far & 0xFFF
         if s.esr & (1 << 6) != 0 {  // a write: the host needs the value
           let register = Int((s.esr >> 16) & 0x1F)
-          var value = register == 31 ? 0 : gpr(rec, register)
+          var value = register == 31 ? 0 : rec.gpr(register)
           let size = (s.esr >> 22) & 0x3
           if size < 3 { value &= (1 << (8 << size)) - 1 }
           exit.gprs[0] = value
         }
-        recStore(rec, RECLayout.pendingESR, s.esr)
-        recStore(rec, RECLayout.pending, PendingExit.emulatableMMIO.rawValue)
+        rec.setField(RECLayout.pendingESR, s.esr)
+        rec.setField(RECLayout.pending, PendingExit.emulatableMMIO.rawValue)
       } else {
         exit.esr = ec << 26 | 1 << 25 | (s.esr & (1 << 6 | 0x3F))
-        recStore(rec, RECLayout.pending, PendingExit.unprotectedAbort.rawValue)
+        rec.setField(RECLayout.pending, PendingExit.unprotectedAbort.rawValue)
       }
       return true
     }
     switch ripas(of: s2, ipa: ipa) {
     case .empty:
-      injectDataAbort(rec, far: s.far)
+      injectDataAbort(&rec, far: s.far)
       return false
     case .ram?, .destroyed?:
       if isMapped(s2, ipa: ipa) { return false }  // populated meanwhile: just retry
@@ -99,7 +97,7 @@ extension RMIDispatcher {
       exit.far = 0
       return true
     case nil:
-      injectDataAbort(rec, far: s.far)
+      injectDataAbort(&rec, far: s.far)
       return false
     }
   }

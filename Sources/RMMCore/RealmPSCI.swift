@@ -4,55 +4,55 @@
 import RMMABI
 
 extension RMIDispatcher {
-  func handlePSCI(_ function: PSCIFunction, _ running: inout RunningREC, _ exit: inout RECExit) -> Bool {
-    let rec = running.handle
-    let fid = gpr(rec, 0)
+  func handlePSCI(_ function: PSCIFunction, _ rec: inout Environment.CPU.RECPage, _ running: inout RunningREC,
+                  _ exit: inout RECExit) -> Bool {
+    let fid = rec.gpr(0)
     func status(_ s: PSCIStatus) -> UInt64 { UInt64(bitPattern: s.rawValue) }
     switch function {
     case .version:
-      finishSMC(rec, psciVersionForRealms.encoded)
+      rec.finishSMC(psciVersionForRealms.encoded)
       return false
 
     case .features:
-      let asked = gpr(rec, 1)
+      let asked = rec.gpr(1)
       let supported: Bool
       if let f = PSCIFunction(rawValue: asked) { supported = true; _ = f }
       else if let f = PSCIFunction(rawValue: asked & ~PSCIFunction.smc64Bit), f.hasSMC64Form { supported = true }
       else { supported = asked == SMCCCFunction.version.rawValue }
-      finishSMC(rec, supported ? 0 : status(.notSupported))
+      rec.finishSMC(supported ? 0 : status(.notSupported))
       return false
 
     case .cpuSuspend:
       // A hint: report it to the host, resume with success.
       exit.reason = .psci
-      for i in 0..<4 { exit.gprs[i] = gpr(rec, i) }
-      finishSMC(rec, status(.success))
+      for i in 0..<4 { exit.gprs[i] = rec.gpr(i) }
+      rec.finishSMC(status(.success))
       return true
 
     case .cpuOff:
-      recStore(rec, RECLayout.flags, recLoad(rec, RECLayout.flags) & ~RECLayout.flagRunnable)
+      rec.setField(RECLayout.flags, rec.field(RECLayout.flags) & ~RECLayout.flagRunnable)
       exit.reason = .psci
       exit.gprs[0] = fid
-      finishSMC(rec, status(.success))
+      rec.finishSMC(status(.success))
       return true
 
     case .cpuOn, .affinityInfo:
-      let target = gpr(rec, 1)
+      let target = rec.gpr(1)
       let targetValid = target & ~RECParameters.mpidrValidBits == 0
         && RECParameters.index(ofMPIDR: target) < running.realm.recsCreated
       if function == .affinityInfo {
-        guard gpr(rec, 2) == 0, targetValid else { finishSMC(rec, status(.invalidParameters)); return false }
+        guard rec.gpr(2) == 0, targetValid else { rec.finishSMC(status(.invalidParameters)); return false }
       } else {
-        guard targetValid else { finishSMC(rec, status(.invalidParameters)); return false }
-        guard target != recLoad(rec, RECLayout.mpidr) else { finishSMC(rec, status(.alreadyOn)); return false }
-        let entry = gpr(rec, 2)
-        guard running.realm.stage2.isProtected(entry) else { finishSMC(rec, status(.invalidAddress)); return false }
-        recStore(rec, RECLayout.psciEntry, entry)
-        recStore(rec, RECLayout.psciContext, gpr(rec, 3))
+        guard targetValid else { rec.finishSMC(status(.invalidParameters)); return false }
+        guard target != rec.field(RECLayout.mpidr) else { rec.finishSMC(status(.alreadyOn)); return false }
+        let entry = rec.gpr(2)
+        guard running.realm.stage2.isProtected(entry) else { rec.finishSMC(status(.invalidAddress)); return false }
+        rec.setField(RECLayout.psciEntry, entry)
+        rec.setField(RECLayout.psciContext, rec.gpr(3))
       }
-      recStore(rec, RECLayout.psciFID, fid)
-      recStore(rec, RECLayout.psciTarget, target | RECLayout.psciPendingBit)
-      recStore(rec, RECLayout.pending, PendingExit.psci.rawValue)
+      rec.setField(RECLayout.psciFID, fid)
+      rec.setField(RECLayout.psciTarget, target | RECLayout.psciPendingBit)
+      rec.setField(RECLayout.pending, PendingExit.psci.rawValue)
       exit.reason = .psci
       exit.gprs[0] = fid
       exit.gprs[1] = target
@@ -69,7 +69,7 @@ extension RMIDispatcher {
       }
       exit.reason = .psci
       exit.gprs[0] = fid
-      advancePC(rec)
+      rec.advancePC()
       return true
     }
   }
@@ -120,9 +120,10 @@ extension RMIDispatcher {
     } else {
       result = targetRunnable ? 0 : 1  // AFFINITY_INFO: ON or OFF
     }
-    setGPR(callerREC, 0, result)
-    advancePC(callerREC)
-    recStore(callerREC, RECLayout.psciTarget, 0)
-    recStore(callerREC, RECLayout.pending, PendingExit.none.rawValue)
+    _ = try? environment.gate.withRealmGranule(callerREC, AccessIntent(.recWrite, .write, expecting: .rec)) { page in
+      page.finishSMC(result)
+      page.setField(RECLayout.psciTarget, 0)
+      page.setField(RECLayout.pending, PendingExit.none.rawValue)
+    }
   }
 }

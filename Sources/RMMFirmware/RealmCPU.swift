@@ -6,6 +6,8 @@ import RMMCore
 
 /// ICH_VTR_EL2.ListRegs + 1, read at boot.
 nonisolated(unsafe) var gicListRegisters = 0
+/// HCR_EL2 of the RMM itself, per CPU, while a REC's controls are loaded.
+nonisolated(unsafe) var savedHCR: InlineArray<32, UInt64> = .init(repeating: 0)
 
 struct FirmwareRealmCPU: RealmExecution {
   var listRegisterCount: Int { gicListRegisters }
@@ -33,62 +35,79 @@ struct FirmwareRealmCPU: RealmExecution {
     return (64 - s2.ipaWidth) | sl0 << 6 | 1 << 8 | 1 << 10 | 3 << 12 | paRange << 16 | vmid16 | 1 << 31
   }
 
-  func run(_ rec: borrowing LockedGranule, _ control: RECEntryControl) -> RealmExitSyndrome {
-    var syndrome = RealmExitSyndrome(kind: .sync)
-    _ = try? SlotGate().withRealmGranule(rec, AccessIntent(.recRun, .write, expecting: .rec)) { page in
-      let base = UInt64(page.base)
-      let el1 = UnsafeMutablePointer<UInt64>(bitPattern: UInt(base) + UInt(RECLayout.el1))!
-      let timers = UnsafeMutablePointer<UInt64>(bitPattern: UInt(base) + UInt(RECLayout.timers))!
-      let gic = UnsafeMutablePointer<UInt64>(bitPattern: UInt(base) + UInt(RECLayout.gic))!
-      let savedHCR = read_hcr_el2()
+  typealias RECPage = SlotPage
 
-      rmm_el1_restore(el1)
-      write_cntvoff_el2(0)
-      write_cnthctl_el2(0b11)  // EL1 may use the physical counter and timer
-      write_cntv_cval_el0(timers[RECSystemRegisters.cntvCVAL])
-      write_cntv_ctl_el0(timers[RECSystemRegisters.cntvCTL])
-      write_cntp_cval_el0(timers[RECSystemRegisters.cntpCVAL])
-      write_cntp_ctl_el0(timers[RECSystemRegisters.cntpCTL])
-      let s2 = control.stage2
-      write_vttbr_el2(UInt64(s2.vmid) << 48 | s2.rttBase)
-      write_vtcr_el2(Self.vtcr(s2))
-      var hcr = Self.realmHCR
-      if control.trapWFI { hcr |= 1 << 13 }
-      if control.trapWFE { hcr |= 1 << 14 }
-      write_hcr_el2(hcr)
-      writeListRegisters(control.gicLRs)
-      write_ich_vmcr_el2(gic[0])
-      write_ich_hcr_el2(control.gicHCR | 1)  // En
-      isb()
+  func withRunningREC<Result>(_ rec: borrowing LockedGranule, _ body: (inout SlotPage) -> Result) -> Result? {
+    try? SlotGate().withRealmGranule(rec, AccessIntent(.recRun, .write, expecting: .rec)) { page in body(&page) }
+  }
 
-      let vector = rmm_run_realm(base + UInt64(RECLayout.context))
+  private func pointer(_ page: SlotPage, _ offset: Int) -> UnsafeMutablePointer<UInt64> {
+    UnsafeMutablePointer<UInt64>(bitPattern: page.base + UInt(offset))!
+  }
 
-      syndrome.kind = RealmExitSyndrome.Kind(rawValue: UInt8(truncatingIfNeeded: vector)) ?? .serror
-      syndrome.esr = read_esr_el2()
-      syndrome.far = read_far_el2()
-      syndrome.hpfar = read_hpfar_el2()
-      syndrome.gicLRs = readListRegisters()
-      syndrome.gicHCR = read_ich_hcr_el2() & ~UInt64(1)
-      syndrome.gicMISR = read_ich_misr_el2()
-      syndrome.gicVMCR = read_ich_vmcr_el2()
-      gic[0] = syndrome.gicVMCR
-      write_ich_hcr_el2(0)
-      writeListRegisters(.init(repeating: 0))  // nothing of the realm's stays in the GIC
-      syndrome.cntvCTL = read_cntv_ctl_el0()
-      syndrome.cntvCVAL = read_cntv_cval_el0()
-      syndrome.cntpCTL = read_cntp_ctl_el0()
-      syndrome.cntpCVAL = read_cntp_cval_el0()
-      timers[RECSystemRegisters.cntvCTL] = syndrome.cntvCTL
-      timers[RECSystemRegisters.cntvCVAL] = syndrome.cntvCVAL
-      timers[RECSystemRegisters.cntpCTL] = syndrome.cntpCTL
-      timers[RECSystemRegisters.cntpCVAL] = syndrome.cntpCVAL
-      write_cntv_ctl_el0(0)  // the realm's timers must not fire in the host
-      write_cntp_ctl_el0(0)
-      rmm_el1_save(el1)
-      write_hcr_el2(savedHCR)
-      isb()
-    }
-    return syndrome
+  func load(_ rec: inout SlotPage, _ control: RECEntryControl) {
+    let timers = pointer(rec, RECLayout.timers)
+    rmm_el1_restore(pointer(rec, RECLayout.el1))
+    write_cntvoff_el2(0)
+    write_cnthctl_el2(0b11)  // EL1 may use the physical counter and timer
+    write_cntv_cval_el0(timers[RECSystemRegisters.cntvCVAL])
+    write_cntv_ctl_el0(timers[RECSystemRegisters.cntvCTL])
+    write_cntp_cval_el0(timers[RECSystemRegisters.cntpCVAL])
+    write_cntp_ctl_el0(timers[RECSystemRegisters.cntpCTL])
+    let s2 = control.stage2
+    write_vttbr_el2(UInt64(s2.vmid) << 48 | s2.rttBase)
+    write_vtcr_el2(Self.vtcr(s2))
+    savedHCR[currentCPU()] = read_hcr_el2()
+    var hcr = Self.realmHCR
+    if control.trapWFI { hcr |= 1 << 13 }
+    if control.trapWFE { hcr |= 1 << 14 }
+    write_hcr_el2(hcr)
+    writeListRegisters(control.gicLRs)
+    write_ich_vmcr_el2(pointer(rec, RECLayout.gic)[0])
+    write_ich_hcr_el2(control.gicHCR | 1)  // En
+    isb()
+  }
+
+  func resume(_ rec: inout SlotPage) -> RealmExitSyndrome {
+    let vector = rmm_run_realm(UInt64(rec.base) + UInt64(RECLayout.context))
+    return RealmExitSyndrome(kind: RealmExitSyndrome.Kind(rawValue: UInt8(truncatingIfNeeded: vector)) ?? .serror,
+                             esr: read_esr_el2(), far: read_far_el2(), hpfar: read_hpfar_el2())
+  }
+
+  func injectException(_ rec: inout SlotPage, esr: UInt64, far: UInt64) {
+    let spsr = RECLayout.context + RECContextLayout.spsr
+    let pstate = rec.load64(at: spsr)
+    let fromEL0 = pstate & 0xF == 0
+    write_esr_el1(esr)
+    write_far_el1(far)
+    write_elr_el1(rec.pc)
+    write_spsr_el1(pstate)
+    rec.pc = read_vbar_el1() + (fromEL0 ? 0x400 : 0x200)
+    rec.store64(RECSystemRegisters.initialPSTATE, at: spsr)
+  }
+
+  func save(_ rec: inout SlotPage, _ syndrome: inout RealmExitSyndrome) {
+    let timers = pointer(rec, RECLayout.timers)
+    syndrome.gicLRs = readListRegisters()
+    syndrome.gicHCR = read_ich_hcr_el2() & ~UInt64(1)
+    syndrome.gicMISR = read_ich_misr_el2()
+    syndrome.gicVMCR = read_ich_vmcr_el2()
+    pointer(rec, RECLayout.gic)[0] = syndrome.gicVMCR
+    write_ich_hcr_el2(0)
+    writeListRegisters(.init(repeating: 0))  // nothing of the realm's stays in the GIC
+    syndrome.cntvCTL = read_cntv_ctl_el0()
+    syndrome.cntvCVAL = read_cntv_cval_el0()
+    syndrome.cntpCTL = read_cntp_ctl_el0()
+    syndrome.cntpCVAL = read_cntp_cval_el0()
+    timers[RECSystemRegisters.cntvCTL] = syndrome.cntvCTL
+    timers[RECSystemRegisters.cntvCVAL] = syndrome.cntvCVAL
+    timers[RECSystemRegisters.cntpCTL] = syndrome.cntpCTL
+    timers[RECSystemRegisters.cntpCVAL] = syndrome.cntpCVAL
+    write_cntv_ctl_el0(0)  // the realm's timers must not fire in the host
+    write_cntp_ctl_el0(0)
+    rmm_el1_save(pointer(rec, RECLayout.el1))
+    write_hcr_el2(savedHCR[currentCPU()])
+    isb()
   }
 
   private func writeListRegisters(_ lrs: InlineArray<16, UInt64>) {

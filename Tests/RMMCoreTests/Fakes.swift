@@ -140,18 +140,36 @@ final class FakeCPUState {
 }
 
 struct FakeRealmCPU: RealmExecution {
+  typealias RECPage = FakePage
   let state = FakeCPUState()
   let memory: FakeMemoryState
   var listRegisterCount: Int { 4 }
   var interruptPending: Bool { state.interruptPending }
-  func run(_ rec: borrowing LockedGranule, _ control: RECEntryControl) -> RealmExitSyndrome {
-    state.entries.append(control)
+  func withRunningREC<Result>(_ rec: borrowing LockedGranule, _ body: (inout FakePage) -> Result) -> Result? {
+    var page = FakePage(memory: memory, pa: rec.pa)
+    return body(&page)
+  }
+  func load(_ rec: inout FakePage, _ control: RECEntryControl) { state.entries.append(control) }
+  func resume(_ rec: inout FakePage) -> RealmExitSyndrome {
     guard !state.script.isEmpty else { return RealmExitSyndrome(kind: .irq) }
     let next = state.script.removeFirst()
     var page = memory.page(rec.pa)
     next.prepare(&page)
     memory.pages[rec.pa] = page
     return next.syndrome
+  }
+  func save(_ rec: inout FakePage, _ syndrome: inout RealmExitSyndrome) {}
+  /// The REC's EL1 registers live in its page here (no real CPU to load them into).
+  func injectException(_ rec: inout FakePage, esr: UInt64, far: UInt64) {
+    let el1 = RECLayout.el1
+    let spsr = RECLayout.context + RECContextLayout.spsr
+    let pstate = rec.load64(at: spsr)
+    rec.store64(esr, at: el1 + 8 * RECSystemRegisters.esrEL1)
+    rec.store64(far, at: el1 + 8 * RECSystemRegisters.farEL1)
+    rec.store64(rec.pc, at: el1 + 8 * RECSystemRegisters.elrEL1)
+    rec.store64(pstate, at: el1 + 8 * RECSystemRegisters.spsrEL1)
+    rec.pc = rec.load64(at: el1 + 8 * RECSystemRegisters.vbar) + (pstate & 0xF == 0 ? 0x400 : 0x200)
+    rec.store64(RECSystemRegisters.initialPSTATE, at: spsr)
   }
 }
 

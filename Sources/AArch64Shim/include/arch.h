@@ -57,6 +57,11 @@ DEFINE_SYSREG_RW(cnthp_ctl_el2)
 DEFINE_SYSREG_RW(cnthp_tval_el2)
 DEFINE_SYSREG_RW(daif)
 DEFINE_SYSREG_READ(isr_el1)
+DEFINE_SYSREG_RW(vbar_el1)
+DEFINE_SYSREG_RW(esr_el1)
+DEFINE_SYSREG_RW(far_el1)
+DEFINE_SYSREG_RW(elr_el1)
+DEFINE_SYSREG_RW(spsr_el1)
 /* GICv3 virtual CPU interface (S3_4_C12_...: written by encoding, any assembler). */
 #define DEFINE_SYSREG_RW_ENC(name, enc)                            \
   ALWAYS_INLINE uint64_t read_##name(void) {                       \
