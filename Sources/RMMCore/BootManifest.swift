@@ -76,7 +76,7 @@ public enum ManifestDefect: Equatable, Sendable {
 
 public enum BootManifestParser {
   /// Parses the copy `page` of the shared page that EL3 placed at physical address `pagePA`.
-  public static func parse<Page: ReadablePage>(_ page: Page, pagePA: UInt64) throws(ManifestError) -> BootManifest {
+  public static func parse(_ page: borrowing PageBuffer, pagePA: UInt64) throws(ManifestError) -> BootManifest {
     typealias L = BootManifestLayout
     let version = InterfaceVersion(encoded: UInt64(page.load32(at: L.version)))
     guard version.major == bootManifestVersion.major, version.minor >= bootManifestVersion.minor else {

@@ -14,20 +14,27 @@ public struct GranuleLockSet {
 
   /// The locked granule for `pa` (which must be in the set).
   public func granule(_ pa: UInt64) -> LockedGranule {
-    for i in 0..<count where slots[i].pa == pa { return slots[i] }
+    let locked = slots.span  // read in place: `slots[i]` would copy the whole array
+    for i in 0..<count where locked[i].pa == pa { return locked[i] }
     preconditionFailure("granule not in the lock set")
+  }
+
+  func position(of pa: UInt64) -> Int? {
+    let locked = slots.span
+    for i in 0..<count where locked[i].pa == pa { return i }
+    return nil
   }
 
   public func state(of pa: UInt64) -> GranuleState? { granule(pa).state }
 
   /// Changes the state `release` will publish for `pa`.
   public mutating func setState(_ state: GranuleState, of pa: UInt64) {
-    for i in 0..<count where slots[i].pa == pa { slots[i].setState(state) }
+    if let i = position(of: pa) { slots[i].setState(state) }
   }
 
   public mutating func setRefcount(_ refcount: UInt16, of pa: UInt64) {
-    for i in 0..<count where slots[i].pa == pa {
-      slots[i].descriptor = GranuleDescriptor(state: slots[i].state ?? .undelegated, refcount: refcount)
+    if let i = position(of: pa) {
+      slots[i].descriptor = GranuleDescriptor(state: granule(pa).state ?? .undelegated, refcount: refcount)
     }
   }
 }
@@ -62,9 +69,10 @@ extension GranuleTable {
   /// Unlocks every granule of the set, publishing their (possibly changed) descriptors,
   /// in descending order.
   public func releaseAll(_ set: GranuleLockSet) {
+    let locked = set.slots.span
     var i = set.count - 1
     while i >= 0 {
-      release(set.slots[i])
+      release(locked[i])
       i -= 1
     }
   }

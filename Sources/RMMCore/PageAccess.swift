@@ -27,7 +27,9 @@ extension ReadablePage {
 public struct PageBuffer: WritablePage {
   public var words: InlineArray<512, UInt64>
   @inlinable public init() { words = .init(repeating: 0) }
-  @inlinable public func load64(at offset: Int) -> UInt64 { words[offset >> 3] }
+  @inlinable public func load64(at offset: Int) -> UInt64 {
+    withUnsafeBytes(of: words) { $0.load(fromByteOffset: offset, as: UInt64.self) }
+  }
   @inlinable public mutating func store64(_ value: UInt64, at offset: Int) {
     words[offset >> 3] = value
   }

@@ -174,8 +174,9 @@ extension RMIDispatcher {
       let ipa = page.field(RECLayout.pendingIPA)
       if case .data(let data) = lockRealmPage(running.realm.stage2, ipa: ipa) {
         let offset = Int(ipa & (granuleSize - 1))
+        let results = enter.gprs.span
         _ = try? environment.gate.withRealmGranule(data, AccessIntent(.rsiHostCallWrite, .write, expecting: .data, length: 0x100)) { p in
-          for i in 0..<31 { p.store64(enter.gprs[i], at: offset + RSIHostCallLayout.gprs + 8 * i) }
+          for i in 0..<31 { p.store64(results[i], at: offset + RSIHostCallLayout.gprs + 8 * i) }
         }
         environment.granules.release(data)
       }

@@ -34,7 +34,7 @@ public struct RECParameters: Sendable {
     (mpidr & 0x00FF_FF0F) | ((mpidr >> 24) & 0xFF) << 32 | 1 << 31
   }
 
-  public static func validate<Page: ReadablePage>(_ page: Page) throws(Defect) -> RECParameters {
+  public static func validate(_ page: borrowing PageBuffer) throws(Defect) -> RECParameters {
     typealias L = RecParamsLayout
     let flags = page.load64(at: L.flags)
     guard flags & ~L.flagRunnable == 0 else { throw .reservedFlags }

@@ -13,11 +13,14 @@ public struct RECEnter: Sendable {
 
   public init() {}
 
-  public init<Page: ReadablePage>(copyOf page: Page) {
-    flags = page.load64(at: RecRunLayout.enterFlags)
-    for i in 0..<31 { gprs[i] = page.load64(at: RecRunLayout.enterGPRs + 8 * i) }
-    gicHCR = page.load64(at: RecRunLayout.enterGICv3HCR)
-    for i in 0..<16 { gicLRs[i] = page.load64(at: RecRunLayout.enterGICv3LRs + 8 * i) }
+  /// From the single copy of the run page. The page is borrowed and read through a
+  /// span: a 4 KiB value captured or passed generically would be copied per element.
+  public init(copyOf page: borrowing PageBuffer) {
+    let words = page.words.span
+    flags = words[RecRunLayout.enterFlags / 8]
+    gprs = InlineArray { i in words[RecRunLayout.enterGPRs / 8 + i] }
+    gicHCR = words[RecRunLayout.enterGICv3HCR / 8]
+    gicLRs = InlineArray { i in words[RecRunLayout.enterGICv3LRs / 8 + i] }
   }
 
   static let knownFlags = RecRunLayout.flagEmulatedMMIO | RecRunLayout.flagInjectSEA | RecRunLayout.flagTrapWFI
@@ -33,8 +36,9 @@ public struct RECEnter: Sendable {
   /// beyond those implemented.
   public func gicIsValid(listRegisters: Int) -> Bool {
     guard gicHCR & ~Self.hostGICHCRBits == 0 else { return false }
+    let lrs = gicLRs.span
     for i in 0..<16 {
-      let lr = gicLRs[i]
+      let lr = lrs[i]
       if i >= listRegisters { if lr != 0 { return false } else { continue } }
       if lr & (1 << 61) != 0 { return false }  // HW: a physical interrupt the host does not own
     }
@@ -72,9 +76,11 @@ public struct RECExit: Sendable {
     put(esr, RecRunLayout.exitESR)
     put(far, RecRunLayout.exitFAR)
     put(hpfar, RecRunLayout.exitHPFAR)
-    for i in 0..<31 { put(gprs[i], RecRunLayout.exitGPRs + 8 * i) }
+    let registers = gprs.span
+    for i in 0..<31 { put(registers[i], RecRunLayout.exitGPRs + 8 * i) }
     put(gicHCR, RecRunLayout.exitGICv3HCR)
-    for i in 0..<16 { put(gicLRs[i], RecRunLayout.exitGICv3LRs + 8 * i) }
+    let lrs = gicLRs.span
+    for i in 0..<16 { put(lrs[i], RecRunLayout.exitGICv3LRs + 8 * i) }
     put(gicMISR, RecRunLayout.exitGICv3MISR)
     put(gicVMCR, RecRunLayout.exitGICv3VMCR)
     put(cntpCTL, RecRunLayout.exitCNTPCTL)

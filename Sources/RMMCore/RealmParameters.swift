@@ -32,8 +32,8 @@ public struct RealmParameters: Equatable, Sendable {
   }
 
   /// Decodes and validates the copy `page` against what this RMM supports.
-  public static func validate<Page: ReadablePage>(_ page: Page, features: RMIFeatureRegister0,
-                                                  maximumVMID: UInt16) throws(Defect) -> RealmParameters {
+  public static func validate(_ page: borrowing PageBuffer, features: RMIFeatureRegister0,
+                              maximumVMID: UInt16) throws(Defect) -> RealmParameters {
     typealias L = RealmParamsLayout
     let flags = page.load64(at: L.flags)
     guard flags & ~(L.flagLPA2 | L.flagSVE | L.flagPMU) == 0 else { throw .reservedFlags }

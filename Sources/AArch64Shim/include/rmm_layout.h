@@ -12,11 +12,11 @@
 #define RMM_LAYOUT_H
 
 #define RMM_MAX_CPUS            32
-/* Per CPU, 32 KiB: [guard page, unmapped][stack, 24 KiB][exception stack, 4 KiB].
+/* Per CPU, 64 KiB: [guard page, unmapped][stack, 56 KiB][exception stack, 4 KiB].
  * A stack overflow hits the guard page; the exception then runs on the exception
  * stack (SP_EL0), reports, and the CPU abandons the call instead of corrupting
  * memory below its stack. */
-#define RMM_STACK_SHIFT         15
+#define RMM_STACK_SHIFT         16
 #define RMM_STACK_SIZE          (1 << RMM_STACK_SHIFT)
 #define RMM_STACK_GUARD_SIZE    0x1000
 #define RMM_EXCEPTION_STACK_SIZE 0x1000
