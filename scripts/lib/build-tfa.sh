@@ -6,7 +6,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/scripts/lib/common.sh"
 platform=$1 rmm=$2 bl33=$3 out=$4 flavour=${5:-ours}
-. "$root/scripts/lib/board-$platform.sh"
+. "$root/scripts/lib/board.sh"
+load_board "$platform"
 tfa=$(tfa_dir)
 [ -f "$tfa/Makefile" ] || die "no TF-A source at $tfa (run scripts/setup)"
 base=$root/build/tfa-$(basename "$out")-$flavour
