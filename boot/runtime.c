@@ -54,3 +54,6 @@ int memcmp(const void *a, const void *b, size_t n) {
 /* The VMIDs in use (Sources/RMMFirmware/StageTwo.swift): the only per-realm state the
  * RMM keeps outside the realm's own granules. */
 __attribute__((visibility("hidden"))) uint64_t rmm_vmid_bitmap[1024];
+
+/* The audit log's records: 32 CPUs x 1024 records x 48 bytes (Sources/RMMFirmware/AuditLog.swift). */
+__attribute__((visibility("hidden"), aligned(16))) uint64_t rmm_audit_storage[32 * 1024 * 48 / 8];

@@ -37,6 +37,8 @@ public enum AccessPurpose: UInt8, Sendable {
   case rsiHostCallRead = 18
   /// RMI_REC_ENTER after a host call: write the host's results back into RsiHostCall.
   case rsiHostCallWrite = 19
+  /// The audit interface: write drained audit records into the host's page.
+  case auditDrain = 20
 }
 
 public enum AccessDirection: UInt8, Sendable {

@@ -45,6 +45,10 @@ public protocol PhysicalMemoryGate {
   /// the spec defines, such as the REC exit). A fault fails it cleanly.
   func copyToNonSecure(_ pa: UInt64, offset: Int, _ intent: AccessIntent, from buffer: inout PageBuffer) throws(GateError)
 
+  /// Tells the audit log which call the following accesses serve (RSI calls; the
+  /// platform notes RMI calls itself on entry).
+  func noteCall(function: UInt64, realm: UInt64, ipa: UInt64)
+
   /// Copies the NS granule `pa` into `buffer`, once. NS granules are not locked: if
   /// the host delegates it meanwhile, the copy takes a fault and fails cleanly. A granule-protection fault or
   /// external abort during the copy fails it cleanly.

@@ -68,7 +68,7 @@ extension RMIDispatcher {
   public func recEnter(rec: UInt64, runPA: UInt64) throws(RMIError) {
     var runPage = PageBuffer()
     do throws(GateError) {
-      guard isGranuleAligned(runPA) else { throw .notDRAM }
+      guard isGranuleAligned(runPA), environment.granules.state(of: runPA) == .undelegated else { throw .notDRAM }
       try environment.gate.copyFromNonSecure(runPA, AccessIntent(.recRunEnter, .read, expecting: .undelegated, length: 0x400),
                                              into: &runPage)
     } catch { throw .input }

@@ -38,26 +38,35 @@ extension RMIDispatcher {
 
     let realm = try loadRealm(locked.granule(rd))
     let s2 = realm.stage2
-    var walk = try walk(s2, base, to: RTTLevel.page)
+    let walk = try walk(s2, base, to: RTTLevel.page)
     defer { environment.granules.release(walk.table) }
     let entrySize = RTTLevel.size(walk.level)
     guard RTTLevel.isAligned(base, to: walk.level) else { throw .rtt(level: walk.level) }
+    // One mapping of the table for the whole run of entries (one audited access).
     var address = base
-    while address + entrySize <= top && walk.index < 512 {
-      let raw = try readEntry(walk.table, walk.index)
-      guard let entry = S2TTE.decode(raw, level: walk.level, protected: s2.isProtected(address)) else {
-        throw internalError
+    let level = walk.level
+    let first = walk.index
+    let protected = s2.isProtected(base)
+    let tlb = environment.tlb
+    do throws(GateError) {
+      try environment.gate.withRealmGranule(walk.table, AccessIntent(.rttWrite, .write, expecting: .rtt)) { page in
+        var index = first
+        while address + entrySize <= top && index < 512 {
+          guard let entry = S2TTE.decode(page.load64(at: index * 8), level: level, protected: protected),
+                let changed = Self.ripasChange(entry, to: request.value, changeDestroyed: request.changeDestroyed) else {
+            break
+          }
+          if changed != entry {
+            // RIPAS changes keep assigned entries assigned and unassigned ones unassigned:
+            // reference counts stay; a mapping that stops being valid is invalidated.
+            page.store64(changed.encode(level: level), at: index * 8)
+            if entry.isValidDescriptor { tlb.invalidate(vmid: s2.vmid, ipa: address, level: level) }
+          }
+          address += entrySize
+          index += 1
+        }
       }
-      guard let changed = Self.ripasChange(entry, to: request.value, changeDestroyed: request.changeDestroyed) else {
-        break
-      }
-      if changed != entry {
-        walk.entry = entry
-        try update(&walk, to: changed, ipa: address, vmid: s2.vmid)
-      }
-      address += entrySize
-      walk.index += 1
-    }
+    } catch { throw internalError }
     guard address > base else { throw .rtt(level: walk.level) }
     do throws(GateError) {
       try environment.gate.withRealmGranule(recGranule, AccessIntent(.recWrite, .write, expecting: .rec)) { page in

@@ -7,6 +7,7 @@ import RMMABI
 extension RMIDispatcher {
   func handleRealmSMC(_ rec: inout Environment.CPU.RECPage, _ running: inout RunningREC, _ exit: inout RECExit) -> Bool {
     let fid = rec.gpr(0) & ~smcSVEHintBit
+    environment.gate.noteCall(function: fid, realm: running.rd, ipa: rec.gpr(1))
     if let command = RSICommand(rawValue: fid) {
       return handleRSI(command, &rec, &running, &exit)
     }

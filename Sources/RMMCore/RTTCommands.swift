@@ -269,19 +269,26 @@ extension RMIDispatcher {
     defer { environment.granules.release(walk.table) }
     let entrySize = RTTLevel.size(walk.level)
     guard RTTLevel.isAligned(base, to: walk.level) else { throw .rtt(level: walk.level) }
+    // One mapping of the table for the whole run of entries (one audited access).
     var address = base
-    while address + entrySize <= top && walk.index < 512 {
-      let raw = try readEntry(walk.table, walk.index)
-      guard let entry = S2TTE.decode(raw, level: walk.level, protected: true) else { throw internalError }
-      guard case .unassigned(let ripas) = entry, ripas != .destroyed else { break }
-      if ripas == .empty {
-        walk.entry = entry
-        try update(&walk, to: .unassigned(.ram), ipa: address, vmid: s2.vmid)
+    var rim = realm.rim
+    let level = walk.level
+    let first = walk.index
+    let algorithm = realm.hashAlgorithm
+    do throws(GateError) {
+      try environment.gate.withRealmGranule(walk.table, AccessIntent(.rttWrite, .write, expecting: .rtt)) { page in
+        var index = first
+        while address + entrySize <= top && index < 512 {
+          guard case .unassigned(let ripas)? = S2TTE.decode(page.load64(at: index * 8), level: level, protected: true),
+                ripas != .destroyed else { break }
+          if ripas == .empty { page.store64(S2TTE.unassigned(.ram).encode(level: level), at: index * 8) }
+          rim = RIMDescriptor.extendForRIPAS(algorithm, rim: rim, base: address, top: address + entrySize)
+          address += entrySize
+          index += 1
+        }
       }
-      realm.rim = RIMDescriptor.extendForRIPAS(realm.hashAlgorithm, rim: realm.rim, base: address, top: address + entrySize)
-      address += entrySize
-      walk.index += 1
-    }
+    } catch { throw internalError }
+    realm.rim = rim
     guard address > base else { throw .rtt(level: walk.level) }
     try storeRealm(realm, rdGranule)
     return address

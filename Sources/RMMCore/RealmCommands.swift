@@ -8,7 +8,9 @@ extension RMIDispatcher {
   /// Copies the host's page at `pa` into `buffer`, once, for `purpose`. Any address
   /// that is not an NS DRAM granule, or that faults, is RMI_ERROR_INPUT.
   func copyHostPage(_ pa: UInt64, _ purpose: AccessPurpose, into buffer: inout PageBuffer) throws(RMIError) {
-    guard isGranuleAligned(pa) else { throw .input }
+    // A host address that is not an NS granule is the host's error, refused here; the
+    // gate's own refusal is kept for the RMM's mistakes (those raise alerts).
+    guard isGranuleAligned(pa), environment.granules.state(of: pa) == .undelegated else { throw .input }
     do throws(GateError) {
       try environment.gate.copyFromNonSecure(pa, AccessIntent(purpose, .read, expecting: .undelegated), into: &buffer)
     } catch { throw .input }

@@ -18,6 +18,12 @@ public func rmmHandleRMI(_ frame: UnsafeMutablePointer<UInt64>) {
     frame[3] = 0
     return
   }
+  if frame[0] == AuditInterface.fid {
+    auditNote(function: frame[0], realm: 0, ipa: 0)
+    handleAuditCall(frame)
+    return
+  }
+  auditNote(function: frame[0], realm: frame[1], ipa: 0)
   let call = SMCArguments(frame[0], frame[1], frame[2], frame[3], frame[4], frame[5], frame[6], frame[7])
 #if RMM_TEST_HOOKS
   if call.fid == testHookFID { runTestHook(call) }

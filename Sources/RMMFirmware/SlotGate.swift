@@ -32,7 +32,9 @@ struct SlotGate: PhysicalMemoryGate {
   func withRealmGranule<Result>(
     _ granule: borrowing LockedGranule, _ intent: AccessIntent, _ body: (inout SlotPage) -> Result
   ) throws(GateError) -> Result {
-    guard AccessPolicy.permits(intent, actualState: granule.state) else { throw .policyViolation }
+    let allowed = AccessPolicy.permits(intent, actualState: granule.state)
+    audit(granule.pa, intent, granule.state, allowed: allowed)
+    guard allowed else { throw .policyViolation }
     let va = mapSlot(granule.pa, addressSpace: .realm)
     var page = SlotPage(base: UInt(va))
     let result = body(&page)
@@ -42,24 +44,37 @@ struct SlotGate: PhysicalMemoryGate {
 
   func writeRealmGranule(_ granule: borrowing LockedGranule, _ intent: AccessIntent,
                          from contents: inout PageBuffer) throws(GateError) {
-    guard AccessPolicy.permits(intent, actualState: granule.state) else { throw .policyViolation }
+    let allowed = AccessPolicy.permits(intent, actualState: granule.state)
+    audit(granule.pa, intent, granule.state, allowed: allowed)
+    guard allowed else { throw .policyViolation }
     let va = mapSlot(granule.pa, addressSpace: .realm)
     withUnsafeBytes(of: &contents) { rmm_copy_page(va, UInt64(UInt(bitPattern: $0.baseAddress!))) }
     unmapSlot(va)
   }
 
   func scrubRealmGranule(_ granule: borrowing LockedGranule, _ intent: AccessIntent) throws(GateError) {
-    guard AccessPolicy.permits(intent, actualState: granule.state) else { throw .policyViolation }
+    let allowed = AccessPolicy.permits(intent, actualState: granule.state)
+    audit(granule.pa, intent, granule.state, allowed: allowed)
+    guard allowed else { throw .policyViolation }
     let va = mapSlot(granule.pa, addressSpace: .realm)
     rmm_zero_page(va)
     unmapSlot(va)
   }
 
+  func noteCall(function: UInt64, realm: UInt64, ipa: UInt64) {
+    auditNote(function: function, realm: realm, ipa: ipa)
+  }
+
   func copyToNonSecure(_ pa: UInt64, offset: Int, _ intent: AccessIntent, from buffer: inout PageBuffer) throws(GateError) {
     let table = granuleTable
-    guard table.index(of: pa) != nil else { throw .notDRAM }
-    guard offset >= 0, offset + Int(intent.length) <= 4096,
-          AccessPolicy.permits(intent, actualState: table.state(of: pa)) else { throw .policyViolation }
+    guard table.index(of: pa) != nil else {
+      audit(pa, intent, nil, allowed: false)
+      throw .notDRAM
+    }
+    let state = table.state(of: pa)
+    let allowed = offset >= 0 && offset + Int(intent.length) <= 4096 && AccessPolicy.permits(intent, actualState: state)
+    audit(pa, intent, state, allowed: allowed)
+    guard allowed else { throw .policyViolation }
     let va = mapSlot(pa, addressSpace: .nonSecure)
     let faulted = withUnsafeMutableBytes(of: &buffer) { bytes in
       rmm_ns_copy(va + UInt64(offset), UInt64(UInt(bitPattern: bytes.baseAddress!)), UInt64(intent.length) & ~7)
@@ -70,8 +85,14 @@ struct SlotGate: PhysicalMemoryGate {
 
   func copyFromNonSecure(_ pa: UInt64, _ intent: AccessIntent, into buffer: inout PageBuffer) throws(GateError) {
     let table = granuleTable
-    guard table.index(of: pa) != nil else { throw .notDRAM }
-    guard AccessPolicy.permits(intent, actualState: table.state(of: pa)) else { throw .policyViolation }
+    guard table.index(of: pa) != nil else {
+      audit(pa, intent, nil, allowed: false)
+      throw .notDRAM
+    }
+    let state = table.state(of: pa)
+    let allowed = AccessPolicy.permits(intent, actualState: state)
+    audit(pa, intent, state, allowed: allowed)
+    guard allowed else { throw .policyViolation }
     let va = mapSlot(pa, addressSpace: .nonSecure)
     let faulted = withUnsafeMutableBytes(of: &buffer) { bytes in
       rmm_ns_copy(UInt64(UInt(bitPattern: bytes.baseAddress!)), va, UInt64(intent.length) & ~7)

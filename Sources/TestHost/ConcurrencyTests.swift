@@ -21,6 +21,7 @@ nonisolated(unsafe) var secondaryFailures: UInt64 = 0
 nonisolated(unsafe) var secondaryDelegations: UInt64 = 0
 nonisolated(unsafe) var secondaryFinished: UInt64 = 0
 nonisolated(unsafe) var startFlag: UInt64 = 0
+nonisolated(unsafe) var secondaryStaged: UInt64 = 0
 
 /// One side of the contention: create and destroy L3 tables (and DATA in them) under
 /// the L2 table at `l2IPA`, using the RTT granules `tables`.
@@ -49,6 +50,8 @@ func runSecondaryConcurrencyTask() {
   while mmio_read64(sharedAddress(&startFlag)) == 0 {}
   mmio_write64(sharedAddress(&secondaryFailures), churn(l2IPA: 0x4000_0000, tables: C.tables + 0x9000, data: C.data + 0x1000))
   mmio_write64(sharedAddress(&secondaryDelegations), raceDelegations())
+  AuditCollector.drainToStaging()
+  mmio_write64(sharedAddress(&secondaryStaged), AuditCollector.stagedPages)
   dsb_sy()
   mmio_write64(sharedAddress(&secondaryFinished), 1)
   dsb_sy()
@@ -77,6 +80,7 @@ func runConcurrencyTests() {
   let primaryWon = raceDelegations()
   let finished = wait(upTo: 20_000_000_000) { mmio_read64(sharedAddress(&secondaryFinished)) != 0 }
   check(finished, "CPU 1 finished")
+  AuditCollector.printStaged(pages: mmio_read64(sharedAddress(&secondaryStaged)))
   expectValue(primaryFailures, 0, "CPU 0: 400 RTT/DATA calls under contention, all succeed")
   expectValue(mmio_read64(sharedAddress(&secondaryFailures)), 0, "CPU 1: 400 RTT/DATA calls under contention, all succeed")
   expectValue(primaryWon + mmio_read64(sharedAddress(&secondaryDelegations)), 64,

@@ -28,10 +28,13 @@ public func testhostMain() {
   console.write("\nTESTHOST: NS-EL2 test payload (Embedded Swift)\n")
   switch RunConfiguration.mode {
   case .tests:
+    AuditCollector.enabled = true
     runFoundationTests()
     runRealmLifecycleTests()
     runConcurrencyTests()
     runRealmExecutionTests()
+    AuditCollector.drainAndPrint()
+    AuditCollector.printStatistics()
     console.write("TESTHOST: ")
     console.decimal(passed)
     console.write(" passed, ")

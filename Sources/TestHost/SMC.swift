@@ -19,7 +19,9 @@ func smc(_ fid: UInt64, _ a1: UInt64 = 0, _ a2: UInt64 = 0, _ a3: UInt64 = 0, _ 
 @inline(__always)
 func rmi(_ command: RMICommand, _ a1: UInt64 = 0, _ a2: UInt64 = 0, _ a3: UInt64 = 0, _ a4: UInt64 = 0,
          _ a5: UInt64 = 0) -> SMCResult {
-  smc(command.rawValue, a1, a2, a3, a4, a5)
+  let result = smc(command.rawValue, a1, a2, a3, a4, a5)
+  AuditCollector.tick()
+  return result
 }
 
 func counter() -> UInt64 {

@@ -98,6 +98,8 @@ struct FakeGate<Storage: GranuleDescriptorStorage>: PhysicalMemoryGate {
     memory.pages[granule.pa] = Array(repeating: 0, count: 512)
   }
 
+  func noteCall(function: UInt64, realm: UInt64, ipa: UInt64) {}
+
   func copyToNonSecure(_ pa: UInt64, offset: Int, _ intent: AccessIntent, from buffer: inout PageBuffer) throws(GateError) {
     guard table().index(of: pa) != nil else { throw .notDRAM }
     let allowed = AccessPolicy.permits(intent, actualState: table().state(of: pa)) && offset + Int(intent.length) <= 4096

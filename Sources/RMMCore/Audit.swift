@@ -1,0 +1,111 @@
+// The audit log of every access the RMM makes to memory by physical address: one
+// record per gate access, allowed or refused, with no contents of the memory. Records
+// go into a bounded per-CPU ring; when it is full the oldest record is overwritten
+// and the loss is counted.
+
+import RMMABI
+
+/// One audited access. 40 bytes when encoded (`AuditRecord.size`).
+public struct AuditRecord: Equatable, Sendable {
+  public var sequence: UInt32
+  public var cpu: UInt8
+  public var direction: AccessDirection
+  public var allowed: Bool
+  public var purpose: AccessPurpose
+  /// The granule's state when the gate checked it (nil: not a DRAM granule).
+  public var state: GranuleState?
+  /// The RMI or RSI function number (FID bits [15:0]) of the call being served.
+  public var function: UInt16
+  public var length: UInt16
+  public var pa: UInt64
+  /// The realm IPA the access is for, where there is one (RSI calls), else 0.
+  public var ipa: UInt64
+  /// The realm (its RD's PA) the call is for, or 0.
+  public var realm: UInt64
+
+  public init(sequence: UInt32, cpu: UInt8, direction: AccessDirection, allowed: Bool, purpose: AccessPurpose,
+              state: GranuleState?, function: UInt16, length: UInt16, pa: UInt64, ipa: UInt64, realm: UInt64) {
+    self.sequence = sequence; self.cpu = cpu; self.direction = direction; self.allowed = allowed
+    self.purpose = purpose; self.state = state; self.function = function; self.length = length
+    self.pa = pa; self.ipa = ipa; self.realm = realm
+  }
+
+  public static let size = 40
+  static let noState: UInt8 = 0xFF
+
+  /// Five little-endian words.
+  public var words: (UInt64, UInt64, UInt64, UInt64, UInt64) {
+    let w0 = UInt64(sequence) | UInt64(cpu) << 32 | UInt64(direction.rawValue) << 40
+      | UInt64(allowed ? 1 : 0) << 41 | UInt64(purpose.rawValue) << 48
+      | UInt64(state.map { UInt8(truncatingIfNeeded: $0.rawValue) } ?? Self.noState) << 56
+    let w1 = UInt64(function) | UInt64(length) << 16
+    return (w0, w1, pa, ipa, realm)
+  }
+
+  /// nil for words that are not a record (corruption, or a foreign log line).
+  public init?(words w: (UInt64, UInt64, UInt64, UInt64, UInt64)) {
+    guard let direction = AccessDirection(rawValue: UInt8(truncatingIfNeeded: (w.0 >> 40) & 1)),
+          let purpose = AccessPurpose(rawValue: UInt8(truncatingIfNeeded: w.0 >> 48)) else { return nil }
+    let stateBits = UInt8(truncatingIfNeeded: w.0 >> 56)
+    let state = GranuleState(rawValue: UInt16(stateBits))
+    guard state != nil || stateBits == Self.noState else { return nil }
+    guard (w.0 >> 42) & 0x3F == 0, w.1 >> 32 == 0 else { return nil }
+    self.init(sequence: UInt32(truncatingIfNeeded: w.0), cpu: UInt8(truncatingIfNeeded: w.0 >> 32),
+              direction: direction, allowed: (w.0 >> 41) & 1 == 1, purpose: purpose, state: state,
+              function: UInt16(truncatingIfNeeded: w.1), length: UInt16(truncatingIfNeeded: w.1 >> 16),
+              pa: w.2, ipa: w.3, realm: w.4)
+  }
+
+  /// Whether the policy allows what this record says happened.
+  public var conformsToPolicy: Bool {
+    guard allowed, let state else { return !allowed }
+    return AccessPolicy.permits(AccessIntent(purpose, direction, expecting: state, length: length), actualState: state)
+  }
+}
+
+/// A per-CPU ring of records over caller-provided storage of `capacity` records.
+public struct AuditRing {
+  public var capacity: Int
+  /// Index of the oldest record.
+  public var head = 0
+  public var count = 0
+  /// Records overwritten before anyone read them.
+  public var lost: UInt64 = 0
+
+  public init(capacity: Int) { self.capacity = capacity }
+
+  /// Appends `record` into `storage`, overwriting the oldest when full.
+  public mutating func append(_ record: AuditRecord, into storage: UnsafeMutablePointer<AuditRecord>) {
+    let slot = (head + count) % capacity
+    storage[slot] = record
+    if count == capacity {
+      head = (head + 1) % capacity
+      lost += 1
+    } else {
+      count += 1
+    }
+  }
+
+  /// Removes up to `limit` oldest records, handing each to `sink`.
+  public mutating func drain(from storage: UnsafeMutablePointer<AuditRecord>, limit: Int,
+                             _ sink: (AuditRecord) -> Void) -> Int {
+    let n = min(limit, count)
+    for i in 0..<n { sink(storage[(head + i) % capacity]) }
+    head = (head + n) % capacity
+    count -= n
+    return n
+  }
+}
+
+/// The host's interface to the log: one function in the RMI range that no RMI 1.0 (nor
+/// 1.1/2.0 draft) command uses. x1 selects the operation.
+public enum AuditInterface {
+  public static let fid: UInt64 = 0xC400_0182
+  /// x1 = 0: x1 = refused accesses (violations), x2 = records written, x3 = records lost.
+  public static let statistics: UInt64 = 0
+  /// x1 = 1, x3 = PA of an NS page: copies up to `recordsPerPage` of the calling CPU's
+  /// oldest records there; x1 = records copied, x2 = records that CPU lost so far.
+  /// (Each CPU drains its own ring: the rings are not shared between CPUs.)
+  public static let drain: UInt64 = 1
+  public static let recordsPerPage = 4096 / AuditRecord.size
+}
