@@ -9,13 +9,23 @@ let package = Package(
   name: "swift-rmm",
   products: [
     .library(name: "RMMCore", targets: ["RMMCore"]),
+    .executable(name: "rmm-audit", targets: ["rmm-audit"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
   ],
   targets: [
     // The spec as data: FIDs, status codes, structure layouts. No logic, no imports.
     .target(name: "RMMABI"),
     // All behaviour that can be stated without a CPU. Imports only RMMABI.
     .target(name: "RMMCore", dependencies: ["RMMABI"]),
+    // Host tools.
+    .target(name: "RMMAuditAnalysis", dependencies: ["RMMCore", "RMMABI"]),
+    .executableTarget(name: "rmm-audit", dependencies: [
+      "RMMAuditAnalysis", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+    ]),
     .testTarget(name: "RMMABITests", dependencies: ["RMMABI"]),
     .testTarget(name: "RMMCoreTests", dependencies: ["RMMCore", "RMMABI"]),
+    .testTarget(name: "RMMAuditAnalysisTests", dependencies: ["RMMAuditAnalysis", "RMMCore", "RMMABI"]),
   ]
 )

@@ -38,6 +38,18 @@ public enum RMICommand: UInt64, Sendable {
   /// The RMI function-number range EL3 forwards to the RMM (0x150-0x18F).
   public static let forwardedRange: ClosedRange<UInt64> = 0xC400_0150...0xC400_018F
 
+  /// Whether x1 of this FID is the realm's RD (for attributing work to a realm).
+  public static func takesRealmFirst(_ fid: UInt64) -> Bool {
+    switch RMICommand(rawValue: fid & ~smcSVEHintBit) {
+    case .dataCreate?, .dataCreateUnknown?, .dataDestroy?, .realmActivate?, .realmCreate?, .realmDestroy?,
+         .recCreate?, .rttCreate?, .rttDestroy?, .rttMapUnprotected?, .rttReadEntry?, .rttUnmapUnprotected?,
+         .rttFold?, .recAuxCount?, .rttInitRIPAS?, .rttSetRIPAS?:
+      return true
+    default:
+      return false
+    }
+  }
+
   /// Number of argument registers (x1...) the command takes.
   public var argumentCount: Int {
     switch self {

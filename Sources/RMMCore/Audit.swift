@@ -14,8 +14,8 @@ public struct AuditRecord: Equatable, Sendable {
   public var purpose: AccessPurpose
   /// The granule's state when the gate checked it (nil: not a DRAM granule).
   public var state: GranuleState?
-  /// The RMI or RSI function number (FID bits [15:0]) of the call being served.
-  public var function: UInt16
+  /// The low 32 bits of the FID of the RMI, RSI, PSCI or SMCCC call being served.
+  public var function: UInt32
   public var length: UInt16
   public var pa: UInt64
   /// The realm IPA the access is for, where there is one (RSI calls), else 0.
@@ -24,7 +24,7 @@ public struct AuditRecord: Equatable, Sendable {
   public var realm: UInt64
 
   public init(sequence: UInt32, cpu: UInt8, direction: AccessDirection, allowed: Bool, purpose: AccessPurpose,
-              state: GranuleState?, function: UInt16, length: UInt16, pa: UInt64, ipa: UInt64, realm: UInt64) {
+              state: GranuleState?, function: UInt32, length: UInt16, pa: UInt64, ipa: UInt64, realm: UInt64) {
     self.sequence = sequence; self.cpu = cpu; self.direction = direction; self.allowed = allowed
     self.purpose = purpose; self.state = state; self.function = function; self.length = length
     self.pa = pa; self.ipa = ipa; self.realm = realm
@@ -38,7 +38,7 @@ public struct AuditRecord: Equatable, Sendable {
     let w0 = UInt64(sequence) | UInt64(cpu) << 32 | UInt64(direction.rawValue) << 40
       | UInt64(allowed ? 1 : 0) << 41 | UInt64(purpose.rawValue) << 48
       | UInt64(state.map { UInt8(truncatingIfNeeded: $0.rawValue) } ?? Self.noState) << 56
-    let w1 = UInt64(function) | UInt64(length) << 16
+    let w1 = UInt64(function) | UInt64(length) << 32
     return (w0, w1, pa, ipa, realm)
   }
 
@@ -49,10 +49,10 @@ public struct AuditRecord: Equatable, Sendable {
     let stateBits = UInt8(truncatingIfNeeded: w.0 >> 56)
     let state = GranuleState(rawValue: UInt16(stateBits))
     guard state != nil || stateBits == Self.noState else { return nil }
-    guard (w.0 >> 42) & 0x3F == 0, w.1 >> 32 == 0 else { return nil }
+    guard (w.0 >> 42) & 0x3F == 0, w.1 >> 48 == 0 else { return nil }
     self.init(sequence: UInt32(truncatingIfNeeded: w.0), cpu: UInt8(truncatingIfNeeded: w.0 >> 32),
               direction: direction, allowed: (w.0 >> 41) & 1 == 1, purpose: purpose, state: state,
-              function: UInt16(truncatingIfNeeded: w.1), length: UInt16(truncatingIfNeeded: w.1 >> 16),
+              function: UInt32(truncatingIfNeeded: w.1), length: UInt16(truncatingIfNeeded: w.1 >> 32),
               pa: w.2, ipa: w.3, realm: w.4)
   }
 

@@ -111,6 +111,7 @@ extension RMIDispatcher {
   /// Everything REC_ENTER does while the REC's granule is mapped.
   func runREC(_ page: inout Environment.CPU.RECPage, _ enter: RECEnter, _ exit: inout RECExit) throws(RMIError) {
     let owner = page.field(RECLayout.owner)
+    environment.gate.noteCall(function: RMICommand.recEnter.rawValue, realm: owner, ipa: 0)
     guard let rdGranule = environment.granules.lock(owner, expecting: .rd) else { throw internalError }
     let realm: RealmDescriptor
     do throws(RMIError) { realm = try loadRealm(rdGranule) } catch {

@@ -40,7 +40,7 @@ func audit(_ pa: UInt64, _ intent: AccessIntent, _ state: GranuleState?, allowed
   }
 #if !RMM_AUDIT_OFF
   let record = AuditRecord(sequence: auditSequence[cpu], cpu: UInt8(cpu), direction: intent.direction, allowed: allowed,
-                           purpose: intent.purpose, state: state, function: UInt16(truncatingIfNeeded: auditFunction[cpu]),
+                           purpose: intent.purpose, state: state, function: UInt32(truncatingIfNeeded: auditFunction[cpu]),
                            length: intent.length, pa: pa, ipa: auditIPA[cpu], realm: auditRealm[cpu])
   auditSequence[cpu] &+= 1
   auditWritten[cpu] &+= 1

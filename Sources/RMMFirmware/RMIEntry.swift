@@ -23,7 +23,7 @@ public func rmmHandleRMI(_ frame: UnsafeMutablePointer<UInt64>) {
     handleAuditCall(frame)
     return
   }
-  auditNote(function: frame[0], realm: frame[1], ipa: 0)
+  auditNote(function: frame[0], realm: RMICommand.takesRealmFirst(frame[0]) ? frame[1] : 0, ipa: 0)
   let call = SMCArguments(frame[0], frame[1], frame[2], frame[3], frame[4], frame[5], frame[6], frame[7])
 #if RMM_TEST_HOOKS
   if call.fid == testHookFID { runTestHook(call) }
@@ -50,6 +50,8 @@ func runTestHook(_ call: SMCArguments) {
   case 2:
     // Unbounded recursion: runs into this CPU's stack guard page.
     _ = exhaustStack(call.x2)
+  case 3:
+    attemptForbiddenAccesses(data: call.x2, rtt: call.x3)
   default:
     break
   }
@@ -59,5 +61,29 @@ func runTestHook(_ call: SMCArguments) {
   var frame: InlineArray<64, UInt64> = .init(repeating: depth)
   frame[Int(depth & 63)] = mmio_read64(UInt64(UInt(bitPattern: withUnsafePointer(to: &frame) { $0 })))
   return exhaustStack(depth &+ 1) &+ frame[Int((depth >> 3) & 63)]
+}
+#endif
+
+#if RMM_TEST_HOOKS
+/// Accesses the policy forbids, made on purpose: each must be refused before anything
+/// is mapped, counted, logged and alerted, and the RMM must keep serving.
+func attemptForbiddenAccesses(data: UInt64, rtt: UInt64) {
+  let gate = SlotGate()
+  // A read of a realm DATA granule during an unrelated command (as if RD code did it).
+  if let granule = granuleTable.lock(data, expecting: .data) {
+    _ = try? gate.withRealmGranule(granule, AccessIntent(.rdRead, .read, expecting: .data)) { page in page.load64(at: 0) }
+    granuleTable.release(granule)
+  }
+  // A write to an RTT from code that does not own RTTs.
+  if let granule = granuleTable.lock(rtt, expecting: .rtt) {
+    _ = try? gate.withRealmGranule(granule, AccessIntent(.recWrite, .write, expecting: .rtt)) { page in
+      page.store64(0xBAD, at: 0)
+    }
+    granuleTable.release(granule)
+  }
+  // An NS address outside any granule of DRAM.
+  var buffer = PageBuffer()
+  _ = try? gate.copyFromNonSecure(0x1_0000_0000_0000, AccessIntent(.realmParams, .read, expecting: .undelegated),
+                                  into: &buffer)
 }
 #endif

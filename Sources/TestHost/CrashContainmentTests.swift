@@ -16,3 +16,34 @@ func runCrashContainmentTests() {
   expectValue(rmi(.granuleDelegate, Board.testGranules).x0, smcUnknown, "a halted RMM refuses to touch granules")
   check(testhost_probe_read(Board.testGranules).esr == 0, "the granule stayed NS")
 }
+
+/// Against a test-hooks build: the RMM attempts three accesses its policy forbids; each
+/// is refused, alerted and counted, the realm's data is untouched, and the RMM serves on.
+func runForbiddenAccessTests() {
+  section("forbidden accesses (RMM built with RMM_TEST_HOOKS)")
+  typealias M = LifecycleMemory
+  let rd = M.rd, t = M.tables, d = M.data
+  var ok = rmi(.granuleDelegate, rd).x0 == 0
+  for i in 0..<UInt64(2) { ok = ok && rmi(.granuleDelegate, M.rttBase + i * 0x1000).x0 == 0 }
+  for i in 0..<UInt64(2) { ok = ok && rmi(.granuleDelegate, t + i * 0x1000).x0 == 0 }
+  ok = ok && rmi(.granuleDelegate, d).x0 == 0
+  writeRealmParams(rttBase: M.rttBase, vmid: 1)
+  fillPage(M.source) { i in UInt64(i) | 0x5EC2_E700_0000_0000 }
+  ok = ok && rmi(.realmCreate, rd, M.realmParams).x0 == 0 && rmi(.rttCreate, rd, t, 0, 2).x0 == 0
+    && rmi(.rttCreate, rd, t + 0x1000, 0, 3).x0 == 0 && rmi(.dataCreate, rd, d, 0x1000, M.source, 0).x0 == 0
+  check(ok, "a realm with an RTT and a DATA granule")
+  let before = smc(AuditInterface.fid, AuditInterface.statistics).x1
+  _ = smc(0xC400_018E, 3, d, t + 0x1000)
+  let after = smc(AuditInterface.fid, AuditInterface.statistics).x1
+  expectValue(after - before, 3, "three forbidden accesses refused and counted")
+  expect(rmi(.version, rmiABIVersion.encoded), .success, "the RMM keeps serving")
+  let entry = rmi(.rttReadEntry, rd, 0x1000, 3)
+  check(entry.x0 == 0 && entry.x3 == d, "the RTT the hook tried to overwrite is intact")
+  var clean = rmi(.dataDestroy, rd, 0x1000).x0 == 0 && rmi(.rttDestroy, rd, 0, 3).x0 == 0
+    && rmi(.rttDestroy, rd, 0, 2).x0 == 0 && rmi(.realmDestroy, rd).x0 == 0
+  let all: InlineArray<6, UInt64> = [rd, M.rttBase, M.rttBase + 0x1000, t, t + 0x1000, d]
+  for i in all.indices { clean = clean && rmi(.granuleUndelegate, all[i]).x0 == 0 }
+  check(clean, "teardown")
+  AuditCollector.drainAndPrint()
+  AuditCollector.printStatistics()
+}

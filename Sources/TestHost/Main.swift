@@ -15,6 +15,8 @@ enum RunConfiguration {
     case demo = 2
     /// Against an RMM built with RMM_TEST_HOOKS: an RMM crash is contained.
     case crashContainment = 3
+    /// Against an RMM built with RMM_TEST_HOOKS: forbidden accesses are refused.
+    case forbiddenAccesses = 4
   }
   static var mode: Mode {
     guard mmio_read64(Board.runConfigurationPA) == magic else { return .tests }
@@ -44,6 +46,13 @@ public func testhostMain() {
     runBenchmarks()
   case .crashContainment:
     runCrashContainmentTests()
+    console.write("TESTHOST: ")
+    console.decimal(passed)
+    console.write(" passed, ")
+    console.decimal(failed)
+    console.write(" failed\n")
+  case .forbiddenAccesses:
+    runForbiddenAccessTests()
     console.write("TESTHOST: ")
     console.decimal(passed)
     console.write(" passed, ")

@@ -1,0 +1,148 @@
+// Reads the RMM's audit log from captured console output and judges it against the
+// access policy: summaries per command and per realm, every read of realm DATA with
+// its justification, every refused access, lost records.
+
+import Foundation
+import RMMABI
+import RMMCore
+
+public struct AuditStatistics: Equatable {
+  public var violations: UInt64
+  public var records: UInt64
+  public var lost: UInt64
+}
+
+public struct AuditAnalysis {
+  public private(set) var records: [AuditRecord] = []
+  public private(set) var malformedLines = 0
+  public private(set) var statistics: AuditStatistics?
+
+  public init(log: String) {
+    for line in log.split(whereSeparator: \.isNewline) {
+      if line.hasPrefix("AUDIT-STATS ") {
+        var values: [String: UInt64] = [:]
+        for field in line.dropFirst("AUDIT-STATS ".count).split(separator: " ") {
+          let pair = field.split(separator: "=")
+          if pair.count == 2, let v = UInt64(pair[1]) { values[String(pair[0])] = v }
+        }
+        statistics = AuditStatistics(violations: values["violations"] ?? 0, records: values["records"] ?? 0,
+                                     lost: values["lost"] ?? 0)
+      } else if line.hasPrefix("AUDIT ") {
+        let words = line.dropFirst(6).split(separator: " ").compactMap { UInt64($0.dropFirst(2), radix: 16) }
+        if words.count == 5, let record = AuditRecord(words: (words[0], words[1], words[2], words[3], words[4])) {
+          records.append(record)
+        } else {
+          malformedLines += 1
+        }
+      }
+    }
+  }
+
+  /// Records refused by the gate, or that the policy would not allow.
+  public var outsidePolicy: [AuditRecord] { records.filter { !$0.allowed || !$0.conformsToPolicy } }
+
+  /// Reads of realm DATA granules.
+  public var dataReads: [AuditRecord] { records.filter { $0.state == .data && $0.direction == .read } }
+
+  /// Records missing from each CPU's sequence (records lost before they were drained).
+  public var sequenceGaps: [UInt8: UInt64] {
+    var last: [UInt8: UInt32] = [:]
+    var gaps: [UInt8: UInt64] = [:]
+    for record in records {
+      if let previous = last[record.cpu], record.sequence != previous &+ 1 {
+        gaps[record.cpu, default: 0] += UInt64(record.sequence &- previous &- 1)
+      }
+      last[record.cpu] = record.sequence
+    }
+    return gaps
+  }
+
+  public var perCommand: [(name: String, reads: Int, writes: Int, refused: Int)] {
+    var table: [UInt32: (Int, Int, Int)] = [:]
+    for r in records {
+      var entry = table[r.function] ?? (0, 0, 0)
+      if r.direction == .read { entry.0 += 1 } else { entry.1 += 1 }
+      if !r.allowed { entry.2 += 1 }
+      table[r.function] = entry
+    }
+    return table.keys.sorted().map { (Self.functionName($0), table[$0]!.0, table[$0]!.1, table[$0]!.2) }
+  }
+
+  public var perRealm: [(realm: UInt64, accesses: Int, dataWrites: Int, dataReads: Int)] {
+    var table: [UInt64: (Int, Int, Int)] = [:]
+    for r in records where r.realm != 0 {
+      var entry = table[r.realm] ?? (0, 0, 0)
+      entry.0 += 1
+      if r.state == .data { if r.direction == .write { entry.1 += 1 } else { entry.2 += 1 } }
+      table[r.realm] = entry
+    }
+    return table.keys.sorted().map { ($0, table[$0]!.0, table[$0]!.1, table[$0]!.2) }
+  }
+
+  /// Why a purpose may touch memory, in the spec's terms.
+  public static func justification(_ purpose: AccessPurpose) -> String {
+    switch purpose {
+    case .rsiHostCallRead: return "RSI_HOST_CALL: the RsiHostCall structure the realm passed (imm and arguments)"
+    case .rsiHostCallWrite: return "REC_ENTER after RSI_HOST_CALL: the host's results into RsiHostCall"
+    case .rsiRealmConfig: return "RSI_REALM_CONFIG: RsiRealmConfig into the realm's page"
+    case .dataCreateWrite: return "RMI_DATA_CREATE: the copied contents into the new DATA granule"
+    case .destroyScrub: return "the owner scrubs an object returning to DELEGATED"
+    case .delegateScrub: return "RMI_GRANULE_DELEGATE: a DELEGATED granule is zero"
+    case .undelegateScrub: return "RMI_GRANULE_UNDELEGATE: scrubbed before it returns to the host"
+    case .realmParams: return "RMI_REALM_CREATE: RmiRealmParams, copied once"
+    case .recParams: return "RMI_REC_CREATE: RmiRecParams, copied once"
+    case .dataSource: return "RMI_DATA_CREATE: the host's source page, copied once"
+    case .recRunEnter: return "RMI_REC_ENTER: RmiRecEnter, copied once"
+    case .recRunExit: return "RMI_REC_ENTER: RmiRecExit results"
+    case .rttRead, .rttWrite: return "the RTT code on its tables"
+    case .rdRead, .rdWrite: return "the realm code on its RD"
+    case .recRead, .recWrite, .recRun: return "the REC code on its REC"
+    case .auditDrain: return "the audit interface: drained records into the host's page"
+    }
+  }
+
+  public static func functionName(_ function: UInt32) -> String {
+    let fid = UInt64(function)
+    if let c = RMICommand(rawValue: fid) { return "RMI_" + snake("\(c)") }
+    if let c = RSICommand(rawValue: fid) { return "RSI_" + snake("\(c)") }
+    if let p = PSCIFunction(rawValue: fid) ?? PSCIFunction(rawValue: fid & ~PSCIFunction.smc64Bit) {
+      return "PSCI_" + snake("\(p)")
+    }
+    if fid == AuditInterface.fid { return "RMM_AUDIT" }
+    return String(format: "FID 0x%08x", function)
+  }
+
+  /// granuleDelegate -> GRANULE_DELEGATE
+  static func snake(_ name: String) -> String {
+    var out = ""
+    for c in name {
+      if c.isUppercase && !out.isEmpty { out += "_" }
+      out += c.uppercased()
+    }
+    return out
+  }
+
+  /// The --check verdict: problems found, empty if the log shows only allowed accesses.
+  public func problems(strict: Bool) -> [String] {
+    var found: [String] = []
+    for r in outsidePolicy { found.append("outside the policy: \(Self.describe(r))") }
+    for r in dataReads where r.purpose != .rsiHostCallRead {
+      found.append("a read of realm DATA the spec does not require: \(Self.describe(r))")
+    }
+    if malformedLines > 0 { found.append("\(malformedLines) malformed AUDIT lines") }
+    if let s = statistics, s.violations > 0 { found.append("the RMM counted \(s.violations) refused accesses") }
+    let gaps = sequenceGaps.values.reduce(0, +)
+    if strict && (gaps > 0 || (statistics?.lost ?? 0) > 0) {
+      found.append("records lost: \(max(gaps, statistics?.lost ?? 0))")
+    }
+    if records.isEmpty { found.append("no audit records in the log") }
+    return found
+  }
+
+  public static func describe(_ r: AuditRecord) -> String {
+    let state = r.state.map { "\($0)" } ?? "not DRAM"
+    return String(format: "#%u cpu %u %@ %@ %u bytes of PA 0x%llx (%@) ipa 0x%llx realm 0x%llx for %@ [%@]",
+                  r.sequence, r.cpu, functionName(r.function), r.direction == .read ? "read" : "write",
+                  r.length, r.pa, state, r.ipa, r.realm, "\(r.purpose)", r.allowed ? "allowed" : "REFUSED")
+  }
+}
