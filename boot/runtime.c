@@ -55,5 +55,7 @@ int memcmp(const void *a, const void *b, size_t n) {
  * RMM keeps outside the realm's own granules. */
 __attribute__((visibility("hidden"))) uint64_t rmm_vmid_bitmap[1024];
 
-/* The audit log's records: 32 CPUs x 1024 records x 48 bytes (Sources/RMMFirmware/AuditLog.swift). */
-__attribute__((visibility("hidden"), aligned(16))) uint64_t rmm_audit_storage[32 * 1024 * 48 / 8];
+/* The audit log's records: 32 CPUs x 1024 records x 40 bytes (5 words) (Sources/RMMFirmware/AuditLog.swift). */
+__attribute__((visibility("hidden"), aligned(16))) uint64_t rmm_audit_storage[32 * 1024 * 40 / 8];
+/* Per-CPU audit state (ring header, counters, current call): 32 x 128 bytes. */
+__attribute__((visibility("hidden"), aligned(64))) uint64_t rmm_audit_state[32 * 128 / 8];

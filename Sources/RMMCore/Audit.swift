@@ -33,6 +33,15 @@ public struct AuditRecord: Equatable, Sendable {
   public static let size = 40
   static let noState: UInt8 = 0xFF
 
+  /// Word 0 of an encoded record, built without a record (for the firmware's hot path).
+  @inline(__always)
+  public static func firstWord(sequence: UInt32, cpu: Int, direction: AccessDirection, allowed: Bool,
+                               purpose: AccessPurpose, state: GranuleState?) -> UInt64 {
+    let stateBits: UInt64 = state.map { UInt64($0.rawValue) } ?? UInt64(noState)
+    return UInt64(sequence) | UInt64(cpu) << 32 | UInt64(direction.rawValue) << 40 | (allowed ? 1 << 41 : 0)
+      | UInt64(purpose.rawValue) << 48 | stateBits << 56
+  }
+
   /// Five little-endian words.
   public var words: (UInt64, UInt64, UInt64, UInt64, UInt64) {
     let w0 = UInt64(sequence) | UInt64(cpu) << 32 | UInt64(direction.rawValue) << 40
@@ -63,7 +72,8 @@ public struct AuditRecord: Equatable, Sendable {
   }
 }
 
-/// A per-CPU ring of records over caller-provided storage of `capacity` records.
+/// A per-CPU ring of encoded records (5 words each) over caller-provided storage of
+/// `capacity` records; `capacity` is a power of two.
 public struct AuditRing {
   public var capacity: Int
   /// Index of the oldest record.
@@ -72,26 +82,43 @@ public struct AuditRing {
   /// Records overwritten before anyone read them.
   public var lost: UInt64 = 0
 
-  public init(capacity: Int) { self.capacity = capacity }
+  public init(capacity: Int) {
+    precondition(capacity > 0 && capacity & (capacity - 1) == 0)
+    self.capacity = capacity
+  }
 
   /// Appends `record` into `storage`, overwriting the oldest when full.
-  public mutating func append(_ record: AuditRecord, into storage: UnsafeMutablePointer<AuditRecord>) {
-    let slot = (head + count) % capacity
-    storage[slot] = record
+  @inline(__always)
+  public mutating func append(_ record: AuditRecord, into storage: UnsafeMutablePointer<UInt64>) {
+    append(words: record.words, into: storage)
+  }
+
+  /// Appends an already encoded record (the firmware's hot path encodes in place).
+  @inline(__always)
+  public mutating func append(words w: (UInt64, UInt64, UInt64, UInt64, UInt64), into storage: UnsafeMutablePointer<UInt64>) {
+    let slot = storage + ((head &+ count) & (capacity &- 1)) &* 5
+    slot[0] = w.0
+    slot[1] = w.1
+    slot[2] = w.2
+    slot[3] = w.3
+    slot[4] = w.4
     if count == capacity {
-      head = (head + 1) % capacity
-      lost += 1
+      head = (head &+ 1) & (capacity &- 1)
+      lost &+= 1
     } else {
-      count += 1
+      count &+= 1
     }
   }
 
   /// Removes up to `limit` oldest records, handing each to `sink`.
-  public mutating func drain(from storage: UnsafeMutablePointer<AuditRecord>, limit: Int,
+  public mutating func drain(from storage: UnsafeMutablePointer<UInt64>, limit: Int,
                              _ sink: (AuditRecord) -> Void) -> Int {
     let n = min(limit, count)
-    for i in 0..<n { sink(storage[(head + i) % capacity]) }
-    head = (head + n) % capacity
+    for i in 0..<n {
+      let slot = storage + ((head + i) & (capacity - 1)) * 5
+      if let record = AuditRecord(words: (slot[0], slot[1], slot[2], slot[3], slot[4])) { sink(record) }
+    }
+    head = (head + n) & (capacity - 1)
     count -= n
     return n
   }

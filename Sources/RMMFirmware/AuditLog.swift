@@ -8,43 +8,63 @@ import RMMCore
 
 let auditRecordsPerCPU = 1024
 
-/// Ring headers, per CPU (the records themselves are in rmm_audit_storage, .bss).
-nonisolated(unsafe) var auditRings: InlineArray<32, AuditRing> = .init(repeating: AuditRing(capacity: 1024))
-nonisolated(unsafe) var auditSequence: InlineArray<32, UInt32> = .init(repeating: 0)
-nonisolated(unsafe) var auditViolations: InlineArray<32, UInt64> = .init(repeating: 0)
-nonisolated(unsafe) var auditWritten: InlineArray<32, UInt64> = .init(repeating: 0)
-/// What each CPU is serving: function number, realm, IPA.
-nonisolated(unsafe) var auditFunction: InlineArray<32, UInt64> = .init(repeating: 0)
-nonisolated(unsafe) var auditRealm: InlineArray<32, UInt64> = .init(repeating: 0)
-nonisolated(unsafe) var auditIPA: InlineArray<32, UInt64> = .init(repeating: 0)
+/// One CPU's audit state, in place in RMM memory (boot/runtime.c): reached through a
+/// pointer so that recording an access copies nothing but the record itself.
+struct AuditCPUState {
+  var ring: AuditRing
+  var sequence: UInt32
+  var violations: UInt64
+  var written: UInt64
+  /// What the CPU is serving: FID, realm (RD), IPA.
+  var function: UInt64
+  var realm: UInt64
+  var ipa: UInt64
+}
 
-func auditStorage(_ cpu: Int) -> UnsafeMutablePointer<AuditRecord> {
+@inline(__always) func auditState(_ cpu: Int) -> UnsafeMutablePointer<AuditCPUState> {
+  UnsafeMutableRawPointer(rmm_audit_state_base()!).advanced(by: cpu * Int(rmm_audit_state_stride()))
+    .assumingMemoryBound(to: AuditCPUState.self)
+}
+
+@inline(__always) func auditStorage(_ cpu: Int) -> UnsafeMutablePointer<UInt64> {
   UnsafeMutableRawPointer(rmm_audit_storage_base()!)
     .advanced(by: cpu * auditRecordsPerCPU * Int(rmm_audit_record_stride()))
-    .assumingMemoryBound(to: AuditRecord.self)
+    .assumingMemoryBound(to: UInt64.self)
+}
+
+/// Cold boot: the state is .bss (zero); give each ring its capacity.
+func auditInitialise() -> Bool {
+  guard AuditRecord.size <= Int(rmm_audit_record_stride()),
+        MemoryLayout<AuditCPUState>.stride <= Int(rmm_audit_state_stride()) else { return false }
+  for cpu in 0..<32 {
+    auditState(cpu).initialize(to: AuditCPUState(ring: AuditRing(capacity: auditRecordsPerCPU), sequence: 0,
+                                                 violations: 0, written: 0, function: 0, realm: 0, ipa: 0))
+  }
+  return true
 }
 
 @inline(__always) func auditNote(function: UInt64, realm: UInt64, ipa: UInt64) {
-  let cpu = currentCPU()
-  auditFunction[cpu] = function
-  auditRealm[cpu] = realm
-  auditIPA[cpu] = ipa
+  let state = auditState(currentCPU())
+  state.pointee.function = function
+  state.pointee.realm = realm
+  state.pointee.ipa = ipa
 }
 
 /// Records one gate access; a refused one is also counted and alerted on the console.
-func audit(_ pa: UInt64, _ intent: AccessIntent, _ state: GranuleState?, allowed: Bool) {
+func audit(_ pa: UInt64, _ intent: AccessIntent, _ granuleState: GranuleState?, allowed: Bool) {
   let cpu = currentCPU()
+  let state = auditState(cpu)
   if !allowed {
-    auditViolations[cpu] &+= 1
-    alert(pa, intent, state, cpu)
+    state.pointee.violations &+= 1
+    alert(pa, intent, granuleState, cpu)
   }
 #if !RMM_AUDIT_OFF
-  let record = AuditRecord(sequence: auditSequence[cpu], cpu: UInt8(cpu), direction: intent.direction, allowed: allowed,
-                           purpose: intent.purpose, state: state, function: UInt32(truncatingIfNeeded: auditFunction[cpu]),
-                           length: intent.length, pa: pa, ipa: auditIPA[cpu], realm: auditRealm[cpu])
-  auditSequence[cpu] &+= 1
-  auditWritten[cpu] &+= 1
-  auditRings[cpu].append(record, into: auditStorage(cpu))
+  let first = AuditRecord.firstWord(sequence: state.pointee.sequence, cpu: cpu, direction: intent.direction,
+                                    allowed: allowed, purpose: intent.purpose, state: granuleState)
+  let second = (state.pointee.function & 0xFFFF_FFFF) | UInt64(intent.length) << 32
+  state.pointee.ring.append(words: (first, second, pa, state.pointee.ipa, state.pointee.realm), into: auditStorage(cpu))
+  state.pointee.sequence &+= 1
+  state.pointee.written &+= 1
 #endif
 }
 
@@ -61,7 +81,7 @@ private func alert(_ pa: UInt64, _ intent: AccessIntent, _ state: GranuleState?,
   out.write(", purpose ")
   out.decimal(UInt64(intent.purpose.rawValue))
   out.write(") during function ")
-  out.hex(auditFunction[cpu], digits: 8)
+  out.hex(auditState(cpu).pointee.function, digits: 8)
   out.newline()
 }
 
@@ -73,9 +93,10 @@ func handleAuditCall(_ frame: UnsafeMutablePointer<UInt64>) {
   case AuditInterface.statistics:
     var violations: UInt64 = 0, written: UInt64 = 0, lost: UInt64 = 0
     for cpu in 0..<32 {
-      violations &+= auditViolations[cpu]
-      written &+= auditWritten[cpu]
-      lost &+= auditRings[cpu].lost
+      let state = auditState(cpu)
+      violations &+= state.pointee.violations
+      written &+= state.pointee.written
+      lost &+= state.pointee.ring.lost
     }
     frame[1] = violations
     frame[2] = written
@@ -84,7 +105,8 @@ func handleAuditCall(_ frame: UnsafeMutablePointer<UInt64>) {
     let cpu = currentCPU()
     var page = PageBuffer()
     var copied = 0
-    _ = auditRings[cpu].drain(from: auditStorage(cpu), limit: AuditInterface.recordsPerPage) { record in
+    let state = auditState(cpu)
+    _ = state.pointee.ring.drain(from: auditStorage(cpu), limit: AuditInterface.recordsPerPage) { record in
       let w = record.words
       page.store64(w.0, at: copied * 40)
       page.store64(w.1, at: copied * 40 + 8)
@@ -93,7 +115,7 @@ func handleAuditCall(_ frame: UnsafeMutablePointer<UInt64>) {
       page.store64(w.4, at: copied * 40 + 32)
       copied += 1
     }
-    let lost = auditRings[cpu].lost
+    let lost = state.pointee.ring.lost
     do throws(GateError) {
       try SlotGate().copyToNonSecure(frame[3], offset: 0, AccessIntent(.auditDrain, .write, expecting: .undelegated),
                                      from: &page)

@@ -83,8 +83,8 @@ public func rmmColdBoot(_ cpu: UInt64, _ interfaceVersion: UInt64, _ cpuCount: U
   out.decimal(manifest.dram.granuleCount * 2 / 1024)
   out.write(" KiB\n")
 
-  // The audit ring storage in boot/runtime.c is sized for records of at most 48 bytes.
-  guard MemoryLayout<AuditRecord>.stride <= Int(rmm_audit_record_stride()) else { return BootStatus.unknown.rawValue }
+  // The audit storage in boot/runtime.c is sized for these types.
+  guard auditInitialise() else { return BootStatus.unknown.rawValue }
   featureRegister0 = detectFeatures()
   out.write(installSHA256Instructions() ? "RMM: SHA-256 with the CPU's SHA instructions (known-answer test passed)\n"
                                         : "RMM: SHA-256 in software\n")

@@ -22,12 +22,15 @@ final class AuditRecordTests: XCTestCase {
     XCTAssertEqual(AuditRecord(words: notDRAM.words), notDRAM)
     XCTAssertNil(AuditRecord(words: (0xFFFF_FFFF_FFFF_FFFF, 0, 0, 0, 0)), "garbage is not a record")
     XCTAssertNil(AuditRecord(words: (UInt64(99) << 48, 0, 0, 0, 0)), "unknown purpose")
-    XCTAssertLessThanOrEqual(MemoryLayout<AuditRecord>.stride, 48, "fits the firmware's ring slots")
+    XCTAssertEqual(AuditRecord.size, 40, "five words in the firmware's ring")
+    let r = record(9, .rsiHostCallRead, .read, .data, allowed: true, length: 256, cpu: 3)
+    XCTAssertEqual(AuditRecord.firstWord(sequence: 9, cpu: 3, direction: .read, allowed: true, purpose: .rsiHostCallRead,
+                                         state: .data), r.words.0, "the firmware's encoding is the record's")
   }
 
   func testRingOverflowIsCounted() {
     var ring = AuditRing(capacity: 4)
-    let storage = UnsafeMutablePointer<AuditRecord>.allocate(capacity: 4)
+    let storage = UnsafeMutablePointer<UInt64>.allocate(capacity: 4 * 5)
     defer { storage.deallocate() }
     for i in 0..<10 { ring.append(record(UInt32(i), .rttRead, .read, .rtt), into: storage) }
     XCTAssertEqual(ring.count, 4)

@@ -250,10 +250,14 @@ void rmm_el1_save(uint64_t *regs);
 void rmm_el1_restore(const uint64_t *regs);
 
 /* ---- audit log storage (boot/runtime.c): per CPU 1024 records of up to 48 bytes ---- */
-#define RMM_AUDIT_RECORD_STRIDE 48
+#define RMM_AUDIT_RECORD_STRIDE 40
 extern __attribute__((visibility("hidden"))) uint64_t rmm_audit_storage[];
 ALWAYS_INLINE void *rmm_audit_storage_base(void) { return (void *)rmm_audit_storage; }
 ALWAYS_INLINE long rmm_audit_record_stride(void) { return RMM_AUDIT_RECORD_STRIDE; }
+#define RMM_AUDIT_STATE_STRIDE 128
+extern __attribute__((visibility("hidden"))) uint64_t rmm_audit_state[];
+ALWAYS_INLINE void *rmm_audit_state_base(void) { return (void *)rmm_audit_state; }
+ALWAYS_INLINE long rmm_audit_state_stride(void) { return RMM_AUDIT_STATE_STRIDE; }
 
 /* ---- linker-script symbols (hidden: PC-relative, no GOT) ------------------- */
 #define LINKER_SYMBOL extern __attribute__((visibility("hidden"))) char
