@@ -59,3 +59,5 @@ __attribute__((visibility("hidden"))) uint64_t rmm_vmid_bitmap[1024];
 __attribute__((visibility("hidden"), aligned(16))) uint64_t rmm_audit_storage[32 * 1024 * 40 / 8];
 /* Per-CPU audit state (ring header, counters, current call): 32 x 128 bytes. */
 __attribute__((visibility("hidden"), aligned(64))) uint64_t rmm_audit_state[32 * 128 / 8];
+/* The host's FP/SIMD registers while a REC runs on the CPU: 32 x 528 bytes. */
+__attribute__((visibility("hidden"), aligned(16))) uint64_t rmm_ns_fp_state[32 * 66];

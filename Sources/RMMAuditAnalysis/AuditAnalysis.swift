@@ -98,6 +98,7 @@ public struct AuditAnalysis {
     case .rdRead, .rdWrite: return "the realm code on its RD"
     case .recRead, .recWrite, .recRun: return "the REC code on its REC"
     case .auditDrain: return "the audit interface: drained records into the host's page"
+    case .recFPState: return "the world switch: the REC's FP/SIMD registers in its aux granule"
     }
   }
 

@@ -39,6 +39,8 @@ public enum AccessPurpose: UInt8, Sendable {
   case rsiHostCallWrite = 19
   /// The audit interface: write drained audit records into the host's page.
   case auditDrain = 20
+  /// The world switch saves and loads the REC's FP/SIMD registers in its first aux granule.
+  case recFPState = 21
 }
 
 public enum AccessDirection: UInt8, Sendable {

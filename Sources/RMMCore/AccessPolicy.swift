@@ -27,7 +27,7 @@ public enum AccessPolicy {
   }
 
   /// Indexed by `AccessPurpose.rawValue` (row 0: no purpose, nothing allowed).
-  public static let rules: InlineArray<21, Rule> = [
+  public static let rules: InlineArray<22, Rule> = [
     Rule(direction: .read, states: .none, maximumLength: 0),
     // Granule delegation: zero on the way in and on the way out.
     /* delegateScrub   */ Rule(direction: .write, states: States(.delegated), maximumLength: 4096),
@@ -58,6 +58,7 @@ public enum AccessPolicy {
     /* rsiHostCallWrite*/ Rule(direction: .write, states: States(.data), maximumLength: 0x100),
     // The audit log leaves the RMM only into a host page, and holds no realm contents.
     /* auditDrain      */ Rule(direction: .write, states: States(.undelegated), maximumLength: 4096),
+    /* recFPState      */ Rule(direction: .write, states: States(.recAux), maximumLength: 528),
   ]
 
   /// Whether `intent` may touch a granule whose current state is `actualState`.

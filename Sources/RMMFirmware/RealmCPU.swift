@@ -45,7 +45,19 @@ struct FirmwareRealmCPU: RealmExecution {
     UnsafeMutablePointer<UInt64>(bitPattern: page.base + UInt(offset))!
   }
 
+  /// Runs `body` with the REC's first aux granule (its FP/SIMD registers) mapped.
+  private func withFPArea(_ rec: SlotPage, _ body: (UnsafeMutablePointer<UInt64>) -> Void) {
+    let aux = rec.load64(at: RECLayout.aux)
+    guard let granule = granuleTable.lock(aux, expecting: .recAux) else { return }
+    _ = try? SlotGate().withRealmGranule(granule, AccessIntent(.recFPState, .write, expecting: .recAux, length: 528)) { page in
+      body(UnsafeMutablePointer<UInt64>(bitPattern: page.base)!)
+    }
+    granuleTable.release(granule)
+  }
+
   func load(_ rec: inout SlotPage, _ control: RECEntryControl) {
+    let ns = rmm_ns_fp_area(currentCPU())!
+    withFPArea(rec) { area in rmm_fp_enter_realm(ns, area) }
     let timers = pointer(rec, RECLayout.timers)
     rmm_el1_restore(pointer(rec, RECLayout.el1))
     write_cntvoff_el2(0)
@@ -107,6 +119,8 @@ struct FirmwareRealmCPU: RealmExecution {
     write_cntp_ctl_el0(0)
     rmm_el1_save(pointer(rec, RECLayout.el1))
     write_hcr_el2(savedHCR[currentCPU()])
+    let ns = rmm_ns_fp_area(currentCPU())!
+    withFPArea(rec) { area in rmm_fp_leave_realm(area, ns) }
     isb()
   }
 

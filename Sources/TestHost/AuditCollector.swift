@@ -1,6 +1,8 @@
 // Collects the RMM's audit log during the integration suite: every CPU drains its own
 // ring through the audit interface often enough that nothing is lost, and CPU 0 prints
-// the records as "AUDIT w0 w1 w2 w3 w4" lines for the analyser (rmm-audit).
+// the records as "AUDIT w0 w1 w2 w3 w4" lines for the analyser (rmm-audit). While two
+// CPUs run at once, nothing is printed (console lines from two CPUs, or from EL3, would
+// interleave): each CPU drains into its own staging pages, printed afterwards.
 
 import AArch64Shim
 import RMMABI
@@ -8,21 +10,24 @@ import RMMCore
 
 enum AuditCollector {
   static let page = Board.testGranules + 0x0320_0000          // CPU 0's drain page
-  static let staging = Board.testGranules + 0x0330_0000       // CPU 1's drained pages
+  static let staging = Board.testGranules + 0x0330_0000       // per CPU: 256 drained pages
   static let stagingPages: UInt64 = 256
-  nonisolated(unsafe) static var callsSinceDrain = 0
-  nonisolated(unsafe) static var stagedPages: UInt64 = 0
+  nonisolated(unsafe) static var callsSinceDrain: InlineArray<2, Int> = .init(repeating: 0)
+  nonisolated(unsafe) static var stagedPages: InlineArray<2, UInt64> = .init(repeating: 0)
   nonisolated(unsafe) static var enabled = false
+  /// Set while two CPUs run: CPU 0 stages instead of printing.
+  nonisolated(unsafe) static var deferred = false
 
-  static var onPrimary: Bool { read_mpidr_el1() & 0xFF_FFFF == 0 }
+  static var cpu: Int { read_mpidr_el1() & 0xFF_FFFF == 0 ? 0 : 1 }
 
   /// Called after every RMI call of the payload.
   static func tick() {
     guard enabled else { return }
-    callsSinceDrain += 1
-    if callsSinceDrain >= 24 {
-      callsSinceDrain = 0
-      if onPrimary { drainAndPrint() } else { drainToStaging() }
+    let me = cpu
+    callsSinceDrain[me] += 1
+    if callsSinceDrain[me] >= 24 {
+      callsSinceDrain[me] = 0
+      if me == 0 && !deferred { drainAndPrint() } else { drainToStaging() }
     }
   }
 
@@ -37,22 +42,26 @@ enum AuditCollector {
   }
 
   static func drainToStaging() {
-    while stagedPages < stagingPages {
-      let target = staging + stagedPages * 0x1000
+    let me = cpu
+    let area = staging + UInt64(me) * stagingPages * 0x1000
+    while stagedPages[me] < stagingPages {
+      let target = area + stagedPages[me] * 0x1000
       let r = smc(AuditInterface.fid, AuditInterface.drain, 0, target)
       guard r.x0 == 0, r.x1 > 0 else { return }
       mmio_write64(target + 0xFF8, r.x1)  // count in the last word (records use 4080 bytes)
-      stagedPages += 1
+      stagedPages[me] += 1
       if r.x1 < UInt64(AuditInterface.recordsPerPage) { return }
     }
   }
 
-  /// CPU 0 prints what CPU 1 drained, after CPU 1 is done.
-  static func printStaged(pages: UInt64) {
+  /// CPU 0 prints what a CPU staged, once that CPU is done.
+  static func printStaged(cpu staged: Int, pages: UInt64) {
+    let area = staging + UInt64(staged) * stagingPages * 0x1000
     for i in 0..<pages {
-      let source = staging + i * 0x1000
+      let source = area + i * 0x1000
       printRecords(at: source, count: mmio_read64(source + 0xFF8))
     }
+    stagedPages[staged] = 0
   }
 
   static func printRecords(at base: UInt64, count: UInt64) {

@@ -278,8 +278,10 @@ func runRealmExecutionTests() {
   expect(rmi(.recEnter, M.recs, M.run), RMIStatus(.errorREC), "REC_ENTER with a hardware list register: ERROR_REC")
   mmio_write64(M.run + UInt64(RecRunLayout.enterGICv3LRs), 0)
 
+  testhost_fp_set(0x4E53_5F48_4F53_5421)  // the host's own FP/SIMD state
   let finished = runner.run(M.recs)
   check(finished, "the realm ran to PSCI SYSTEM_OFF")
+  expectValue(testhost_fp_get(), 0x4E53_5F48_4F53_5421, "the host's FP/SIMD registers are intact after the realm ran")
   passed += runner.realmPassed
   failed += runner.realmFailed
   check(runner.realmPassed > 40 && runner.realmFailed == 0, "every check inside the realm passed")

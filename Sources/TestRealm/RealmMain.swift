@@ -60,6 +60,7 @@ public func realmMain(_ x0: UInt64, _ x1: UInt64, _ x2: UInt64) {
   check(rsi(.realmConfig, 1 << 40).x0 == rsiInput, "RSI_REALM_CONFIG beyond the IPA space: ERROR_INPUT")
 
   runMeasurementTests()
+  runFPTests()
   runMemoryTests()
   runExceptionTests()
   runPSCITests()

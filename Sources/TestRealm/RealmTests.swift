@@ -79,6 +79,18 @@ func runMemoryTests() {
   UnsafeMutablePointer<UInt32>(bitPattern: UInt(address))!.pointee = value
 }
 
+@_silgen_name("realm_fp_set") func realmFPSet(_ value: UInt64)
+@_silgen_name("realm_fp_get") func realmFPGet() -> UInt64
+
+func runFPTests() {
+  // The realm's FP/SIMD registers survive exits to the host (which uses its own).
+  realmFPSet(0x5245_414C_4D46_5021)
+  _ = hostCall(HostCallCode.echo, first: 1, text: "")
+  check(realmFPGet() == 0x5245_414C_4D46_5021, "the realm's FP/SIMD registers survive an exit to the host")
+  _ = rsi(.version, rsiABIVersion.encoded)
+  check(realmFPGet() == 0x5245_414C_4D46_5021, "and an RSI call the RMM serves itself")
+}
+
 func runExceptionTests() {
   let undefined = realmHVC()
   check(undefined >> 26 == 0, "HVC from the realm: an Undefined exception is injected")

@@ -163,6 +163,8 @@ ALWAYS_INLINE void mmio_write64(uint64_t pa, uint64_t v) { *(volatile uint64_t *
 typedef struct { uint64_t value; uint64_t esr; } probe_result_t;
 probe_result_t testhost_probe_read(uint64_t pa);
 extern char testhost_secondary_entry[];
+void testhost_fp_set(uint64_t value);
+uint64_t testhost_fp_get(void);
 extern __attribute__((visibility("hidden"))) char testrealm_image_start[], testrealm_image_end[];
 ALWAYS_INLINE uint64_t testrealm_image_address(void) { return (uint64_t)testrealm_image_start; }
 ALWAYS_INLINE uint64_t testrealm_image_size(void) { return (uint64_t)(testrealm_image_end - testrealm_image_start); }
@@ -258,6 +260,12 @@ ALWAYS_INLINE long rmm_audit_record_stride(void) { return RMM_AUDIT_RECORD_STRID
 extern __attribute__((visibility("hidden"))) uint64_t rmm_audit_state[];
 ALWAYS_INLINE void *rmm_audit_state_base(void) { return (void *)rmm_audit_state; }
 ALWAYS_INLINE long rmm_audit_state_stride(void) { return RMM_AUDIT_STATE_STRIDE; }
+
+/* ---- FP/SIMD switch (boot/fp_switch.S): 528-byte areas, q0-q31, FPCR, FPSR ---------- */
+__attribute__((visibility("hidden"))) void rmm_fp_enter_realm(uint64_t *ns_area, const uint64_t *rec_area);
+__attribute__((visibility("hidden"))) void rmm_fp_leave_realm(uint64_t *rec_area, const uint64_t *ns_area);
+extern __attribute__((visibility("hidden"))) uint64_t rmm_ns_fp_state[];
+ALWAYS_INLINE uint64_t *rmm_ns_fp_area(long cpu) { return rmm_ns_fp_state + cpu * 66; }
 
 /* ---- linker-script symbols (hidden: PC-relative, no GOT) ------------------- */
 #define LINKER_SYMBOL extern __attribute__((visibility("hidden"))) char
