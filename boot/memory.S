@@ -2,7 +2,8 @@
  * Memory primitives the gate uses. rmm_ns_copy is the only code allowed to touch
  * NS memory: a fault inside [rmm_ns_access_start, rmm_ns_access_end) is expected
  * (granule-protection fault or external abort on a hostile address) and the
- * vector resumes at rmm_ns_access_fault, which fails the copy.
+ * vector resumes at rmm_ns_access_fault, which fails the copy. The first write to
+ * a newly delegated granule (rmm_zero_new_granule) is in the same range.
  */
 	.section .text.memory, "ax"
 
@@ -38,12 +39,17 @@ rmm_copy_page:
 	b.lo	1b
 	ret
 
+/*
+ * Fault-tolerant accessors: leaf functions (no frame, x30 intact) whose faults the
+ * vector turns into a return of 1 through rmm_ns_access_fault.
+ */
+	.global	rmm_ns_access_start
+rmm_ns_access_start:
+
 /* uint64_t rmm_ns_copy(uint64_t dst, uint64_t src, uint64_t bytes): 8-byte words. */
 	.global	rmm_ns_copy
 rmm_ns_copy:
 	cbz	x2, 2f
-	.global	rmm_ns_access_start
-rmm_ns_access_start:
 	tst	x2, #15
 	b.ne	1f
 3:	ldp	x3, x4, [x1], #16		/* 16 bytes a step when the length allows */
@@ -55,10 +61,28 @@ rmm_ns_access_start:
 	str	x3, [x0], #8
 	subs	x2, x2, #8
 	b.hi	1b
-	.global	rmm_ns_access_end
-rmm_ns_access_end:
 2:	mov	x0, #0
 	ret
+
+/*
+ * uint64_t rmm_zero_new_granule(uint64_t va): zero a granule EL3 has just delegated.
+ * It is the RMM's first touch of that PA, and the boot manifest may describe DRAM
+ * the platform does not have: an external abort here returns 1 (the delegation is
+ * undone) instead of bringing the RMM down.
+ */
+	.global	rmm_zero_new_granule
+rmm_zero_new_granule:
+	add	x2, x0, #4096
+1:	stp	xzr, xzr, [x0], #16
+	stp	xzr, xzr, [x0], #16
+	cmp	x0, x2
+	b.lo	1b
+	dsb	sy				/* a deferred abort must land inside the range */
+	mov	x0, #0
+	ret
+
+	.global	rmm_ns_access_end
+rmm_ns_access_end:
 	.global	rmm_ns_access_fault
 rmm_ns_access_fault:
 	mov	x0, #1

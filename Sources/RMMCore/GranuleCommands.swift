@@ -22,8 +22,8 @@ extension RMIDispatcher {
     do throws(GateError) {
       try environment.gate.scrubRealmGranule(granule, AccessIntent(.delegateScrub, .write, expecting: .delegated))
     } catch {
-      // Cannot happen for a granule EL3 just moved to the Realm PAS; undo rather than
-      // leave a non-zero DELEGATED granule behind.
+      // No memory behind the PA (the manifest's DRAM bank is larger than the
+      // platform's RAM): undo, so that nothing is left half-changed.
       _ = environment.monitor.gtsiUndelegate(pa)
       granule.setState(.undelegated)
       granules.release(granule)

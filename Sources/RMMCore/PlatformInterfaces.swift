@@ -20,6 +20,9 @@ public enum GateError: Error, Equatable, Sendable {
   case nonSecureAccessFault
   /// The address is not a granule of NS DRAM.
   case notDRAM
+  /// A Realm-PAS granule took an external abort on its first access after delegation:
+  /// the boot manifest described DRAM the platform does not have.
+  case realmAccessAbort
 }
 
 /// The one gate to physical memory outside the RMM image: every access to a granule

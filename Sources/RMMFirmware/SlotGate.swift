@@ -57,8 +57,10 @@ struct SlotGate: PhysicalMemoryGate {
     audit(granule.pa, intent, granule.state, allowed: allowed)
     guard allowed else { throw .policyViolation }
     let va = mapSlot(granule.pa, addressSpace: .realm)
-    rmm_zero_page(va)
+    // The delegation scrub is the first touch of the PA: it alone may find no memory.
+    let aborted = intent.purpose == .delegateScrub ? rmm_zero_new_granule(va) != 0 : { rmm_zero_page(va); return false }()
     unmapSlot(va)
+    if aborted { throw .realmAccessAbort }
   }
 
   func noteCall(function: UInt64, realm: UInt64, ipa: UInt64) {

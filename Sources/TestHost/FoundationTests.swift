@@ -85,16 +85,23 @@ nonisolated(unsafe) var secondaryVersionStatus: UInt64 = 0xFFFF
 nonisolated(unsafe) var secondaryDelegateStatus: UInt64 = 0xFFFF
 nonisolated(unsafe) var secondaryDone: UInt64 = 0
 
-/// What a secondary CPU runs when it is switched on (0: the foundation check).
+/// What a secondary CPU runs when it is switched on (0: the foundation check,
+/// 1: the concurrency test, 2: the fuzzer).
 nonisolated(unsafe) var secondaryTask: UInt64 = 0
 
 func sharedAddress(_ variable: UnsafeMutablePointer<UInt64>) -> UInt64 { UInt64(UInt(bitPattern: variable)) }
 
 @_cdecl("testhost_secondary")
 public func testhostSecondary(_ cpu: UInt64) {
-  if mmio_read64(sharedAddress(&secondaryTask)) != 0 {
+  switch mmio_read64(sharedAddress(&secondaryTask)) {
+  case 1:
     runSecondaryConcurrencyTask()
     return
+  case 2:
+    runSecondaryFuzzer()
+    return
+  default:
+    break
   }
   secondaryVersionStatus = rmi(.version, rmiABIVersion.encoded).x0
   let pa = Board.testGranules + 0x10_0000 + cpu * 0x1000

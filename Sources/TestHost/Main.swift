@@ -17,6 +17,8 @@ enum RunConfiguration {
     case crashContainment = 3
     /// Against an RMM built with RMM_TEST_HOOKS: forbidden accesses are refused.
     case forbiddenAccesses = 4
+    /// RMI fuzzing (Fuzzer.swift): arguments seed, calls per CPU, CPUs.
+    case fuzz = 5
   }
   static var mode: Mode {
     guard mmio_read64(Board.runConfigurationPA) == magic else { return .tests }
@@ -53,6 +55,14 @@ public func testhostMain() {
     console.write(" failed\n")
   case .forbiddenAccesses:
     runForbiddenAccessTests()
+    console.write("TESTHOST: ")
+    console.decimal(passed)
+    console.write(" passed, ")
+    console.decimal(failed)
+    console.write(" failed\n")
+  case .fuzz:
+    runFuzzer(seed: RunConfiguration.argument(0), calls: max(RunConfiguration.argument(1), 1),
+              cpus: min(max(RunConfiguration.argument(2), 1), 2))
     console.write("TESTHOST: ")
     console.decimal(passed)
     console.write(" passed, ")

@@ -55,6 +55,8 @@ final class FakeMemoryState {
   var accesses: [(pa: UInt64, intent: AccessIntent, allowed: Bool)] = []
   /// NS pages whose access faults (a granule-protection fault in the firmware).
   var faulting: Set<UInt64> = []
+  /// Granules with no memory behind them: the first Realm-PAS write aborts.
+  var absent: Set<UInt64> = []
   func page(_ pa: UInt64) -> [UInt64] { pages[pa] ?? Array(repeating: 0, count: 512) }
 }
 
@@ -95,6 +97,7 @@ struct FakeGate<Storage: GranuleDescriptorStorage>: PhysicalMemoryGate {
     let allowed = AccessPolicy.permits(intent, actualState: granule.state)
     memory.accesses.append((granule.pa, intent, allowed))
     guard allowed else { throw .policyViolation }
+    if memory.absent.contains(granule.pa) { throw .realmAccessAbort }
     memory.pages[granule.pa] = Array(repeating: 0, count: 512)
   }
 

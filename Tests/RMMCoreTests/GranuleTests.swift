@@ -82,6 +82,18 @@ final class GranuleDelegationTests: XCTestCase {
     XCTAssertFalse(env.granules.storage.anyLocked)
   }
 
+  /// Found by the NS fuzzer: a PA inside the manifest's DRAM bank but past the
+  /// platform's RAM. EL3 delegates it; the scrub aborts; the RMM must undo it all.
+  func testDelegateOfAbsentMemoryIsUndone() {
+    let env = FakeEnvironment()
+    env.gate.memory.absent.insert(granule)
+    XCTAssertEqual(env.call(.granuleDelegate, granule).x0, errorInput)
+    XCTAssertEqual(env.granules.state(of: granule), .undelegated)
+    XCTAssertFalse(env.monitor.state.realmPAS.contains(granule), "EL3's delegation was reverted")
+    XCTAssertEqual(env.monitor.state.calls, ["delegate \(String(granule, radix: 16))", "undelegate \(String(granule, radix: 16))"])
+    XCTAssertFalse(env.granules.storage.anyLocked)
+  }
+
   func testDelegateRefusals() {
     let env = FakeEnvironment()
     let bad: [UInt64] = [granule + 8, granule + 0x800, 0x7FFF_F000, 0x8004_0000, 0x1_0002_0000,

@@ -236,6 +236,8 @@ ALWAYS_INLINE void vmid_release(uint16_t vmid) {
 /* ---- memory helpers implemented in boot/ ----------------------------------- */
 /* Zero one 4 KiB page at `va` with DC ZVA (boot/memory.S). */
 void rmm_zero_page(uint64_t va);
+/* Zero a just-delegated granule; 1 if the access aborted (no memory behind the PA). */
+uint64_t rmm_zero_new_granule(uint64_t va);
 /* Copy one 4 KiB page between two RMM-mapped, 16-byte aligned addresses. */
 void rmm_copy_page(uint64_t destination, uint64_t source);
 /* Copy `bytes` (multiple of 8) between 8-byte aligned buffers where one side is NS
