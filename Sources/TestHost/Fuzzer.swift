@@ -18,20 +18,6 @@ import AArch64Shim
 import RMMABI
 import RMMCore
 
-/// xorshift64*: small, deterministic from the seed.
-struct FuzzRandom {
-  var state: UInt64
-  init(seed: UInt64) { state = seed == 0 ? 0x9E37_79B9_7F4A_7C15 : seed }
-  mutating func next() -> UInt64 {
-    state ^= state >> 12
-    state ^= state << 25
-    state ^= state >> 27
-    return state &* 0x2545_F491_4F6C_DD1D
-  }
-  mutating func below(_ n: UInt64) -> UInt64 { next() % n }
-  mutating func percent(_ p: UInt64) -> Bool { below(100) < p }
-}
-
 /// What the model believes a pool granule is.
 enum FuzzGranule: UInt8 {
   case undelegated, delegated, rd, rtt, data, rec, recAux

@@ -175,6 +175,23 @@ struct RealmRunner {
       armTimer = true
     case 5:
       rsiVersionInRealm = exitGPR(0)
+    case 7:
+      console.write("REALM FUZZ: RSI/PSCI fuzzer seed ")
+      console.hex(exitGPR(0))
+      console.newline()
+    case 8:
+      console.write("REALM FUZZ: ")
+      console.decimal(exitGPR(0))
+      console.write(" calls, ")
+      console.decimal(exitGPR(1))
+      console.write(" results not as the spec gives")
+      if exitGPR(1) != 0 {
+        console.write("; first: FID ")
+        console.hex(exitGPR(2))
+        console.write(" -> x0 ")
+        console.hex(exitGPR(3))
+      }
+      console.newline()
     default:
       break
     }

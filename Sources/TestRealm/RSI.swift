@@ -42,6 +42,8 @@ enum HostCallCode {
   static let armTimer: UInt64 = 4    // the host arms a physical timer before the next entry
   static let benchResult: UInt64 = 5 // x0: instructions per RSI_VERSION measured in the realm
   static let benchTick: UInt64 = 6   // an empty host call: the host times the round trip
+  static let fuzzSeed: UInt64 = 7    // x0: the seed of the RSI fuzzer (printed before it starts)
+  static let fuzzReport: UInt64 = 8  // x0 calls, x1 mismatches, x2/x3 first mismatch FID / x0
 }
 
 /// Sends `text` (and a leading word) over RSI_HOST_CALL.
