@@ -98,7 +98,7 @@ public func testhostSecondary(_ cpu: UInt64) {
     runSecondaryConcurrencyTask()
     return
   case 2:
-    runSecondaryFuzzer()
+    runSecondaryFuzzer(cpu: cpu)
     return
   default:
     break

@@ -572,71 +572,95 @@ struct NSFuzzer {
 
 // ---- the fuzz run mode ------------------------------------------------------------
 
-nonisolated(unsafe) var fuzzSecondaryStart: UInt64 = 0
-nonisolated(unsafe) var fuzzSecondaryDone: UInt64 = 0
-nonisolated(unsafe) var fuzzSecondaryClean: UInt64 = 0
-nonisolated(unsafe) var fuzzSecondaryCalls: UInt64 = 0
-nonisolated(unsafe) var fuzzSecondaryViolations: UInt64 = 0
-nonisolated(unsafe) var fuzzSecondaryFirstViolation: UInt64 = 0
-nonisolated(unsafe) var fuzzSeed: UInt64 = 0
-nonisolated(unsafe) var fuzzCalls: UInt64 = 0
-
-func runSecondaryFuzzer() {
-  while mmio_read64(sharedAddress(&fuzzSecondaryStart)) == 0 {}
-  var fuzzer = NSFuzzer(cpu: 1, seed: mmio_read64(sharedAddress(&fuzzSeed)) &+ 1)
-  let clean = fuzzer.run(calls: mmio_read64(sharedAddress(&fuzzCalls)))
-  mmio_write64(sharedAddress(&fuzzSecondaryCalls), fuzzer.calls)
-  mmio_write64(sharedAddress(&fuzzSecondaryViolations), fuzzer.violations)
-  mmio_write64(sharedAddress(&fuzzSecondaryFirstViolation), fuzzer.firstViolation)
-  mmio_write64(sharedAddress(&fuzzSecondaryClean), clean ? 1 : 0)
-  dsb_sy()
-  mmio_write64(sharedAddress(&fuzzSecondaryDone), 1)
-  dsb_sy()
+/// Per-CPU results in NS memory (the CPUs' caches are coherent; plain device-style
+/// accesses keep the compiler from caching them): start flag, done, clean, calls,
+/// violations, first violation.
+enum FuzzShared {
+  static let maxCPUs: UInt64 = 4
+  static let base = Board.testGranules + 0x0690_0000
+  static func slot(_ cpu: UInt64, _ field: UInt64) -> UInt64 { base + cpu * 0x100 + field * 8 }
+  static let start: UInt64 = 0, done: UInt64 = 1, clean: UInt64 = 2, calls: UInt64 = 3, violations: UInt64 = 4,
+             firstViolation: UInt64 = 5, seed: UInt64 = 6, count: UInt64 = 7, stress: UInt64 = 8
 }
 
-/// Arguments: seed (0: from the counter), calls per CPU, CPUs (1 or 2).
+func runSecondaryFuzzer(cpu: UInt64) {
+  typealias S = FuzzShared
+  while mmio_read64(S.slot(cpu, S.start)) == 0 {}
+  var fuzzer = NSFuzzer(cpu: cpu, seed: mmio_read64(S.slot(0, S.seed)) &+ cpu)
+  let clean = fuzzer.run(calls: mmio_read64(S.slot(0, S.count)))
+  mmio_write64(S.slot(cpu, S.calls), fuzzer.calls)
+  mmio_write64(S.slot(cpu, S.violations), fuzzer.violations)
+  mmio_write64(S.slot(cpu, S.firstViolation), fuzzer.firstViolation)
+  mmio_write64(S.slot(cpu, S.clean), clean ? 1 : 0)
+  dsb_sy()
+  mmio_write64(S.slot(cpu, S.done), 1)
+  dsb_sy()
+  if mmio_read64(S.slot(0, S.stress)) != 0 { stressWork(cpu: cpu, seed: mmio_read64(S.slot(0, S.seed))) }
+}
+
+/// Arguments: seed (0: from the counter), calls per CPU, CPUs (1 to 4).
 func runFuzzer(seed requested: UInt64, calls: UInt64, cpus: UInt64) {
+  typealias S = FuzzShared
   let seed = requested != 0 ? requested : counter() | 1
   section("RMI fuzzing from the Normal world")
   console.write("FUZZ seed ")
   console.hex(seed)
-  console.write(" (CPU 1 uses seed+1), ")
+  console.write(" (CPU n uses seed+n), ")
   console.decimal(calls)
   console.write(" calls on each of ")
   console.decimal(cpus)
   console.write(" CPUs\n")
-  mmio_write64(sharedAddress(&fuzzSeed), seed)
-  mmio_write64(sharedAddress(&fuzzCalls), calls)
-  var secondaryOn = false
-  if cpus > 1 {
+  for cpu in 0..<S.maxCPUs {
+    for field in 0..<UInt64(9) { mmio_write64(S.slot(cpu, field), 0) }
+  }
+  resetStressCounters()
+  mmio_write64(S.slot(0, S.stress), cpus > 1 ? 1 : 0)
+  mmio_write64(S.slot(0, S.seed), seed)
+  mmio_write64(S.slot(0, S.count), calls)
+  dsb_sy()
+  var running: UInt64 = 1
+  for cpu in 1..<cpus {
     mmio_write64(sharedAddress(&secondaryTask), 2)
     dsb_sy()
-    secondaryOn = smc(PSCIFunction.cpuOn.smc64, 1, testhost_secondary_entry_address(), 1).x0 == 0
-    check(secondaryOn, "PSCI CPU_ON(1) for the second fuzzer")
-    mmio_write64(sharedAddress(&fuzzSecondaryStart), 1)
-    dsb_sy()
+    let on = smc(PSCIFunction.cpuOn.smc64, cpu, testhost_secondary_entry_address(), cpu).x0 == 0
+    expectValue(on ? 0 : 1, 0, "PSCI CPU_ON for another fuzzing CPU")
+    if on {
+      running += 1
+      mmio_write64(S.slot(cpu, S.start), 1)
+    }
   }
+  dsb_sy()
   var fuzzer = NSFuzzer(cpu: 0, seed: seed)
   let clean = fuzzer.run(calls: calls)
-  if secondaryOn {
-    let done = wait(upTo: 600_000_000_000) { mmio_read64(sharedAddress(&fuzzSecondaryDone)) != 0 }
-    check(done, "CPU 1's fuzzer finished")
-    console.write("FUZZ CPU 1: ")
-    console.decimal(mmio_read64(sharedAddress(&fuzzSecondaryCalls)))
-    console.write(" calls, ")
-    console.decimal(mmio_read64(sharedAddress(&fuzzSecondaryViolations)))
-    console.write(" model violations (first at call ")
-    console.decimal(mmio_read64(sharedAddress(&fuzzSecondaryFirstViolation)))
-    console.write(")\n")
-    check(mmio_read64(sharedAddress(&fuzzSecondaryClean)) == 1,
-          "CPU 1: every result matched the model; all its granules are NS again")
-  }
+  var total = fuzzer.calls
   fuzzer.report()
   check(clean, "CPU 0: every result matched the model; all its granules are NS again")
+  if running > 1 { runSMPStress(cpus: running, seed: seed) }
+  for cpu in 1..<running {
+    let done = wait(upTo: 600_000_000_000) { mmio_read64(S.slot(cpu, S.done)) != 0 }
+    console.write("FUZZ CPU ")
+    console.decimal(cpu)
+    console.write(": ")
+    console.decimal(mmio_read64(S.slot(cpu, S.calls)))
+    console.write(" calls, ")
+    console.decimal(mmio_read64(S.slot(cpu, S.violations)))
+    console.write(" model violations")
+    if mmio_read64(S.slot(cpu, S.violations)) != 0 {
+      console.write(" (first at call ")
+      console.decimal(mmio_read64(S.slot(cpu, S.firstViolation)))
+      console.write("; replay: scripts/fuzz --cpus 1 --seed ")
+      console.hex(seed &+ cpu)
+      console.write(" -- as CPU 0 the pool differs, the sequence does not)")
+    }
+    console.newline()
+    check(done && mmio_read64(S.slot(cpu, S.clean)) == 1,
+          "another CPU: every result matched the model; all its granules are NS again")
+    total += mmio_read64(S.slot(cpu, S.calls))
+  }
   check(rmi(.version, rmiABIVersion.encoded).x0 == 0, "the RMM still answers after the fuzzing")
   let stats = smc(AuditInterface.fid, AuditInterface.statistics)
   expectValue(stats.x1, 0, "no RMM access to realm or NS memory was refused by the policy")
   console.write("FUZZ TOTAL ")
-  console.decimal(fuzzer.calls + mmio_read64(sharedAddress(&fuzzSecondaryCalls)))
+  console.decimal(total)
   console.write(" calls\n")
 }

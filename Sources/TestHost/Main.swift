@@ -62,7 +62,7 @@ public func testhostMain() {
     console.write(" failed\n")
   case .fuzz:
     runFuzzer(seed: RunConfiguration.argument(0), calls: max(RunConfiguration.argument(1), 1),
-              cpus: min(max(RunConfiguration.argument(2), 1), 2))
+              cpus: min(max(RunConfiguration.argument(2), 1), FuzzShared.maxCPUs))
     console.write("TESTHOST: ")
     console.decimal(passed)
     console.write(" passed, ")
