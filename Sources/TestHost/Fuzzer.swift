@@ -187,7 +187,8 @@ struct NSFuzzer {
     case 68..<75: dataDestroy()
     case 75..<81: recCreate()
     case 81..<85: recDestroy()
-    case 85..<90: readEntry()
+    case 85..<88: readEntry()
+    case 88..<90: recEnter()
     case 90..<95: hostileFirstArgument()
     default: unknownFunction()
     }
@@ -451,6 +452,19 @@ struct NSFuzzer {
       set(realms[r].aux[i * 2 + 1], .delegated)
       realms[r].recs[i] = 0
     }
+  }
+
+  /// REC_ENTER never runs anything here: the fuzzer's RECs are created not runnable,
+  /// so it fails with ERROR_REALM (realm NEW), ERROR_REC (not runnable) or, for a run
+  /// page the RMM may not read or write (delegated, secure, absent...), ERROR_INPUT.
+  mutating func recEnter() {
+    let rec = random.percent(80) ? granule(in: .rec) : anyGranule()
+    var run = paramsPage + 0x2000
+    if random.percent(40) {
+      run = random.percent(50) ? granule(in: .delegated) : HostileAddresses.pick(random.below(HostileAddresses.count), pool: pool)
+    }
+    fillPage(paramsPage + 0x2000) { _ in random.next() }  // garbage in every enter field
+    _ = issue(RMICommand.recEnter.rawValue, rec, run, expecting: .failure)
   }
 
   /// RTT_READ_ENTRY: succeeds for any valid realm and IPA the walk can reach; checks
