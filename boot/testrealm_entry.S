@@ -77,6 +77,16 @@ realm_probe_fault:
 	mrs	x0, esr_el1
 	ret
 
+/* void realm_wfi(void), realm_wfe(void): only after the host asked for them to trap. */
+	.global	realm_wfi
+realm_wfi:
+	wfi
+	ret
+	.global	realm_wfe
+realm_wfe:
+	wfe
+	ret
+
 /* uint64_t realm_hvc(void): executes HVC #0; returns ESR_EL1 of what happened (0: none). */
 	.global	realm_hvc
 realm_hvc:

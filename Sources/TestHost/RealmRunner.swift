@@ -29,6 +29,9 @@ struct RealmRunner {
   var irqExits: UInt64 = 0
   var mmioWrite: UInt64 = 0
   var rec1Said = false
+  var wfiExits: UInt64 = 0
+  var wfeExits: UInt64 = 0
+  var injectedSEAs: UInt64 = 0
   /// Benchmark mode: the realm measures RSI_VERSION, then makes empty host calls that
   /// the host times from REC_ENTER to the next exit.
   var benchmark = false
@@ -175,6 +178,9 @@ struct RealmRunner {
       armTimer = true
     case 5:
       rsiVersionInRealm = exitGPR(0)
+    case 9:
+      setEnter(flags: RecRunLayout.flagTrapWFI | RecRunLayout.flagTrapWFE, gprs: reply)
+      return
     case 7:
       console.write("REALM FUZZ: RSI/PSCI fuzzer seed ")
       console.hex(exitGPR(0))
@@ -202,8 +208,18 @@ struct RealmRunner {
     let esr = exitField(RecRunLayout.exitESR)
     let hpfar = exitField(RecRunLayout.exitHPFAR)
     let ipa = ((hpfar >> 4) << 12) | exitField(RecRunLayout.exitFAR)
+    if esr >> 26 == 0x01 {  // WFI (TI = 0) or WFE (TI = 1), trapped because we asked
+      if esr & 1 == 0 { wfiExits += 1 } else { wfeExits += 1 }
+      setEnter(flags: RecRunLayout.flagTrapWFI | RecRunLayout.flagTrapWFE)
+      return
+    }
     guard esr >> 26 == 0x24 else {
       setEnter(flags: 0)
+      return
+    }
+    if ipa == M.mmio + 0x800 {  // a device we refuse: inject an SEA instead of emulating
+      injectedSEAs += 1
+      setEnter(flags: RecRunLayout.flagInjectSEA)
       return
     }
     if ipa >= (1 << 39) {  // unprotected: emulate the device
@@ -305,6 +321,13 @@ func runRealmExecutionTests() {
   check(runner.rec1Said, "REC 1 ran after CPU_ON and switched itself off")
   expectValue(runner.mmioWrite, 0xCAFE_F00D, "an MMIO write reached the host with its value")
   check(runner.irqExits >= 1, "a physical timer interrupt made the running realm exit (IRQ)")
+  console.write("TESTHOST: WFI exits ")
+  console.decimal(runner.wfiExits)
+  console.write(", WFE exits ")
+  console.decimal(runner.wfeExits)
+  console.newline()
+  check(runner.wfiExits == 1 && runner.wfeExits <= 1, "trapped WFI exits to the host (EC 0x01, TI = WFI); WFE at most once")
+  check(runner.injectedSEAs == 1, "the host injected one SEA in place of an MMIO emulation")
   expect(rmi(.recEnter, M.recs, M.run), RMIStatus(.errorRealm, index: 1), "REC_ENTER after SYSTEM_OFF: ERROR_REALM index 1")
   check(runner.tearDown(), "tear the realm down, every granule back to NS")
 }

@@ -44,6 +44,7 @@ enum HostCallCode {
   static let benchTick: UInt64 = 6   // an empty host call: the host times the round trip
   static let fuzzSeed: UInt64 = 7    // x0: the seed of the RSI fuzzer (printed before it starts)
   static let fuzzReport: UInt64 = 8  // x0 calls, x1 mismatches, x2/x3 first mismatch FID / x0
+  static let trapWFx: UInt64 = 9     // the host re-enters with WFI and WFE trapping requested
 }
 
 /// Sends `text` (and a leading word) over RSI_HOST_CALL.

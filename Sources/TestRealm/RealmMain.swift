@@ -64,6 +64,7 @@ public func realmMain(_ x0: UInt64, _ x1: UInt64, _ x2: UInt64) {
   runMemoryTests()
   runExceptionTests()
   runPSCITests()
+  runHostRequestedExitTests()
   runRSIFuzz(seed: readCounter() | 1, count: 5000)
 
   say("REC 0 done: PSCI SYSTEM_OFF")

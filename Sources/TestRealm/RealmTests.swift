@@ -101,6 +101,28 @@ func runExceptionTests() {
   check(spin != 0, "the realm continues after a physical interrupt exit")
 }
 
+@_silgen_name("realm_wfi") func realmWFI()
+@_silgen_name("realm_wfe") func realmWFE()
+
+/// Exits the host asks for on entry: WFI/WFE trapping, and an SEA injected in place
+/// of an MMIO emulation.
+func runHostRequestedExitTests() {
+  _ = hostCall(HostCallCode.trapWFx, text: "")
+  realmWFI()   // the host counts the WFI and WFE exits and checks their syndromes
+  // WFE with TWE set: QEMU implements WFE as a yield and never traps it, so the host
+  // can only check that nothing else comes of it (on hardware the second one traps:
+  // the ERET into the realm set the event register, the first WFE consumes it).
+  realmWFE()
+  realmWFE()
+  check(true, "the realm continues after trapped WFI and WFE")
+  let injected = realmProbe(RealmLayout.mmio + 0x800)  // the host answers with an SEA
+  check(injected >> 26 == 0x25 && injected & 0x3F == 0x10,
+        "an MMIO access the host refuses takes the SEA the host injected")
+  // SMC32 forms of PSCI functions with an SMC64 form.
+  check(rsi(PSCIFunction.affinityInfo.rawValue, 5, 0).x0 == UInt64(bitPattern: PSCIStatus.invalidParameters.rawValue),
+        "AFFINITY_INFO (SMC32) for a REC that does not exist: INVALID_PARAMETERS")
+}
+
 func runPSCITests() {
   let success: UInt64 = 0
   func psci(_ s: PSCIStatus) -> UInt64 { UInt64(bitPattern: s.rawValue) }
