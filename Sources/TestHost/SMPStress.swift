@@ -25,7 +25,7 @@ enum StressMemory {
   /// Per-CPU counters.
   static func counter(_ cpu: UInt64, _ field: UInt64) -> UInt64 { base + 0x4_0000 + cpu * 0x1000 + field * 8 }
   static let done: UInt64 = 0, entered: UInt64 = 1, busy: UInt64 = 2, created: UInt64 = 3, destroyed: UInt64 = 4,
-             unexpected: UInt64 = 5, go: UInt64 = 6
+             unexpected: UInt64 = 5, go: UInt64 = 6, arrived: UInt64 = 7, cpus: UInt64 = 8
   static func delegated(_ g: UInt64) -> UInt64 { 0x20 + g }
   static func undelegated(_ g: UInt64) -> UInt64 { 0x40 + g }
   static let rounds: UInt64 = 1500
@@ -50,8 +50,17 @@ func stressWork(cpu: UInt64, seed: UInt64) {
       if x0 == 0 { bump(M.undelegated(g)) } else if x0 != inputError.encoded { bump(M.unexpected) }
     }
   }
-  // Part 2: one realm; even CPUs run its REC, odd CPUs churn its tables.
+  // Part 2: one realm; even CPUs run its REC, odd CPUs churn its tables. All CPUs
+  // start it together (the fuzzing before may end at different times).
+  mmio_write64(M.counter(cpu, M.arrived), 1)
+  dsb_sy()
   while mmio_read64(M.counter(0, M.go)) == 0 {}
+  let cpus = mmio_read64(M.counter(0, M.cpus))
+  var all = false
+  while !all {
+    all = true
+    for c in 0..<cpus where mmio_read64(M.counter(c, M.arrived)) == 0 { all = false }
+  }
   if cpu % 2 == 0 {
     let run = M.runPage(cpu)
     mmio_write64(run + UInt64(RecRunLayout.enterFlags), 0)
@@ -128,6 +137,7 @@ func runSMPStress(cpus: UInt64, seed: UInt64) {
   ok = ok && rmi(.realmActivate, M.rd).x0 == 0
   check(ok, "stress: the shared realm (one REC, code that exits at once) is built")
 
+  mmio_write64(M.counter(0, M.cpus), cpus)
   mmio_write64(M.counter(0, M.go), 1)  // the others may start part 2
   dsb_sy()
   stressWork(cpu: 0, seed: seed)
