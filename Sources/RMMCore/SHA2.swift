@@ -54,12 +54,13 @@ public protocol HashFunction {
 
 // MARK: - Hardware acceleration
 
-/// Block functions using the CPU's SHA instructions (FEAT_SHA256), installed by the
-/// firmware after a known-answer self-test. nil: the Swift implementation below.
-/// `(state: the 8 32-bit words, data: 64-byte blocks, count)`.
+/// Block functions using the CPU's SHA instructions (FEAT_SHA256, FEAT_SHA512),
+/// installed by the firmware after a known-answer self-test. nil: the Swift
+/// implementation below. `(state: the 8 words, data: whole blocks, count)`.
 public enum SHA2Acceleration {
   public typealias BlockFunction = @convention(c) (UnsafeMutableRawPointer?, UnsafeRawPointer?, Int) -> Void
   public nonisolated(unsafe) static var sha256Blocks: BlockFunction? = nil
+  public nonisolated(unsafe) static var sha512Blocks: BlockFunction? = nil
 }
 
 // MARK: - SHA-256
@@ -328,11 +329,10 @@ public struct SHA512: HashFunction, Sendable {
 
     if remaining >= 128 {
       var h = state
-      repeat {
-        Self.compress(&h, src)
-        src += 128
-        remaining &-= 128
-      } while remaining >= 128
+      let blocks = remaining / 128
+      Self.compressBlocks(&h, src, blocks)
+      src += blocks &* 128
+      remaining &-= blocks &* 128
       state = h
     }
 
@@ -407,9 +407,23 @@ public struct SHA512: HashFunction, Sendable {
   mutating func compressBuffer() {
     var h = state
     withUnsafeBytes(of: &buffer) { block in
-      Self.compress(&h, block.baseAddress!)
+      Self.compressBlocks(&h, block.baseAddress!, 1)
     }
     state = h
+  }
+
+  /// `count` consecutive blocks: with the CPU's SHA-512 instructions when the
+  /// firmware installed them, else in Swift.
+  static func compressBlocks(_ h: inout InlineArray<8, UInt64>, _ data: UnsafeRawPointer, _ count: Int) {
+    if let accelerated = SHA2Acceleration.sha512Blocks {
+      withUnsafeMutableBytes(of: &h) { state in accelerated(state.baseAddress!, data, count) }
+      return
+    }
+    var block = data
+    for _ in 0..<count {
+      compress(&h, block)
+      block += 128
+    }
   }
 
   @inline(__always)

@@ -2,6 +2,8 @@ import XCTest
 
 @testable import RMMCore
 
+nonisolated(unsafe) var sha512HookBlocks = 0
+
 final class SHA2Tests: XCTestCase {
   // MARK: Helpers
 
@@ -104,6 +106,36 @@ final class SHA2Tests: XCTestCase {
     XCTAssertEqual(hex(hashChunked(type, a, sizes: [1, 63, 65, 127, 129, 7, 4093, 300_001])), expected, "odd chunks")
     // One shot.
     XCTAssertEqual(hex(hash(type, a)), expected, "one shot")
+  }
+
+  /// The firmware installs the CPU's SHA-512 block function through this hook; a
+  /// stand-in (the Swift block function, counting its calls) proves every path, single
+  /// buffered blocks and runs of whole blocks, goes through it with the right counts.
+  func testSHA512AccelerationHookCarriesEveryBlock() {
+    sha512HookBlocks = 0
+    SHA2Acceleration.sha512Blocks = { state, data, count in
+      sha512HookBlocks += count
+      let h = state!.assumingMemoryBound(to: InlineArray<8, UInt64>.self)
+      var block = data!
+      for _ in 0..<count {
+        SHA512.compress(&h.pointee, block)
+        block += 128
+      }
+    }
+    defer { SHA2Acceleration.sha512Blocks = nil }
+    var message = [UInt8](repeating: 0, count: 1000)
+    for i in message.indices { message[i] = UInt8(truncatingIfNeeded: i &* 7) }
+    var hasher = SHA512()
+    message.withUnsafeBytes { bytes in
+      hasher.update(UnsafeRawBufferPointer(rebasing: bytes[0..<5]))      // buffered
+      hasher.update(UnsafeRawBufferPointer(rebasing: bytes[5..<1000]))   // 1 buffered + 6 whole blocks + tail
+    }
+    let accelerated = hasher.finalize()
+    XCTAssertEqual(sha512HookBlocks, 8, "1000 bytes + padding = 8 blocks, all through the hook")
+    SHA2Acceleration.sha512Blocks = nil
+    var plain = SHA512()
+    message.withUnsafeBytes { plain.update($0) }
+    XCTAssertEqual(hex(accelerated), hex(plain.finalize()))
   }
 
   func testSHA256MillionA() { checkMillionA(SHA256.self, expected: Self.millionA256) }
