@@ -247,6 +247,8 @@ uint64_t rmm_ns_copy(uint64_t destination, uint64_t source, uint64_t bytes);
 
 /* SHA-256 with the CPU's SHA instructions (boot/sha256_ce.S): `blocks` 64-byte blocks. */
 __attribute__((visibility("hidden"))) void rmm_sha256_blocks_ce(void *state, const void *data, long blocks);
+/* SHA-512 with the CPU's SHA-512 instructions (boot/sha512_ce.S): `blocks` 128-byte blocks. */
+__attribute__((visibility("hidden"))) void rmm_sha512_blocks_ce(void *state, const void *data, long blocks);
 
 /* ---- REC world switch (boot/rec_switch.S) ---------------------------------------- */
 uint64_t rmm_run_realm(uint64_t context);
