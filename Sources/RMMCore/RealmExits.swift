@@ -4,6 +4,17 @@
 import RMMABI
 
 extension RMIDispatcher {
+  /// SError syndrome for the host: EC and IL, then either IDS alone (the rest of an
+  /// IMPLEMENTATION DEFINED syndrome may carry anything) or the architected fields
+  /// IESB, AET, EA and DFSC; nothing else of the realm's state.
+  static func sanitisedSErrorSyndrome(_ esr: UInt64) -> UInt64 {
+    let ecAndIL: UInt64 = 0xFE00_0000
+    let ids: UInt64 = 1 << 24
+    if esr & ids != 0 { return esr & (ecAndIL | ids) }
+    let iesb: UInt64 = 1 << 13, aet: UInt64 = 0x7 << 10, ea: UInt64 = 1 << 9, dfsc: UInt64 = 0x3F
+    return esr & (ecAndIL | iesb | aet | ea | dfsc)
+  }
+
   func handleExit(_ rec: inout Environment.CPU.RECPage, _ running: inout RunningREC, _ s: RealmExitSyndrome,
                   _ exit: inout RECExit) -> Bool {
     switch s.kind {
@@ -15,7 +26,7 @@ extension RMIDispatcher {
       return true
     case .serror:
       exit.reason = .serror
-      exit.esr = s.esr & 0xFE00_0000 | (s.esr & 0x00FF_FFFF)  // EC, IL, ISS: no realm data
+      exit.esr = Self.sanitisedSErrorSyndrome(s.esr)
       return true
     case .sync:
       break

@@ -75,6 +75,27 @@ final class RECEnterTests: XCTestCase {
     XCTAssertEqual(n.env.granules.storage.peek(n.env.granules.index(of: n.rec0)!).refcount, 0, "not running any more")
   }
 
+  /// Asynchronous exits: IRQ and FIQ carry no syndrome; an SError reports only the
+  /// architected syndrome fields (or, with IDS, nothing but IDS).
+  func testInterruptAndSErrorExits() {
+    let n = RunFixture()
+    n.script(.fiq)
+    XCTAssertEqual(n.enter(), success)
+    XCTAssertEqual(n.exitField(RecRunLayout.exitReason), UInt64(RecExitReason.fiq.rawValue))
+    XCTAssertEqual(n.exitField(RecRunLayout.exitESR), 0)
+    // SError, architected syndrome: EC 0x2F, IL, IESB, AET = 0b010, EA, DFSC 0x11; bits 14-23 junk.
+    let architected: UInt64 = 0x2F << 26 | 1 << 25 | 1 << 13 | 2 << 10 | 1 << 9 | 0x11 | 0xFF << 14
+    n.script(.serror, esr: architected)
+    XCTAssertEqual(n.enter(), success)
+    XCTAssertEqual(n.exitField(RecRunLayout.exitReason), UInt64(RecExitReason.serror.rawValue))
+    XCTAssertEqual(n.exitField(RecRunLayout.exitESR), 0x2F << 26 | 1 << 25 | 1 << 13 | 2 << 10 | 1 << 9 | 0x11)
+    // SError with an IMPLEMENTATION DEFINED syndrome: only EC, IL and IDS.
+    n.script(.serror, esr: 0x2F << 26 | 1 << 25 | 1 << 24 | 0xABCDEF)
+    XCTAssertEqual(n.enter(), success)
+    XCTAssertEqual(n.exitField(RecRunLayout.exitESR), 0x2F << 26 | 1 << 25 | 1 << 24)
+    XCTAssertEqual(n.exitField(RecRunLayout.exitFAR), 0, "no fault address for asynchronous exits")
+  }
+
   func testMMIOExitIsSanitised() {
     let n = RunFixture()
     let ipa: UInt64 = (1 << 39) + 0x1234
