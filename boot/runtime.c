@@ -7,25 +7,37 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Word loops, 32 bytes a step, whenever both pointers are 8-byte aligned (whatever
+ * the length: the odd tail of an Optional<struct> is copied bytewise), bytes
+ * otherwise. -mstrict-align: a word access is only ever made at an aligned address. */
 void *memset(void *dst, int value, size_t n) {
   unsigned char *d = dst;
-  if ((((uintptr_t)d | n) & 7) == 0 && value == 0) {
+  if (((uintptr_t)d & 7) == 0 && value == 0) {
     uint64_t *w = (uint64_t *)d;
-    for (size_t i = 0; i < n / 8; i++) w[i] = 0;
-    return dst;
+    for (; n >= 32; n -= 32, w += 4) { w[0] = 0; w[1] = 0; w[2] = 0; w[3] = 0; }
+    for (; n >= 8; n -= 8) *w++ = 0;
+    d = (unsigned char *)w;
   }
   while (n--) *d++ = (unsigned char)value;
   return dst;
 }
 
+static inline void copy_words_forward(uint64_t *d, const uint64_t *s, size_t words) {
+  for (; words >= 4; words -= 4, d += 4, s += 4) {
+    uint64_t a = s[0], b = s[1], c = s[2], e = s[3];
+    d[0] = a; d[1] = b; d[2] = c; d[3] = e;
+  }
+  for (; words; words--) *d++ = *s++;
+}
+
 void *memcpy(void *restrict dst, const void *restrict src, size_t n) {
   unsigned char *d = dst;
   const unsigned char *s = src;
-  if ((((uintptr_t)d | (uintptr_t)s | n) & 7) == 0) {
-    uint64_t *dw = (uint64_t *)d;
-    const uint64_t *sw = (const uint64_t *)s;
-    for (size_t i = 0; i < n / 8; i++) dw[i] = sw[i];
-    return dst;
+  if ((((uintptr_t)d | (uintptr_t)s) & 7) == 0) {
+    copy_words_forward((uint64_t *)d, (const uint64_t *)s, n / 8);
+    d += n & ~(size_t)7;
+    s += n & ~(size_t)7;
+    n &= 7;
   }
   while (n--) *d++ = *s++;
   return dst;
@@ -34,11 +46,25 @@ void *memcpy(void *restrict dst, const void *restrict src, size_t n) {
 void *memmove(void *dst, const void *src, size_t n) {
   unsigned char *d = dst;
   const unsigned char *s = src;
+  int aligned = (((uintptr_t)d | (uintptr_t)s) & 7) == 0;
   if (d < s) {
+    if (aligned) {  /* ascending word copy: safe for overlap with d below s */
+      copy_words_forward((uint64_t *)d, (const uint64_t *)s, n / 8);
+      d += n & ~(size_t)7;
+      s += n & ~(size_t)7;
+      n &= 7;
+    }
     while (n--) *d++ = *s++;
   } else {
     d += n;
     s += n;
+    if (aligned) {  /* the odd tail first (bytewise), then descending words */
+      for (size_t tail = n & 7; tail; tail--, n--) *--d = *--s;
+      uint64_t *dw = (uint64_t *)d;
+      const uint64_t *sw = (const uint64_t *)s;
+      for (; n; n -= 8) *--dw = *--sw;
+      return dst;
+    }
     while (n--) *--d = *--s;
   }
   return dst;

@@ -5,45 +5,42 @@ import RMMABI
 extension RMIDispatcher {
   /// Shared by both DATA_CREATE forms: locks RD and the target DELEGATED granule (in
   /// ascending PA order), checks the IPA, and walks to its level-3 entry, which must
-  /// be unassigned. On success the caller owns `locked` and `walk`.
+  /// be unassigned. On success the caller owns `locked` (first: RD, second: DATA) and `walk`.
   func openDataTarget(rd: UInt64, data: UInt64, ipa: UInt64, requireNew: Bool)
-    throws(RMIError) -> (locked: GranuleLockSet, realm: RealmDescriptor, walk: RTTWalk)
+    throws(RMIError) -> (locked: LockedPair, realm: RealmDescriptor, walk: RTTWalk)
   {
-    var addresses: InlineArray<18, UInt64> = .init(repeating: 0)
-    addresses[0] = rd
-    addresses[1] = data
-    guard let locked = environment.granules.lockAll(addresses, count: 2) else { throw .input }
-    guard locked.state(of: rd) == .rd, locked.state(of: data) == .delegated else {
-      environment.granules.releaseAll(locked)
+    guard let locked = environment.granules.lockPair(rd, data) else { throw .input }
+    guard locked.first.state == .rd, locked.second.state == .delegated else {
+      environment.granules.releasePair(locked)
       throw .input
     }
     let realm: RealmDescriptor
-    do throws(RMIError) { realm = try loadRealm(locked.granule(rd)) } catch {
-      environment.granules.releaseAll(locked)
+    do throws(RMIError) { realm = try loadRealm(locked.first) } catch {
+      environment.granules.releasePair(locked)
       throw error
     }
     let s2 = realm.stage2
     guard !requireNew || realm.state == .new else {
-      environment.granules.releaseAll(locked)
+      environment.granules.releasePair(locked)
       throw .realm()
     }
     guard isGranuleAligned(ipa), s2.contains(ipa), s2.isProtected(ipa) else {
-      environment.granules.releaseAll(locked)
+      environment.granules.releasePair(locked)
       throw .input
     }
     let walk: RTTWalk
     do throws(RMIError) { walk = try self.walk(s2, ipa, to: RTTLevel.page) } catch {
-      environment.granules.releaseAll(locked)
+      environment.granules.releasePair(locked)
       throw error
     }
     guard walk.level == RTTLevel.page else {
       environment.granules.release(walk.table)
-      environment.granules.releaseAll(locked)
+      environment.granules.releasePair(locked)
       throw .rtt(level: walk.level)
     }
     guard case .unassigned = walk.entry else {
       environment.granules.release(walk.table)
-      environment.granules.releaseAll(locked)
+      environment.granules.releasePair(locked)
       throw .rtt(level: RTTLevel.page)
     }
     return (locked, realm, walk)
@@ -57,14 +54,14 @@ extension RMIDispatcher {
     var (locked, realm, walk) = try openDataTarget(rd: rd, data: data, ipa: ipa, requireNew: true)
     defer {
       environment.granules.release(walk.table)
-      environment.granules.releaseAll(locked)
+      environment.granules.releasePair(locked)
     }
-    locked.setState(.data, of: data)
+    locked.second.setState(.data)
     do throws(GateError) {
-      try environment.gate.writeRealmGranule(locked.granule(data), AccessIntent(.dataCreateWrite, .write, expecting: .data),
+      try environment.gate.writeRealmGranule(locked.second, AccessIntent(.dataCreateWrite, .write, expecting: .data),
                                              from: &contents)
     } catch {
-      locked.setState(.delegated, of: data)
+      locked.second.setState(.delegated)
       throw internalError
     }
     let measure = flags & DataCreateFlags.measureContent != 0
@@ -72,9 +69,9 @@ extension RMIDispatcher {
     realm.rim = RIMDescriptor.extendForData(realm.hashAlgorithm, rim: realm.rim, ipa: ipa, flags: flags, content: content)
     do throws(RMIError) {
       try update(&walk, to: .assignedRAM(pa: data), ipa: ipa, vmid: realm.stage2.vmid)
-      try storeRealm(realm, locked.granule(rd))
+      try storeRealm(realm, locked.first)
     } catch {
-      locked.setState(.delegated, of: data)
+      locked.second.setState(.delegated)
       throw error
     }
   }
@@ -83,7 +80,7 @@ extension RMIDispatcher {
     var (locked, realm, walk) = try openDataTarget(rd: rd, data: data, ipa: ipa, requireNew: false)
     defer {
       environment.granules.release(walk.table)
-      environment.granules.releaseAll(locked)
+      environment.granules.releasePair(locked)
     }
     // Contents stay zero (DELEGATED granules are); RIPAS is unchanged.
     let assigned: S2TTE
@@ -92,9 +89,9 @@ extension RMIDispatcher {
     case .empty: assigned = .assignedEmpty(pa: data)
     case .destroyed: assigned = .assignedDestroyed(pa: data)
     }
-    locked.setState(.data, of: data)
+    locked.second.setState(.data)
     do throws(RMIError) { try update(&walk, to: assigned, ipa: ipa, vmid: realm.stage2.vmid) } catch {
-      locked.setState(.delegated, of: data)
+      locked.second.setState(.delegated)
       throw error
     }
     _ = realm

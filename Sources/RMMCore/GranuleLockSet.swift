@@ -77,3 +77,36 @@ extension GranuleTable {
     }
   }
 }
+
+/// Two granules locked together (RD and one target): the common case of `lockAll`,
+/// without the 18-slot set, which the compiler copies by value at every use.
+public struct LockedPair {
+  public var first: LockedGranule
+  public var second: LockedGranule
+}
+
+extension GranuleTable {
+  /// Locks `first` and `second` in ascending PA order (the discipline of `lockAll`),
+  /// returned in argument order. nil, with nothing left locked, if either address is
+  /// not a DRAM granule or both are the same.
+  public func lockPair(_ first: UInt64, _ second: UInt64) -> LockedPair? {
+    guard first != second, index(of: first) != nil, index(of: second) != nil else { return nil }
+    if first < second {
+      let a = lock(first)!
+      return LockedPair(first: a, second: lock(second)!)
+    }
+    let b = lock(second)!
+    return LockedPair(first: lock(first)!, second: b)
+  }
+
+  /// Unlocks both granules of the pair, publishing their descriptors, in descending PA order.
+  public func releasePair(_ pair: borrowing LockedPair) {
+    if pair.first.pa > pair.second.pa {
+      release(pair.first)
+      release(pair.second)
+    } else {
+      release(pair.second)
+      release(pair.first)
+    }
+  }
+}
