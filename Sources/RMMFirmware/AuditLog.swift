@@ -12,23 +12,25 @@ let auditRecordsPerCPU = 1024
 /// pointer so that recording an access copies nothing but the record itself.
 struct AuditCPUState {
   var ring: AuditRing
-  var sequence: UInt32
+  /// Records written by this CPU; its low 32 bits are the next record's sequence number.
+  var sequence: UInt64
   var violations: UInt64
-  var written: UInt64
   /// What the CPU is serving: FID, realm (RD), IPA.
   var function: UInt64
   var realm: UInt64
   var ipa: UInt64
 }
 
+// Wrapping arithmetic: `cpu` comes from TPIDR_EL2 (set at boot, < RMM_MAX_CPUS), and
+// this is on every gate access, so no overflow traps in the address computations.
 @inline(__always) func auditState(_ cpu: Int) -> UnsafeMutablePointer<AuditCPUState> {
-  UnsafeMutableRawPointer(rmm_audit_state_base()!).advanced(by: cpu * Int(rmm_audit_state_stride()))
+  UnsafeMutableRawPointer(rmm_audit_state_base()!).advanced(by: cpu &* Int(rmm_audit_state_stride()))
     .assumingMemoryBound(to: AuditCPUState.self)
 }
 
 @inline(__always) func auditStorage(_ cpu: Int) -> UnsafeMutablePointer<UInt64> {
   UnsafeMutableRawPointer(rmm_audit_storage_base()!)
-    .advanced(by: cpu * auditRecordsPerCPU * Int(rmm_audit_record_stride()))
+    .advanced(by: cpu &* auditRecordsPerCPU &* Int(rmm_audit_record_stride()))
     .assumingMemoryBound(to: UInt64.self)
 }
 
@@ -38,7 +40,7 @@ func auditInitialise() -> Bool {
         MemoryLayout<AuditCPUState>.stride <= Int(rmm_audit_state_stride()) else { return false }
   for cpu in 0..<32 {
     auditState(cpu).initialize(to: AuditCPUState(ring: AuditRing(capacity: auditRecordsPerCPU), sequence: 0,
-                                                 violations: 0, written: 0, function: 0, realm: 0, ipa: 0))
+                                                 violations: 0, function: 0, realm: 0, ipa: 0))
   }
   return true
 }
@@ -51,20 +53,30 @@ func auditInitialise() -> Bool {
 }
 
 /// Records one gate access; a refused one is also counted and alerted on the console.
+/// Records one gate access. The allowed case is the hot path (every access of every
+/// call): no call, no frame; a refusal goes to `auditRefused`, which alerts first.
 func audit(_ pa: UInt64, _ intent: AccessIntent, _ granuleState: GranuleState?, allowed: Bool) {
+  guard allowed else { return auditRefused(pa, intent, granuleState) }
+  record(pa, intent, granuleState, allowed: true, cpu: currentCPU())
+}
+
+@inline(never) func auditRefused(_ pa: UInt64, _ intent: AccessIntent, _ granuleState: GranuleState?) {
   let cpu = currentCPU()
-  let state = auditState(cpu)
-  if !allowed {
-    state.pointee.violations &+= 1
-    alert(pa, intent, granuleState, cpu)
-  }
+  auditState(cpu).pointee.violations &+= 1
+  alert(pa, intent, granuleState, cpu)
+  record(pa, intent, granuleState, allowed: false, cpu: cpu)
+}
+
+@inline(__always) private func record(_ pa: UInt64, _ intent: AccessIntent, _ granuleState: GranuleState?,
+                                      allowed: Bool, cpu: Int) {
 #if !RMM_AUDIT_OFF
-  let first = AuditRecord.firstWord(sequence: state.pointee.sequence, cpu: cpu, direction: intent.direction,
+  let state = auditState(cpu)
+  let first = AuditRecord.firstWord(sequence: UInt32(truncatingIfNeeded: state.pointee.sequence), cpu: cpu, direction: intent.direction,
                                     allowed: allowed, purpose: intent.purpose, state: granuleState)
-  let second = (state.pointee.function & 0xFFFF_FFFF) | UInt64(intent.length) << 32
-  state.pointee.ring.append(words: (first, second, pa, state.pointee.ipa, state.pointee.realm), into: auditStorage(cpu))
+  let second = (state.pointee.function & 0xFFFF_FFFF) | UInt64(truncatingIfNeeded: intent.length) << 32
+  state.pointee.ring.append(words: (first, second, pa, state.pointee.ipa, state.pointee.realm), into: auditStorage(cpu),
+                            capacity: auditRecordsPerCPU)
   state.pointee.sequence &+= 1
-  state.pointee.written &+= 1
 #endif
 }
 
@@ -95,7 +107,7 @@ func handleAuditCall(_ frame: UnsafeMutablePointer<UInt64>) {
     for cpu in 0..<32 {
       let state = auditState(cpu)
       violations &+= state.pointee.violations
-      written &+= state.pointee.written
+      written &+= state.pointee.sequence
       lost &+= state.pointee.ring.lost
     }
     frame[1] = violations

@@ -9,7 +9,7 @@ import RMMCore
 /// How deep each CPU's slot stack is (nested accesses take the next slot).
 nonisolated(unsafe) var slotDepth: InlineArray<32, UInt8> = .init(repeating: 0)
 
-@inline(__always) func currentCPU() -> Int { Int(read_tpidr_el2()) }
+@inline(__always) func currentCPU() -> Int { Int(truncatingIfNeeded: read_tpidr_el2()) }
 
 /// One mapped granule. Offsets are checked: a bad one traps (a bug), never strays.
 struct SlotPage: WritablePage {
