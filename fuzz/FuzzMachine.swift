@@ -1,0 +1,224 @@
+// Shared by the rmi_dispatcher and run_page targets: a small fake machine (the fakes of
+// Tests/RMMCoreTests/Fakes.swift), decoders that turn input bytes into addresses and
+// values that hit real states, and the invariants checked after every RMI call.
+import RMMABI
+@testable import RMMCore
+
+let allCommands: [RMICommand] = [
+  .version, .granuleDelegate, .granuleUndelegate, .dataCreate, .dataCreateUnknown, .dataDestroy,
+  .realmActivate, .realmCreate, .realmDestroy, .recCreate, .recDestroy, .recEnter, .rttCreate,
+  .rttDestroy, .rttMapUnprotected, .rttReadEntry, .rttUnmapUnprotected, .psciComplete, .features,
+  .rttFold, .recAuxCount, .rttInitRIPAS, .rttSetRIPAS,
+]
+
+/// 64 granules at 0x8000_0000 and 32 at 0x1_0000_0000 (FakeEnvironment's default banks).
+let bank0Granules: UInt64 = 64
+let granuleTotal = 96
+
+func granulePA(_ index: Int) -> UInt64 {
+  index < Int(bank0Granules) ? 0x8000_0000 + UInt64(index) * 4096
+                             : 0x1_0000_0000 + UInt64(index - Int(bank0Granules)) * 4096
+}
+
+/// x0 of the RSI/PSCI calls a scripted realm makes.
+let realmFIDs: [UInt64] = [
+  0xC400_0190, 0xC400_0191, 0xC400_0192, 0xC400_0193, 0xC400_0194, 0xC400_0195, 0xC400_0196,
+  0xC400_0197, 0xC400_0198, 0xC400_0199,
+  0x8400_0000, 0x8400_0001, 0x8400_0002, 0x8400_0003, 0x8400_0004, 0x8400_0008, 0x8400_0009,
+  0xC400_0003, 0xC400_0004, 0x8400_000A, 0xC400_0182,
+]
+
+/// Addresses the host used in successful calls so far (this input only): arguments may
+/// pick them again, as a host reuses its RDs, RECs and tables.
+nonisolated(unsafe) var history: [UInt64] = []
+
+func remember(_ call: SMCArguments) {
+  for v in [call.x1, call.x2, call.x3] where v != 0 && history.count < 64 && !history.contains(v) { history.append(v) }
+}
+
+extension FuzzInput {
+  /// A PA: mostly a granule of the fake DRAM, sometimes just outside it or unaligned.
+  mutating func granuleAddress() -> UInt64 {
+    let b = byte()
+    if b < 0xF0 { return granulePA(Int(b) % granuleTotal) }
+    switch b & 0xF {
+    case 0: return 0
+    case 1: return 0x8000_0000 - 4096
+    case 2: return 0x8000_0000 + bank0Granules * 4096
+    case 3: return 0x1_0000_0000 + 32 * 4096
+    case 4: return granulePA(Int(byte()) % granuleTotal) + UInt64(byte() & 0xF8)
+    case 5: return UInt64.max & ~0xFFF
+    default: return u64()
+    }
+  }
+
+  /// An IPA: page-, block- or table-sized steps, or the unprotected half of common widths.
+  mutating func ipa() -> UInt64 {
+    let b = byte()
+    switch b >> 5 {
+    case 0, 1: return UInt64(b & 63) << 12
+    case 2: return UInt64(b & 31) << 21
+    case 3: return UInt64(b & 31) << 30
+    case 4: return (1 << 31) | UInt64(b & 31) << 12
+    case 5: return (1 << 39) | UInt64(b & 31) << 12
+    case 6: return (1 << 47) | UInt64(b & 31) << 21
+    default: return u64()
+    }
+  }
+
+  /// An argument register: one of the above, a small number (levels, indices), or anything.
+  mutating func argument() -> UInt64 {
+    switch byte() % 7 {
+    case 0: return granuleAddress()
+    case 1: return history.isEmpty ? granuleAddress() : history[Int(byte()) % history.count]
+    case 6: return history.isEmpty ? ipa() : history[Int(byte()) % history.count] &+ UInt64(byte() % 3) * 4096
+    case 2: return ipa()
+    case 3: return UInt64(byte() % 5)
+    case 4: return UInt64(bitPattern: Int64(Int8(bitPattern: byte())))
+    default: return u64()
+    }
+  }
+
+  /// An RD, REC or table address: one the host used before, or a granule.
+  mutating func object() -> UInt64 {
+    history.isEmpty || byte() & 3 == 0 ? granuleAddress() : history[Int(byte()) % history.count]
+  }
+
+  /// An x0 for RMI: mostly one of the commands, sometimes a neighbour in the range.
+  mutating func functionID() -> UInt64 {
+    let b = byte()
+    if b < 0xD8 { return allCommands[Int(b) % allCommands.count].rawValue }
+    switch b & 7 {
+    case 0: return 0xC400_0150 + UInt64(byte() & 0x3F)        // the forwarded range, gaps included
+    case 1: return allCommands[Int(byte()) % allCommands.count].rawValue | smcSVEHintBit
+    case 2: return allCommands[Int(byte()) % allCommands.count].rawValue & ~(1 << 30)  // SMC32
+    case 3: return realmFIDs[Int(byte()) % realmFIDs.count]
+    case 4: return 0xC400_0182                                  // the audit interface
+    default: return u64()
+    }
+  }
+}
+
+/// The host pages the templates fill: plausible parameter structures, so that the
+/// fuzzer quickly reaches realms, RECs and RTTs and then mutates from there.
+extension FakeEnvironment {
+  func writePage(_ pa: UInt64, _ fields: [(Int, UInt64)]) {
+    var page = gate.memory.page(pa)
+    for (offset, value) in fields { page[(offset & 0xFF8) / 8] = value }
+    gate.memory.pages[pa] = page
+  }
+
+  func writeRealmParams(_ input: inout FuzzInput, at pa: UInt64) {
+    typealias L = RealmParamsLayout
+    let s2sz = 32 + UInt64(input.byte() % 17)
+    let level = Int(input.byte() % 4)
+    let roots = Stage2Config.rootTableCount(ipaWidth: s2sz, startLevel: level) ?? 1
+    var fields: [(Int, UInt64)] = [
+      (L.flags, 0), (L.s2sz, s2sz), (L.sveVectorLength, 0), (L.numberOfBreakpoints, 1 + UInt64(input.byte() % 5)),
+      (L.numberOfWatchpoints, 1 + UInt64(input.byte() % 3)), (L.pmuCounters, 0),
+      (L.hashAlgorithm, UInt64(input.byte() & 1)), (L.vmid, UInt64(input.byte())),
+      (L.rttBase, input.granuleAddress()), (L.rttLevelStart, UInt64(level)), (L.rttNumStart, UInt64(roots)),
+    ]
+    for i in 0..<8 { fields.append((L.personalizationValue + 8 * i, UInt64(input.byte()))) }
+    writePage(pa, fields)
+  }
+
+  func writeRECParams(_ input: inout FuzzInput, at pa: UInt64) {
+    typealias L = RecParamsLayout
+    let mpidr = UInt64(input.byte() % 4)
+    writePage(pa, [(L.flags, UInt64(input.byte() & 1)), (L.mpidr, mpidr), (L.pc, UInt64(input.byte()) << 12),
+                   (L.gprs, input.argument()), (L.numberOfAux, 2), (L.aux, input.granuleAddress()),
+                   (L.aux + 8, input.granuleAddress())])
+  }
+
+  func writeRunPage(_ input: inout FuzzInput, at pa: UInt64) {
+    let flags = UInt64(input.byte() & 0x1F)
+    var fields: [(Int, UInt64)] = [(RecRunLayout.enterFlags, flags)]
+    for i in 0..<4 { fields.append((RecRunLayout.enterGPRs + 8 * i, input.argument())) }
+    if input.byte() & 1 != 0 {
+      fields.append((RecRunLayout.enterGICv3HCR, input.u64() & RECEnter.hostGICHCRBits))
+      fields.append((RecRunLayout.enterGICv3LRs, input.u64() & ~(1 << 61)))
+    }
+    writePage(pa, fields)
+  }
+
+  /// Queues one realm exit: its syndrome, and x0...x3 as the realm left them.
+  func scriptExit(_ input: inout FuzzInput) {
+    let kindByte = input.byte()
+    let kind: RealmExitSyndrome.Kind = [.sync, .sync, .sync, .sync, .irq, .fiq, .serror, .sync][Int(kindByte & 7)]
+    let esr: UInt64
+    switch kindByte >> 3 & 7 {
+    case 0, 1, 2: esr = 0x17 << 26 | 1 << 25                       // SMC
+    case 3: esr = 0x16 << 26 | 1 << 25                             // HVC
+    case 4: esr = 0x24 << 26 | 1 << 25 | 1 << 24 | UInt64(input.byte() & 0x7F) << 16 | 0x07 // data abort, ISV
+    case 5: esr = 0x20 << 26 | 1 << 25 | 0x07                      // instruction abort
+    case 6: esr = UInt64(input.byte() & 0x3F) << 26 | 1 << 25      // any EC
+    default: esr = input.u64()
+    }
+    let ipa = input.ipa()
+    let registers = [realmFIDs[Int(input.byte()) % realmFIDs.count], input.argument(), input.argument(), input.argument()]
+    var syndrome = RealmExitSyndrome(kind: kind, esr: esr, far: ipa & 0xFFF, hpfar: (ipa >> 12) << 4)
+    syndrome.far = ipa
+    cpu.state.script.append(({ page in
+      for (i, v) in registers.enumerated() { page[(RECLayout.context + 8 * i) / 8] = v }
+    }, syndrome))
+  }
+}
+
+/// Granule states as seen after the previous call, to check transitions.
+struct MachineView {
+  var states: [GranuleState?]
+  init(_ env: FakeEnvironment) {
+    states = (0..<granuleTotal).map { env.granules.state(of: granulePA($0)) }
+  }
+}
+
+/// The invariants every RMI call must leave behind, whatever it was asked.
+func checkCall(_ env: FakeEnvironment, _ call: SMCArguments, _ result: RMIResult, before: inout MachineView) {
+  let fid = call.fid
+  if let command = RMICommand(rawValue: fid & ~smcSVEHintBit) {
+    guard let status = RMIStatus(encoded: result.x0) else {
+      fatalError("invariant violated: \(command) returned x0 = \(result.x0), not an RMI 1.0 status")
+    }
+    if command.resultCount < 4 {
+      invariant(result.x4 == call.x4, "\(command) clobbered x4 (callee-saved)")
+    }
+    let outputs = [result.x1, result.x2, result.x3]
+    if status.code == .success {
+      for i in min(command.resultCount, 3)..<3 where outputs[i] != 0 {
+        fatalError("invariant violated: \(command) leaks x\(i + 1) = \(outputs[i]) beyond its \(command.resultCount) results")
+      }
+    } else {
+      invariant(result.x3 == 0, "\(command) failed with x3 = \(result.x3)")
+      if command != .version && command != .rttUnmapUnprotected {
+        invariant(result.x1 == 0, "\(command) failed with x1 = \(result.x1)")
+      }
+      if command != .version && command != .rttDestroy && command != .dataDestroy {
+        invariant(result.x2 == 0, "\(command) failed with x2 = \(result.x2)")
+      }
+    }
+  } else {
+    invariant(result == RMIResult(smcUnknown, 0, 0, 0, call.x4), "unknown FID \(fid): \(result)")
+  }
+
+  // No lock is left held, no REC is left running, and the GPT agrees with the descriptors.
+  invariant(!env.granules.storage.anyLocked, "a granule lock is still held after \(fid)")
+  let after = MachineView(env)
+  for i in 0..<granuleTotal {
+    let pa = granulePA(i)
+    guard let state = after.states[i] else { fatalError("invariant violated: granule \(i) has no state") }
+    invariant((state != .undelegated) == env.monitor.state.realmPAS.contains(pa),
+              "granule \(i) is \(state) but the GPT says \(env.monitor.state.realmPAS.contains(pa) ? "realm" : "NS")")
+    if state == .rec {
+      invariant(env.granules.storage.peek(i).refcount == 0, "REC \(i) still marked running")
+    }
+    if state == .undelegated && before.states[i] != .undelegated {
+      // What returns to the host must have been scrubbed.
+      invariant(env.gate.memory.page(pa).allSatisfy { $0 == 0 }, "granule \(i) returned to NS unscrubbed")
+    }
+    if state == .delegated && before.states[i] != .delegated {
+      invariant(env.gate.memory.page(pa).allSatisfy { $0 == 0 }, "granule \(i) became DELEGATED but is not zero")
+    }
+  }
+  before = after
+}
