@@ -134,6 +134,10 @@ struct NSFuzzer {
     let pa = anyGranule()
     return (pa, realmIndex(rd: pa))
   }
+  /// An address the RMM may not use as an NS page: a delegated granule, or hostile.
+  mutating func unreadableNSPage() -> UInt64 {
+    random.percent(50) ? granule(in: .delegated) : HostileAddresses.pick(random.below(HostileAddresses.count), pool: pool)
+  }
   func realmIndex(rd: UInt64) -> Int? {
     for r in 0..<2 where realms[r].live && realms[r].rd == rd { return r }
     return nil
@@ -245,7 +249,7 @@ struct NSFuzzer {
     var paramsValid = writeRealmParams(root: root, vmid: vmid)
     var params = paramsPage
     if random.percent(8) {  // parameters in realm, secure or absent memory
-      params = random.percent(50) ? granule(in: .delegated) : HostileAddresses.pick(random.below(HostileAddresses.count), pool: pool)
+      params = unreadableNSPage()
       paramsValid = false
     }
     let vmidFree = !(realms[0].live && realms[0].vmid == vmid) && !(realms[1].live && realms[1].vmid == vmid)
@@ -369,7 +373,7 @@ struct NSFuzzer {
     if measured {
       var source = sourcePage
       if random.percent(10) {  // a source the RMM may not read
-        source = random.percent(50) ? granule(in: .delegated) : HostileAddresses.pick(random.below(HostileAddresses.count), pool: pool)
+        source = unreadableNSPage()
         ok = false
       }
       mmio_write64(sourcePage, random.next())
@@ -424,8 +428,7 @@ struct NSFuzzer {
     } else {
       ok = false
     }
-    let mustBlock = r != nil && slot < 0  // our model keeps at most 3 RECs per realm
-    if mustBlock { return }
+    if r != nil && slot < 0 { return }  // the model keeps at most 3 RECs per realm
     if issue(RMICommand.recCreate.rawValue, rd, rec, p, expecting: ok ? .success : .failure).x0 == 0 && ok, let r {
       set(rec, .rec)
       set(aux0, .recAux)
@@ -461,7 +464,7 @@ struct NSFuzzer {
     let rec = random.percent(80) ? granule(in: .rec) : anyGranule()
     var run = paramsPage + 0x2000
     if random.percent(40) {
-      run = random.percent(50) ? granule(in: .delegated) : HostileAddresses.pick(random.below(HostileAddresses.count), pool: pool)
+      run = unreadableNSPage()
     }
     fillPage(paramsPage + 0x2000) { _ in random.next() }  // garbage in every enter field
     _ = issue(RMICommand.recEnter.rawValue, rec, run, expecting: .failure)
