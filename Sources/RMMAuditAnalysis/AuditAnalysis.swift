@@ -85,6 +85,7 @@ public struct AuditAnalysis {
     case .rsiHostCallRead: return "RSI_HOST_CALL: the RsiHostCall structure the realm passed (imm and arguments)"
     case .rsiHostCallWrite: return "REC_ENTER after RSI_HOST_CALL: the host's results into RsiHostCall"
     case .rsiRealmConfig: return "RSI_REALM_CONFIG: RsiRealmConfig into the realm's page"
+    case .attestationTokenWrite: return "RSI_ATTEST_TOKEN_CONTINUE: the token into the granule the realm named"
     case .dataCreateWrite: return "RMI_DATA_CREATE: the copied contents into the new DATA granule"
     case .destroyScrub: return "the owner scrubs an object returning to DELEGATED"
     case .delegateScrub: return "RMI_GRANULE_DELEGATE: a DELEGATED granule is zero"
@@ -99,6 +100,7 @@ public struct AuditAnalysis {
     case .recRead, .recWrite, .recRun: return "the REC code on its REC"
     case .auditDrain: return "the audit interface: drained records into the host's page"
     case .recFPState: return "the world switch: the REC's FP/SIMD registers in its aux granule"
+    case .attestationWorkspace: return "RSI_ATTEST_TOKEN_*: the REC's attestation workspace in its aux granules"
     }
   }
 

@@ -41,6 +41,11 @@ public enum AccessPurpose: UInt8, Sendable {
   case auditDrain = 20
   /// The world switch saves and loads the REC's FP/SIMD registers in its first aux granule.
   case recFPState = 21
+  /// RSI_ATTEST_TOKEN_*: the REC's attestation workspace (token being built, signature
+  /// state) in its aux granules.
+  case attestationWorkspace = 22
+  /// RSI_ATTEST_TOKEN_CONTINUE: write the token into the granule the realm named.
+  case attestationTokenWrite = 23
 }
 
 public enum AccessDirection: UInt8, Sendable {

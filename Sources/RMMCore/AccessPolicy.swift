@@ -27,7 +27,7 @@ public enum AccessPolicy {
   }
 
   /// Indexed by `AccessPurpose.rawValue` (row 0: no purpose, nothing allowed).
-  public static let rules: InlineArray<22, Rule> = [
+  public static let rules: InlineArray<24, Rule> = [
     Rule(direction: .read, states: .none, maximumLength: 0),
     // Granule delegation: zero on the way in and on the way out.
     /* delegateScrub   */ Rule(direction: .write, states: States(.delegated), maximumLength: 4096),
@@ -59,6 +59,10 @@ public enum AccessPolicy {
     // The audit log leaves the RMM only into a host page, and holds no realm contents.
     /* auditDrain      */ Rule(direction: .write, states: States(.undelegated), maximumLength: 4096),
     /* recFPState      */ Rule(direction: .write, states: States(.recAux), maximumLength: 528),
+    // Attestation: the REC's own workspace, and the token only into the realm's RAM
+    // the realm named, never more than the rest of that granule.
+    /* attestationWorkspace  */ Rule(direction: .write, states: States(.recAux), maximumLength: 4096),
+    /* attestationTokenWrite */ Rule(direction: .write, states: States(.data), maximumLength: 4096),
   ]
 
   /// Whether `intent` may touch a granule whose current state is `actualState`.

@@ -10,6 +10,22 @@ public protocol ReadablePage {
 
 public protocol WritablePage: ReadablePage {
   mutating func store64(_ value: UInt64, at offset: Int)
+  /// Copies `bytes` to `offset` (any alignment); the whole range must lie in the page.
+  mutating func storeBytes(_ bytes: UnsafeRawBufferPointer, at offset: Int)
+}
+
+extension WritablePage {
+  /// Byte by byte through aligned words: for pages without a faster copy.
+  public mutating func storeBytes(_ bytes: UnsafeRawBufferPointer, at offset: Int) {
+    precondition(offset >= 0 && bytes.count <= 4096 - offset)
+    for i in 0..<bytes.count {
+      let position = offset + i
+      let word = position & ~7
+      let shift = UInt64((position & 7) * 8)
+      let old = load64(at: word)
+      store64((old & ~(0xFF << shift)) | UInt64(bytes[i]) << shift, at: word)
+    }
+  }
 }
 
 extension ReadablePage {

@@ -56,6 +56,63 @@ public protocol PhysicalMemoryGate {
   /// the host delegates it meanwhile, the copy takes a fault and fails cleanly. A granule-protection fault or
   /// external abort during the copy fails it cleanly.
   func copyFromNonSecure(_ pa: UInt64, _ intent: AccessIntent, into buffer: inout PageBuffer) throws(GateError)
+
+  /// Maps the REC's aux granules, in the REC's order, as one contiguous range at a
+  /// virtual address that is the same on every CPU (the attestation signature keeps
+  /// pointers into it between calls and may resume on another CPU), runs `body`,
+  /// and unmaps them. The caller holds every one of them locked in `locked`.
+  func withAuxiliaryWindow<Result>(
+    _ order: InlineArray<16, UInt64>, count: Int, locked: borrowing GranuleLockSet, _ intent: AccessIntent,
+    _ body: (UnsafeMutableRawBufferPointer) -> Result
+  ) throws(GateError) -> Result
+}
+
+extension PhysicalMemoryGate {
+  /// Platforms without the window (host fakes that predate it) refuse.
+  public func withAuxiliaryWindow<Result>(
+    _ order: InlineArray<16, UInt64>, count: Int, locked: borrowing GranuleLockSet, _ intent: AccessIntent,
+    _ body: (UnsafeMutableRawBufferPointer) -> Result
+  ) throws(GateError) -> Result {
+    throw .policyViolation
+  }
+}
+
+/// How far a signature got in one bounded step.
+public enum SignatureProgress: Sendable {
+  case done, inProgress, failed
+}
+
+/// The Realm Attestation Key (RAK) and the platform token: obtained from EL3, and
+/// signing with the RAK. Signatures are resumable: their whole state lives in the
+/// caller's arena (the REC's aux granules), which is at the same address whenever
+/// the signature continues.
+public protocol AttestationService {
+  /// Whether boot obtained the RAK and the platform token from EL3.
+  var isAvailable: Bool { get }
+  /// The RAK public key (its COSE_Key encoding) and the platform token, fixed at boot.
+  func withBootMaterial<Result>(_ body: (_ publicKey: UnsafeRawBufferPointer, _ platformToken: UnsafeRawBufferPointer) -> Result) -> Result
+  /// Starts an ES384 signature of `digest` (SHA-384) in `arena`. False if the RAK
+  /// cannot be had or the arena is too small.
+  func beginSignature(arena: UnsafeMutableRawBufferPointer, digest: Digest64) -> Bool
+  /// One bounded piece of the signature.
+  func continueSignature(arena: UnsafeMutableRawBufferPointer) -> SignatureProgress
+  /// Writes r || s (96 bytes) and scrubs the arena.
+  func finishSignature(arena: UnsafeMutableRawBufferPointer, into signature: UnsafeMutableRawBufferPointer) -> Bool
+  /// Scrubs the arena of an abandoned signature.
+  func abandonSignature(arena: UnsafeMutableRawBufferPointer)
+}
+
+/// A platform without attestation (EL3 gave no key): RSI_ATTEST_* fail with ERROR_STATE.
+public struct NoAttestationService: AttestationService {
+  public init() {}
+  public var isAvailable: Bool { false }
+  public func withBootMaterial<Result>(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Result) -> Result {
+    body(UnsafeRawBufferPointer(start: nil, count: 0), UnsafeRawBufferPointer(start: nil, count: 0))
+  }
+  public func beginSignature(arena: UnsafeMutableRawBufferPointer, digest: Digest64) -> Bool { false }
+  public func continueSignature(arena: UnsafeMutableRawBufferPointer) -> SignatureProgress { .failed }
+  public func finishSignature(arena: UnsafeMutableRawBufferPointer, into signature: UnsafeMutableRawBufferPointer) -> Bool { false }
+  public func abandonSignature(arena: UnsafeMutableRawBufferPointer) {}
 }
 
 /// Stage-2 TLB maintenance for a realm's VMID, broadcast to every PE (inner shareable).
@@ -108,6 +165,7 @@ public protocol RMMEnvironment {
   associatedtype TLB: StageTwoTLB
   associatedtype VMIDs: VMIDRegistry
   associatedtype CPU: RealmExecution
+  associatedtype Attestation: AttestationService = NoAttestationService
 
   var granules: GranuleTable<Descriptors> { get }
   var gate: Gate { get }
@@ -115,6 +173,11 @@ public protocol RMMEnvironment {
   var tlb: TLB { get }
   var vmids: VMIDs { get }
   var cpu: CPU { get }
+  var attestation: Attestation { get }
   /// What this RMM and this CPU support, as RMI_FEATURES reports it.
   var features: RMIFeatureRegister0 { get }
+}
+
+extension RMMEnvironment where Attestation == NoAttestationService {
+  public var attestation: NoAttestationService { NoAttestationService() }
 }

@@ -146,9 +146,12 @@ extension RMIDispatcher {
       rec.finishSMC(RSIStatus.success.rawValue, top, ripas.rawValue)
       return false
 
-    case .attestTokenInit, .attestTokenContinue:
-      rec.finishSMC(smcUnknown)  // attestation is not in this build
+    case .attestTokenInit:
+      attestTokenInit(&rec, &running)
       return false
+
+    case .attestTokenContinue:
+      return attestTokenContinue(&rec, &running, &exit)
     }
   }
 

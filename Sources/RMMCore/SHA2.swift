@@ -283,6 +283,32 @@ private let sha256RoundConstants: InlineArray<64, UInt32> = [
   0x748f_82ee, 0x78a5_636f, 0x84c8_7814, 0x8cc7_0208, 0x90be_fffa, 0xa450_6ceb, 0xbef9_a3f7, 0xc671_78f2,
 ]
 
+// MARK: - SHA-384 (FIPS 180-4 §5.3.4, §6.5): the attestation token's ES384 digest
+
+public struct SHA384: HashFunction, Sendable {
+  public static var digestLength: Int { 48 }
+  static let initialState: InlineArray<8, UInt64> = [
+    0xcbbb_9d5d_c105_9ed8, 0x629a_292a_367c_d507, 0x9159_015a_3070_dd17, 0x152f_ecd8_f70e_5939,
+    0x6733_2667_ffc0_0b31, 0x8eb4_4a87_6858_1511, 0xdb0c_2e0d_64f9_8fa7, 0x47b5_481d_befa_4fa4,
+  ]
+  private var inner: SHA512
+
+  public init() { inner = SHA512(initialState: Self.initialState) }
+  public mutating func update(_ bytes: UnsafeRawBufferPointer) { inner.update(bytes) }
+  public mutating func update(byte: UInt8) { inner.update(byte: byte) }
+  public mutating func update64LE(_ word: UInt64) { inner.update64LE(word) }
+
+  /// The first 48 bytes of the SHA-512 computation (words 6 and 7 zeroed).
+  public mutating func finalize() -> Digest64 {
+    var digest = inner.finalize()
+    digest.words[6] = 0
+    digest.words[7] = 0
+    digest.length = 48
+    self = SHA384()
+    return digest
+  }
+}
+
 // MARK: - SHA-512
 
 public struct SHA512: HashFunction, Sendable {
@@ -306,6 +332,13 @@ public struct SHA512: HashFunction, Sendable {
     buffer = InlineArray(repeating: 0)
     buffered = 0
     totalBytes = 0
+  }
+
+  /// SHA-512 started from another initial state (SHA-384 is SHA-512 with its own IV,
+  /// truncated).
+  init(initialState: InlineArray<8, UInt64>) {
+    self.init()
+    state = initialState
   }
 
   public mutating func update(_ bytes: UnsafeRawBufferPointer) {

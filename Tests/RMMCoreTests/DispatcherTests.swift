@@ -99,6 +99,7 @@ final class AccessPolicyTests: XCTestCase {
     "recRunEnter read undelegated", "recRunExit write undelegated", "recRun write rec",
     "rsiRealmConfig write data", "rsiHostCallRead read data", "rsiHostCallWrite write data",
     "auditDrain write undelegated", "recFPState write recAux",
+    "attestationWorkspace write recAux", "attestationTokenWrite write data",
   ]
 
   func testEveryCombination() {

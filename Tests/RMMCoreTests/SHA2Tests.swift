@@ -138,6 +138,21 @@ final class SHA2Tests: XCTestCase {
     XCTAssertEqual(hex(accelerated), hex(plain.finalize()))
   }
 
+  /// FIPS 180-4 examples (NIST CSRC "SHA384.pdf"): the ES384 digest of the token.
+  func testSHA384KnownAnswers() {
+    XCTAssertEqual(hex(hash(SHA384.self, "abc")),
+                   "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7")
+    XCTAssertEqual(hex(hash(SHA384.self, "")),
+                   "38b060a751ac96384cd9327eb1b1e36a21fdb71114be07434c0cc7bf63f6e1da274edebfe76f65fbd51ad2f14898b95b")
+    XCTAssertEqual(hex(hash(SHA384.self, "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu")),
+                   "09330c33f71147e83d192fc782cd1b4753111b173b3b05d22fa08086e3b0f712fcc7c71a557e2db966c3e9fa91746039")
+    // Reusable after finalize, and independent of SHA-512's state.
+    var h = SHA384()
+    _ = h.finalize()
+    Array("abc".utf8).withUnsafeBytes { h.update($0) }
+    XCTAssertEqual(hex(h.finalize()).prefix(8), "cb00753f")
+  }
+
   func testSHA256MillionA() { checkMillionA(SHA256.self, expected: Self.millionA256) }
   func testSHA512MillionA() { checkMillionA(SHA512.self, expected: Self.millionA512) }
 
