@@ -6,6 +6,11 @@
  *   image      identity mapped, 4 KiB pages: .text RX, .rodata RO, the rest RW XN
  *   high window  shared page (RW), console (Device, mapped later by Swift once the
  *              manifest is parsed), per-CPU slots (mapped on demand by the gate)
+ *   aux window   same VA on every CPU, per-CPU contents (mapped on demand by the gate)
+ *
+ * Every CPU translates through its own L0 table: a copy of the shared one (same L1
+ * tables, so the image and the high window are shared) plus the aux window's own
+ * L1/L2/L3 chain.
  */
 #include <stdint.h>
 #include "rmm_layout.h"
@@ -13,7 +18,7 @@
 #define HIDDEN __attribute__((visibility("hidden")))
 extern HIDDEN char __rmm_start[], __rmm_end[], __text_end[], __rodata_end[];
 extern HIDDEN uint64_t __l0[], __l1_image[], __l2_image[], __l3_image[];
-extern HIDDEN uint64_t __l1_high[], __l2_high[], __l3_fixed[], __l3_slots[];
+extern HIDDEN uint64_t __l1_high[], __l2_high[], __l3_fixed[], __l3_slots[], __cpu_tables[];
 extern HIDDEN char __l3_image_end[], __stacks_start[], __stacks_end[];
 
 #define TABLE_DESC 0x3ULL
@@ -21,6 +26,9 @@ extern HIDDEN char __l3_image_end[], __stacks_start[], __stacks_end[];
 #define E_RMM_BOOT_INVALID_SHARED_BUFFER (-5)
 
 static unsigned idx(uint64_t va, int level) { return (unsigned)((va >> (39 - 9 * level)) & 511); }
+
+/* CPU `cpu`'s tables: L0, then the aux window's L1, L2 and L3 (RMM_CPU_TABLES_SIZE). */
+static uint64_t *cpu_l0(unsigned cpu) { return __cpu_tables + (uint64_t)cpu * (RMM_CPU_TABLES_SIZE / 8); }
 
 long rmm_mmu_build_tables(uint64_t shared_pa) {
   uint64_t start = (uint64_t)__rmm_start, end = (uint64_t)__rmm_end;
@@ -60,11 +68,27 @@ long rmm_mmu_build_tables(uint64_t shared_pa) {
   __l2_high[idx(RMM_SHARED_PAGE_VA, 2)] = (uint64_t)__l3_fixed | TABLE_DESC;
   __l2_high[idx(RMM_SLOTS_VA, 2)] = (uint64_t)__l3_slots | TABLE_DESC;
   __l3_fixed[idx(RMM_SHARED_PAGE_VA, 3)] = shared_pa | S1_NORMAL_RW;
+
+  for (unsigned cpu = 0; cpu < RMM_MAX_CPUS; cpu++) {
+    uint64_t *l0 = cpu_l0(cpu), *l1 = l0 + 512, *l2 = l0 + 1024, *l3 = l0 + 1536;
+    for (unsigned i = 0; i < 512; i++) l0[i] = __l0[i];
+    l0[idx(RMM_AUX_WINDOW_VA, 0)] = (uint64_t)l1 | TABLE_DESC;
+    l1[idx(RMM_AUX_WINDOW_VA, 1)] = (uint64_t)l2 | TABLE_DESC;
+    l2[idx(RMM_AUX_WINDOW_VA, 2)] = (uint64_t)l3 | TABLE_DESC;
+  }
   return 0;
 }
 
+/* The aux window's L3 table of this CPU (the gate fills its first entries). */
+uint64_t *rmm_aux_window_l3(void) {
+  uint64_t cpu;
+  __asm__ volatile("mrs %0, tpidr_el2" : "=r"(cpu));
+  return cpu_l0((unsigned)cpu) + 1536;
+}
+
 static void enable(void) {
-  uint64_t mmfr0, pa_range;
+  uint64_t mmfr0, pa_range, cpu;
+  __asm__ volatile("mrs %0, tpidr_el2" : "=r"(cpu));  /* set by rmm_entry.S before the MMU */
   __asm__ volatile("mrs %0, id_aa64mmfr0_el1" : "=r"(mmfr0));
   pa_range = mmfr0 & 0xF;
   if (pa_range > 5) pa_range = 5;  /* 48-bit output addresses with 4 KiB, no LPA2 */
@@ -85,7 +109,7 @@ static void enable(void) {
       "msr sctlr_el2, %3\n"
       "isb\n"
       :
-      : "r"(mair), "r"(tcr), "r"((uint64_t)__l0), "r"(sctlr)
+      : "r"(mair), "r"(tcr), "r"((uint64_t)cpu_l0((unsigned)cpu)), "r"(sctlr)
       : "memory");
 }
 

@@ -87,3 +87,11 @@ __attribute__((visibility("hidden"), aligned(16))) uint64_t rmm_audit_storage[32
 __attribute__((visibility("hidden"), aligned(64))) uint64_t rmm_audit_state[32 * 128 / 8];
 /* The host's FP/SIMD registers while a REC runs on the CPU: 32 x 528 bytes. */
 __attribute__((visibility("hidden"), aligned(16))) uint64_t rmm_ns_fp_state[32 * 66];
+
+/* Attestation material obtained from EL3 at cold boot (Sources/RMMFirmware/Attestation.swift):
+ * the platform token, the RAK public key (COSE_Key), and the arena used once at boot
+ * to derive that public key (scrubbed afterwards). */
+__attribute__((visibility("hidden"), aligned(16))) uint8_t rmm_platform_token[8192];
+__attribute__((visibility("hidden"), aligned(16))) uint8_t rmm_rak_public_key[128];
+__attribute__((visibility("hidden"), aligned(16))) uint64_t rmm_boot_crypto_arena[16384 / 8];
+__attribute__((visibility("hidden"))) uint32_t rmm_shared_page_lock;

@@ -10,23 +10,26 @@
 //
 // The workspace is the REC's aux granules, mapped through the gate at one address on
 // every CPU: aux 0 holds the FP/SIMD save area (first 528 bytes), the control block and
-// the realm token; aux 1... hold the signer's arena.
+// the realm token; the signer's arena follows, to the end of aux 1.
 
 import RMMABI
 
-/// Offsets in the attestation workspace (the REC's aux granules, as one range).
+/// Offsets in the attestation workspace (the REC's aux granules, as one range). Aux 0
+/// starts with the FP/SIMD save area (528 bytes); the signer's arena runs from inside
+/// aux 0 to the end of the last aux granule (mbedTLS needs at most 4,080 bytes for a
+/// P-384 signature: docs/CRYPTO.md).
 public enum AttestationLayout {
-  public static let state = 0x400
-  public static let delivered = 0x408        // bytes of the token already copied out
-  public static let tokenLength = 0x410      // the whole CCA token
-  public static let realmTokenLength = 0x418
-  public static let signatureOffset = 0x420  // in the realm token
-  public static let payloadOffset = 0x428
-  public static let payloadLength = 0x430
-  public static let digest = 0x440           // SHA-384 of the Sig_structure, 48 bytes
-  public static let realmToken = 0x600       // up to the end of aux 0
-  public static let realmTokenCapacity = 0x1000 - realmToken
-  public static let arena = 0x1000           // aux 1 to the last aux granule
+  public static let state = 0x240
+  public static let delivered = 0x248        // bytes of the token already copied out
+  public static let tokenLength = 0x250      // the whole CCA token
+  public static let realmTokenLength = 0x258
+  public static let signatureOffset = 0x260  // in the realm token
+  public static let payloadOffset = 0x268
+  public static let payloadLength = 0x270
+  public static let digest = 0x280           // SHA-384 of the Sig_structure, 48 bytes
+  public static let realmToken = 0x300
+  public static let realmTokenCapacity = 0x300  // >= RealmToken.maximumLength
+  public static let arena = 0x600            // to the end of the last aux granule
 
   /// Where a REC is in producing its token.
   public enum State: UInt64, Sendable {

@@ -23,6 +23,13 @@ extension ByteSink {
     }
   }
 
+  /// Two lowercase hex digits, no prefix.
+  public mutating func hexByte(_ byte: UInt8) {
+    let high = byte >> 4, low = byte & 0xF
+    put(high < 10 ? high + 48 : high + 87)
+    put(low < 10 ? low + 48 : low + 87)
+  }
+
   public mutating func decimal(_ value: UInt64) {
     var digits: InlineArray<20, UInt8> = .init(repeating: 0)
     var rest = value

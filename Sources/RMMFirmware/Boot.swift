@@ -90,6 +90,8 @@ public func rmmColdBoot(_ cpu: UInt64, _ interfaceVersion: UInt64, _ cpuCount: U
                                         : "RMM: SHA-256 in software\n")
   out.write(installSHA512Instructions() ? "RMM: SHA-512 with the CPU's SHA-512 instructions (known-answer test passed)\n"
                                         : "RMM: SHA-512 in software\n")
+  sharedPagePA = sharedPA
+  attestationAvailable = initialiseAttestation(&out)
   bootCPUCount = cpuCount
   cpuServesRMI[Int(cpu)] = true
   out.write("RMM: cold boot complete, features ")

@@ -17,5 +17,6 @@ struct FirmwareEnvironment: RMMEnvironment {
   var tlb: BroadcastStageTwoTLB { BroadcastStageTwoTLB() }
   var vmids: VMIDBitmap { VMIDBitmap() }
   var cpu: FirmwareRealmCPU { FirmwareRealmCPU() }
+  var attestation: FirmwareAttestation { FirmwareAttestation() }
   var features: RMIFeatureRegister0 { featureRegister0 }
 }

@@ -15,6 +15,12 @@ nonisolated(unsafe) var slotDepth: InlineArray<32, UInt8> = .init(repeating: 0)
 struct SlotPage: WritablePage {
   let base: UInt
 
+  mutating func storeBytes(_ bytes: UnsafeRawBufferPointer, at offset: Int) {
+    precondition(offset >= 0 && bytes.count <= 4096 - offset)
+    guard let source = bytes.baseAddress, bytes.count > 0 else { return }
+    UnsafeMutableRawPointer(bitPattern: base + UInt(offset))!.copyMemory(from: source, byteCount: bytes.count)
+  }
+
   func load64(at offset: Int) -> UInt64 {
     precondition(offset >= 0 && offset < 4096 && offset & 7 == 0)
     return UnsafePointer<UInt64>(bitPattern: base + UInt(offset))!.pointee
@@ -101,6 +107,36 @@ struct SlotGate: PhysicalMemoryGate {
     }
     unmapSlot(va)
     if faulted != 0 { throw .nonSecureAccessFault }
+  }
+
+  func withAuxiliaryWindow<Result>(
+    _ order: InlineArray<16, UInt64>, count: Int, locked: borrowing GranuleLockSet, _ intent: AccessIntent,
+    _ body: (UnsafeMutableRawBufferPointer) -> Result
+  ) throws(GateError) -> Result {
+    guard count > 0, count <= Int(RMM_AUX_WINDOW_PAGES) else { throw .policyViolation }
+    // Every granule is checked and audited before any is mapped.
+    var allowed = true
+    for i in 0..<count {
+      let state = locked.state(of: order[i])
+      let permitted = AccessPolicy.permits(intent, actualState: state)
+      audit(order[i], intent, state, allowed: permitted)
+      allowed = allowed && permitted
+    }
+    guard allowed else { throw .policyViolation }
+    let table = rmm_aux_window_l3()!
+    for i in 0..<count { table[i] = order[i] | s1_normal_rw_attributes() }
+    dsb_ishst()
+    isb()
+    let window = UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(bitPattern: UInt(RMM_AUX_WINDOW_VA)),
+                                               count: count * 4096)
+    let result = body(window)
+    // The tables are this CPU's own: local invalidation is enough.
+    for i in 0..<count { table[i] = 0 }
+    dsb_ishst()
+    for i in 0..<count { tlbi_vae2(UInt64(RMM_AUX_WINDOW_VA) + UInt64(i) << 12) }
+    dsb_nsh()
+    isb()
+    return result
   }
 
   private func mapSlot(_ pa: UInt64, addressSpace: AddressSpace) -> UInt64 {

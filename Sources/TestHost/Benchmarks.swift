@@ -109,6 +109,8 @@ func benchmarkRealmExecution() -> UInt64 {
   if !runner.run(RealmRunMemory.recs) { failures |= 1 }
   report("rec_enter_host_call_round_trip", runner.hostCallTicks, max(runner.hostCallRoundTrips, 1))
   report("rsi_version_in_realm", runner.rsiVersionInRealm, 1)
+  report("attestation_token_init_continue", runner.attestationInRealm, 1)
+  if runner.attestationInRealm == 0 { failures |= 1 }
   if !runner.tearDown() { failures |= 1 }
   return failures
 }

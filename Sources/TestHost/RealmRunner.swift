@@ -26,6 +26,8 @@ struct RealmRunner {
   var realmPassed: UInt64 = 0
   var realmFailed: UInt64 = 0
   var armTimer = false
+  /// Timer delay of the next arming, in counter ticks (the realm may ask for a longer one).
+  var timerDelay: UInt64 = 20_000
   var irqExits: UInt64 = 0
   var mmioWrite: UInt64 = 0
   var rec1Said = false
@@ -36,6 +38,7 @@ struct RealmRunner {
   /// the host times from REC_ENTER to the next exit.
   var benchmark = false
   var rsiVersionInRealm: UInt64 = 0
+  var attestationInRealm: UInt64 = 0
   var hostCallRoundTrips: UInt64 = 0
   var hostCallTicks: UInt64 = 0
 
@@ -108,7 +111,7 @@ struct RealmRunner {
       rounds += 1
       if armTimer {
         armTimer = false
-        write_cnthp_tval_el2(20_000)
+        write_cnthp_tval_el2(timerDelay)
         write_cnthp_ctl_el2(1)
       }
       let start = counter()
@@ -176,6 +179,13 @@ struct RealmRunner {
       reply[0] = exitGPR(0) + 1
     case 4:
       armTimer = true
+      timerDelay = exitGPR(0) != 0 ? exitGPR(0) : 20_000
+    case 10:
+      printTokenChunk()
+    case 11:
+      reply[0] = irqExits
+    case 12:
+      attestationInRealm = exitGPR(0)
     case 5:
       rsiVersionInRealm = exitGPR(0)
     case 9:
@@ -202,6 +212,35 @@ struct RealmRunner {
       break
     }
     setEnter(flags: 0, gprs: reply)
+  }
+
+  /// An attestation token from the realm, 224 bytes per host call, printed for
+  /// scripts/verify-token: CCA_TOKEN_BEGIN, lines of hex, CCA_TOKEN_END.
+  func printTokenChunk() {
+    let total = exitGPR(1), offset = exitGPR(2)
+    if offset == 0 {
+      console.write("CCA_TOKEN_BEGIN name=realm")
+      console.decimal(exitGPR(0))
+      console.write(" length=")
+      console.decimal(total)
+      console.newline()
+    }
+    let count = min(224, total &- offset)
+    var i: UInt64 = 0
+    while i < count {
+      console.write("CCA_TOKEN ")
+      var j: UInt64 = 0
+      while j < 32 && i + j < count {
+        let at = i + j
+        let byte = UInt8(truncatingIfNeeded: exitGPR(3 + Int(at / 8)) >> (8 * (at % 8)))
+        console.hexByte(byte)
+        j += 1
+      }
+      console.newline()
+      i += 32
+    }
+    if offset + count >= total { console.write("CCA_TOKEN_END
+") }
   }
 
   mutating func serveSync(_ rec: UInt64) {

@@ -79,9 +79,22 @@ struct RSIFuzzer {
     case 7:
       ipaStateGet()
     case 8:
-      // Attestation is not in this build: SMC_UNKNOWN, whatever the arguments.
-      let fid = random.percent(50) ? RSICommand.attestTokenInit.rawValue : RSICommand.attestTokenContinue.rawValue
-      expect(fid, rsi(fid, random.next(), random.next(), random.next()).x0, smcUnknown)
+      // Attestation: INIT takes any challenge; CONTINUE refuses hostile destinations
+      // and out-of-granule ranges before doing any work (valid ones would sign: slow).
+      if random.percent(30) {
+        let r = rsi(.attestTokenInit, random.next(), random.next(), random.next(), random.next(), random.next(),
+                    random.next(), random.next(), random.next())
+        expect(RSICommand.attestTokenInit.rawValue, r.x0, success)
+      } else {
+        let fid = RSICommand.attestTokenContinue.rawValue
+        if random.percent(50) {
+          expect(fid, rsi(fid, hostileIPA(), random.below(4096), random.below(8)).x0, input)
+        } else {
+          let offset = random.percent(50) ? 4096 + random.below(1 << 20) : random.below(4096)
+          let size = 4097 - offset % 4096 + random.below(1 << 30)  // always past the granule's end
+          expect(fid, rsi(fid, AttestationLayout.tokenC, offset, size).x0, input)
+        }
+      }
     case 9:
       // FIDs in the RSI range with no command behind them.
       let fid = 0xC400_019A + random.below(0x16)

@@ -65,6 +65,7 @@ public func realmMain(_ x0: UInt64, _ x1: UInt64, _ x2: UInt64) {
   runExceptionTests()
   runPSCITests()
   runHostRequestedExitTests()
+  runAttestationTests()
   runRSIFuzz(seed: readCounter() | 1, count: 5000)
 
   say("REC 0 done: PSCI SYSTEM_OFF")
@@ -81,6 +82,12 @@ func runBenchmark() {
   let perCall = (readCounter() &- start) / rounds
   _ = hostCall(HostCallCode.benchResult, first: perCall, text: "")
   for _ in 0..<rounds { _ = hostCall(HostCallCode.benchTick, text: "") }
+  // A whole attestation token: INIT, then CONTINUE (signing included) until SUCCESS.
+  var idle: UInt64 = 0
+  let attestStart = readCounter()
+  let length = attestInit().x0 == rsiSuccess ? attestCollect(into: AttestationLayout.tokenA, piece: 4096, incompleteWithoutBytes: &idle) : 0
+  let attestTicks = readCounter() &- attestStart
+  _ = hostCall(HostCallCode.benchAttestation, first: length > 0 ? attestTicks : 0, text: "")
   _ = rsi(PSCIFunction.systemOff.rawValue)
 }
 

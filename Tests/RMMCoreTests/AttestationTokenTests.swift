@@ -172,6 +172,15 @@ final class RealmTokenEncodingTests: XCTestCase {
     }
   }
 
+  func testWorkspaceLayoutHoldsTheLongestTokenAndTheArena() {
+    XCTAssertGreaterThanOrEqual(AttestationLayout.realmTokenCapacity, RealmToken.maximumLength)
+    XCTAssertEqual(AttestationLayout.realmToken + AttestationLayout.realmTokenCapacity, AttestationLayout.arena)
+    XCTAssertGreaterThanOrEqual(AttestationLayout.realmToken, AttestationLayout.digest + 48)
+    XCTAssertGreaterThanOrEqual(AttestationLayout.state, 528, "after the FP/SIMD save area")
+    // mbedTLS's measured peak for a P-384 signature is 4,080 bytes (scripts/check-crypto).
+    XCTAssertGreaterThanOrEqual(recAuxGranuleCount * 4096 - AttestationLayout.arena, 4080 + 2048)
+  }
+
   func testTooSmallBufferFailsWithoutWritingPastIt() {
     let key = Self.coseKey
     var storage = [UInt8](repeating: 0xEE, count: 700)

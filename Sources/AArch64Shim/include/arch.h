@@ -286,5 +286,37 @@ ALWAYS_INLINE uint64_t rmm_granule_descriptor_count(void) {
 }
 ALWAYS_INLINE uint64_t *rmm_l3_fixed(void) { return (uint64_t *)__l3_fixed; }
 ALWAYS_INLINE uint64_t *rmm_l3_slots(void) { return (uint64_t *)__l3_slots; }
+/* This CPU's L3 table of the aux window (early_mmu.c). */
+uint64_t *rmm_aux_window_l3(void);
+
+/* ---- attestation material (boot/runtime.c) ---------------------------------------- */
+#define RMM_PLATFORM_TOKEN_CAPACITY 8192
+#define RMM_BOOT_CRYPTO_ARENA_SIZE  16384
+extern __attribute__((visibility("hidden"))) uint8_t rmm_platform_token[RMM_PLATFORM_TOKEN_CAPACITY];
+extern __attribute__((visibility("hidden"))) uint8_t rmm_rak_public_key[128];
+extern __attribute__((visibility("hidden"))) uint64_t rmm_boot_crypto_arena[RMM_BOOT_CRYPTO_ARENA_SIZE / 8];
+extern __attribute__((visibility("hidden"))) uint32_t rmm_shared_page_lock;
+ALWAYS_INLINE uint8_t *rmm_platform_token_buffer(void) { return rmm_platform_token; }
+ALWAYS_INLINE uint8_t *rmm_rak_public_key_buffer(void) { return rmm_rak_public_key; }
+ALWAYS_INLINE void *rmm_boot_crypto_arena_base(void) { return rmm_boot_crypto_arena; }
+
+/* The EL3 shared page is one page for every CPU: runtime exchanges take this lock. */
+ALWAYS_INLINE void shared_page_lock(void) {
+  for (;;) {
+    uint32_t expected = 0;
+    if (__atomic_compare_exchange_n(&rmm_shared_page_lock, &expected, 1u, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+      return;
+    cpu_relax();
+  }
+}
+ALWAYS_INLINE void shared_page_unlock(void) { __atomic_store_n(&rmm_shared_page_lock, 0u, __ATOMIC_RELEASE); }
+
+/* FEAT_RNG: one 64-bit random number; 0 if the hardware could not deliver one (NZCV.Z). */
+ALWAYS_INLINE int read_rndr(uint64_t *value) {
+  uint64_t v, nzcv;
+  __asm__ volatile("mrs %0, s3_3_c2_c4_0\n\tmrs %1, nzcv" : "=r"(v), "=r"(nzcv));
+  *value = v;
+  return (nzcv & (1ULL << 30)) == 0;
+}
 
 #endif

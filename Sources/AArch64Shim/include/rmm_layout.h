@@ -7,6 +7,12 @@
  *   pages 1..16   the console MMIO (from the boot manifest)
  *   2 MiB + ...   per-CPU slots: transient mappings of granules, the only way the
  *                 RMM reaches memory by physical address (the gate).
+ * and one window that has the same VA on every CPU but different contents, through
+ * per-CPU translation tables (each CPU has its own L0 table, a copy of the shared one
+ * plus this window's own L1/L2/L3):
+ *   RMM_AUX_WINDOW_VA  the running REC's aux granules, mapped together by the gate
+ *                 for attestation: the signature's state keeps pointers into them,
+ *                 so they must appear at the same address on whichever CPU resumes it.
  */
 #ifndef RMM_LAYOUT_H
 #define RMM_LAYOUT_H
@@ -27,6 +33,9 @@
 #define RMM_CONSOLE_MAX_PAGES   16
 #define RMM_SLOTS_VA            (RMM_HIGH_WINDOW_VA + 0x200000)
 #define RMM_SLOTS_PER_CPU       16              /* 32 CPUs x 16 slots = one L3 table */
+#define RMM_AUX_WINDOW_VA       0x0000FF0000000000ULL   /* L0 index 510: per-CPU tables */
+#define RMM_AUX_WINDOW_PAGES    16              /* RMI_REC_AUX_COUNT is at most 16 */
+#define RMM_CPU_TABLES_SIZE     (4 * 4096)      /* per CPU: L0, and L1/L2/L3 of the window */
 
 /* Stage-1 descriptor bits (VMSAv8-64, EL2 single VA range, 4 KiB granule). */
 #define S1_VALID_PAGE           0x3ULL

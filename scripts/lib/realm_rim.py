@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Recomputes the RIM of the integration suite's test realm from its image and the
+parameters the NS test payload builds it with (Sources/TestHost/RealmRunner.swift,
+build()), following the RMM specification's measurement descriptors (DEN0137 1.0,
+A7.1): written independently of the RMM's Swift code, so that the RIM claim in the
+attestation token is checked against a value the RMM did not compute.
+
+  realm_rim.py --image build/qemu/testrealm.bin   -> prints the RIM in hex
+"""
+import argparse
+import hashlib
+import struct
+import sys
+
+GRANULE = 4096
+
+
+def u64(*values):
+    return b"".join(struct.pack("<Q", v) for v in values)
+
+
+def slot(digest):
+    """A measurement in its 64-byte slot (zero padded)."""
+    return digest + bytes(64 - len(digest))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--image", required=True, help="the realm image (testrealm.bin)")
+    ap.add_argument("--hash", default="sha256", choices=["sha256", "sha512"])
+    args = ap.parse_args()
+    H = lambda data: hashlib.new(args.hash, data).digest()
+    algorithm = 0 if args.hash == "sha256" else 1
+
+    # RMI_REALM_CREATE: RmiRealmParams, zero except the measured fields
+    # (flags 0, s2sz 40, sve_vl 0, num_bps 1, num_wps 1, pmu_num_ctrs 0, hash_algo).
+    params = u64(0, 40, 0, 1, 1, 0, algorithm)
+    rim = H(params + bytes(GRANULE - len(params)))
+
+    # RMI_RTT_INIT_RIPAS [0, 2 MiB): one descriptor per level-3 entry.
+    for base in range(0, 0x20_0000, GRANULE):
+        desc = u64(2, 0x100) + slot(rim) + u64(base, base + GRANULE)
+        rim = H(desc + bytes(0x100 - len(desc)))
+
+    # RMI_DATA_CREATE (measured) of every page of the image, padded to whole granules.
+    image = open(args.image, "rb").read()
+    image += bytes(-len(image) % GRANULE)
+    for i in range(len(image) // GRANULE):
+        content = H(image[i * GRANULE:(i + 1) * GRANULE])
+        desc = u64(0, 0x100) + slot(rim) + u64(i * GRANULE, 1) + slot(content)
+        rim = H(desc + bytes(0x100 - len(desc)))
+    # DATA_CREATE_UNKNOWN of the rest is not measured.
+
+    # RMI_REC_CREATE of REC 0 (runnable, pc 0, x0 0x1111, x1 0x2222, x2 0 = tests);
+    # REC 1 is created not runnable, which is not measured.
+    rec = bytearray(GRANULE)
+    rec[0x000:0x008] = u64(1)
+    rec[0x200:0x208] = u64(0)
+    rec[0x300:0x340] = u64(0x1111, 0x2222, 0, 0, 0, 0, 0, 0)
+    desc = u64(1, 0x100) + slot(rim) + slot(H(bytes(rec)))
+    rim = H(desc + bytes(0x100 - len(desc)))
+    print(rim.hex())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
