@@ -9,3 +9,4 @@ swift_bin_dir() {
   [ -n "$s" ] || s=/opt/swift/usr/bin/swiftc
   dirname "$(readlink -f "$s")"
 }
+mbedtls_dir() { echo "${RMM_MBEDTLS_DIR:-$root/third_party/mbedtls}"; }
