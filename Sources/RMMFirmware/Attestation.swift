@@ -200,7 +200,7 @@ func fetchPlatformToken(challenge: Digest64) -> Int? {
                           UInt64(sharedExchangeSize), 32, 0)
     guard result.x0 == 0, result.x1 <= UInt64(sharedExchangeSize),
           Int(result.x1) <= Int(RMM_PLATFORM_TOKEN_CAPACITY) - length else { return nil }
-    (token + length).copyMemory(from: exchange, byteCount: Int(result.x1))
+    UnsafeMutableRawPointer(token + length).copyMemory(from: exchange, byteCount: Int(result.x1))
     length += Int(result.x1)
     if result.x2 == 0 { return length > 0 ? length : nil }
   }

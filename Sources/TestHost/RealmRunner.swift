@@ -239,8 +239,10 @@ struct RealmRunner {
       console.newline()
       i += 32
     }
-    if offset + count >= total { console.write("CCA_TOKEN_END
-") }
+    if offset + count >= total {
+      console.write("CCA_TOKEN_END")
+      console.newline()
+    }
   }
 
   mutating func serveSync(_ rec: UInt64) {
