@@ -24,6 +24,10 @@ let package = Package(
     .executableTarget(name: "rmm-audit", dependencies: [
       "RMMAuditAnalysis", .product(name: "ArgumentParser", package: "swift-argument-parser"),
     ]),
+    // The CCA attestation token verifier: OpenSSL (libcrypto) for ES384 and SHA-2, so the
+    // check does not trust the RMM's own crypto.
+    .systemLibrary(name: "CLibcrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+    .target(name: "CCATokenVerifier", dependencies: ["RMMABI", "CLibcrypto"]),
     .testTarget(name: "RMMABITests", dependencies: ["RMMABI"]),
     .testTarget(name: "RMMCoreTests", dependencies: ["RMMCore", "RMMABI"]),
     .testTarget(name: "RMMAuditAnalysisTests", dependencies: ["RMMAuditAnalysis", "RMMCore", "RMMABI"]),
