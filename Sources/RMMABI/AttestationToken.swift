@@ -87,3 +87,8 @@ public enum PlatformSoftwareComponentKey {
   public static let signerID: UInt64 = 5
   public static let measurementDescription: UInt64 = 6
 }
+
+extension COSE {
+  /// Protected-header label `crit` (RFC 9052): a verifier must reject labels it does not know there.
+  public static let criticalHeadersLabel: Int64 = 2
+}
