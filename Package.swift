@@ -35,5 +35,6 @@ let package = Package(
     .testTarget(name: "RMMABITests", dependencies: ["RMMABI"]),
     .testTarget(name: "RMMCoreTests", dependencies: ["RMMCore", "RMMABI"]),
     .testTarget(name: "RMMAuditAnalysisTests", dependencies: ["RMMAuditAnalysis", "RMMCore", "RMMABI"]),
+    .testTarget(name: "CCATokenVerifierTests", dependencies: ["CCATokenVerifier", "RMMABI"]),
   ]
 )
