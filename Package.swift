@@ -10,6 +10,7 @@ let package = Package(
   products: [
     .library(name: "RMMCore", targets: ["RMMCore"]),
     .executable(name: "rmm-audit", targets: ["rmm-audit"]),
+    .executable(name: "cca-token", targets: ["cca-token"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -24,8 +25,16 @@ let package = Package(
     .executableTarget(name: "rmm-audit", dependencies: [
       "RMMAuditAnalysis", .product(name: "ArgumentParser", package: "swift-argument-parser"),
     ]),
+    // The CCA attestation token verifier: OpenSSL (libcrypto) for ES384 and SHA-2, so the
+    // check does not trust the RMM's own crypto.
+    .systemLibrary(name: "CLibcrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+    .target(name: "CCATokenVerifier", dependencies: ["RMMABI", "CLibcrypto"]),
+    .executableTarget(name: "cca-token", dependencies: [
+      "CCATokenVerifier", "RMMABI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+    ]),
     .testTarget(name: "RMMABITests", dependencies: ["RMMABI"]),
     .testTarget(name: "RMMCoreTests", dependencies: ["RMMCore", "RMMABI"]),
     .testTarget(name: "RMMAuditAnalysisTests", dependencies: ["RMMAuditAnalysis", "RMMCore", "RMMABI"]),
+    .testTarget(name: "CCATokenVerifierTests", dependencies: ["CCATokenVerifier", "RMMABI"]),
   ]
 )

@@ -77,3 +77,18 @@ public enum COSE {
 
 /// RSI_ATTEST_TOKEN_INIT takes the challenge in x1..x8.
 public let rsiAttestationChallengeSize = 64
+
+/// Keys of a software component map in the platform token's 2399 array (PSA attestation
+/// token, which the CCA platform profile reuses).
+public enum PlatformSoftwareComponentKey {
+  public static let measurementType: UInt64 = 1
+  public static let measurementValue: UInt64 = 2
+  public static let version: UInt64 = 4
+  public static let signerID: UInt64 = 5
+  public static let measurementDescription: UInt64 = 6
+}
+
+extension COSE {
+  /// Protected-header label `crit` (RFC 9052): a verifier must reject labels it does not know there.
+  public static let criticalHeadersLabel: Int64 = 2
+}
