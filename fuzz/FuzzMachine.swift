@@ -103,9 +103,8 @@ extension FuzzInput {
 /// fuzzer quickly reaches realms, RECs and RTTs and then mutates from there.
 extension FakeEnvironment {
   func writePage(_ pa: UInt64, _ fields: [(Int, UInt64)]) {
-    var page = gate.memory.page(pa)
-    for (offset, value) in fields { page[(offset & 0xFF8) / 8] = value }
-    gate.memory.pages[pa] = page
+    let frame = gate.memory.frame(pa)
+    for (offset, value) in fields { frame[(offset & 0xFF8) / 8] = value }
   }
 
   func writeRealmParams(_ input: inout FuzzInput, at pa: UInt64) {
@@ -159,19 +158,33 @@ extension FakeEnvironment {
     let registers = [realmFIDs[Int(input.byte()) % realmFIDs.count], input.argument(), input.argument(), input.argument()]
     var syndrome = RealmExitSyndrome(kind: kind, esr: esr, far: ipa & 0xFFF, hpfar: (ipa >> 12) << 4)
     syndrome.far = ipa
-    cpu.state.script.append(({ page in
-      for (i, v) in registers.enumerated() { page[(RECLayout.context + 8 * i) / 8] = v }
+    cpu.state.script.append(({ frame in
+      for (i, v) in registers.enumerated() { frame[(RECLayout.context + 8 * i) / 8] = v }
     }, syndrome))
   }
 }
 
-/// Granule states as seen after the previous call, to check transitions.
+/// The granule descriptors and the GPT as seen after the previous call, to check
+/// transitions. Read straight from the fake storage (index i is granulePA(i), checked
+/// once): a GranuleTable lookup per granule per call was most of the fuzzer's time.
 struct MachineView {
-  var states: [GranuleState?]
+  var descriptors: [UInt16]
+  /// A copy of EL3's Realm PAS: shares storage with it until EL3 changes it.
+  var gpt: Set<UInt64>
   init(_ env: FakeEnvironment) {
-    states = (0..<granuleTotal).map { env.granules.state(of: granulePA($0)) }
+    _ = indexLayoutChecked
+    descriptors = env.granules.storage.box.words
+    gpt = env.monitor.state.realmPAS
   }
+  func state(_ i: Int) -> GranuleState? { GranuleDescriptor(rawValue: descriptors[i]).state }
 }
+
+let indexLayoutChecked: Bool = {
+  let env = FakeEnvironment()
+  invariant(env.granules.storage.count == granuleTotal, "descriptor count")
+  for i in 0..<granuleTotal { invariant(env.granules.index(of: granulePA(i)) == i, "granule \(i) is not descriptor \(i)") }
+  return true
+}()
 
 /// The invariants every RMI call must leave behind, whatever it was asked.
 func checkCall(_ env: FakeEnvironment, _ call: SMCArguments, _ result: RMIResult, before: inout MachineView) {
@@ -183,10 +196,9 @@ func checkCall(_ env: FakeEnvironment, _ call: SMCArguments, _ result: RMIResult
     if command.resultCount < 4 {
       invariant(result.x4 == call.x4, "\(command) clobbered x4 (callee-saved)")
     }
-    let outputs = [result.x1, result.x2, result.x3]
     if status.code == .success {
-      for i in min(command.resultCount, 3)..<3 where outputs[i] != 0 {
-        fatalError("invariant violated: \(command) leaks x\(i + 1) = \(outputs[i]) beyond its \(command.resultCount) results")
+      for (i, output) in [result.x1, result.x2, result.x3].enumerated() where i >= command.resultCount && output != 0 {
+        fatalError("invariant violated: \(command) leaks x\(i + 1) = \(output) beyond its \(command.resultCount) results")
       }
     } else {
       invariant(result.x3 == 0, "\(command) failed with x3 = \(result.x3)")
@@ -201,24 +213,40 @@ func checkCall(_ env: FakeEnvironment, _ call: SMCArguments, _ result: RMIResult
     invariant(result == RMIResult(smcUnknown, 0, 0, 0, call.x4), "unknown FID \(fid): \(result)")
   }
 
-  // No lock is left held, no REC is left running, and the GPT agrees with the descriptors.
-  invariant(!env.granules.storage.anyLocked, "a granule lock is still held after \(fid)")
+  // No lock is left held, no REC is left running, and the GPT agrees with the descriptors:
+  // every granule not UNDELEGATED is in the Realm PAS, and nothing else is. What did not
+  // change since the previous call was checked then.
   let after = MachineView(env)
+  let gptChanged = after.gpt != before.gpt  // O(1) while EL3 has not touched its set
   for i in 0..<granuleTotal {
+    let raw = after.descriptors[i]
+    invariant(raw & GranuleDescriptor.lockBit == 0, "granule \(i)'s lock is still held after \(fid)")
+    if raw == before.descriptors[i] { continue }
+    guard let state = after.state(i) else { fatalError("invariant violated: granule \(i) has no state") }
     let pa = granulePA(i)
-    guard let state = after.states[i] else { fatalError("invariant violated: granule \(i) has no state") }
-    invariant((state != .undelegated) == env.monitor.state.realmPAS.contains(pa),
-              "granule \(i) is \(state) but the GPT says \(env.monitor.state.realmPAS.contains(pa) ? "realm" : "NS")")
+    if !gptChanged {
+      invariant((state != .undelegated) == after.gpt.contains(pa),
+                "granule \(i) is \(state) but the GPT says \(after.gpt.contains(pa) ? "realm" : "NS")")
+    }
     if state == .rec {
-      invariant(env.granules.storage.peek(i).refcount == 0, "REC \(i) still marked running")
+      invariant(GranuleDescriptor(rawValue: raw).refcount == 0, "REC \(i) still marked running")
     }
-    if state == .undelegated && before.states[i] != .undelegated {
+    if state == .undelegated && before.state(i) != .undelegated {
       // What returns to the host must have been scrubbed.
-      invariant(env.gate.memory.page(pa).allSatisfy { $0 == 0 }, "granule \(i) returned to NS unscrubbed")
+      invariant(env.gate.memory.isZero(pa), "granule \(i) returned to NS unscrubbed")
     }
-    if state == .delegated && before.states[i] != .delegated {
-      invariant(env.gate.memory.page(pa).allSatisfy { $0 == 0 }, "granule \(i) became DELEGATED but is not zero")
+    if state == .delegated && before.state(i) != .delegated {
+      invariant(env.gate.memory.isZero(pa), "granule \(i) became DELEGATED but is not zero")
     }
+  }
+  if gptChanged {
+    var realmGranules = 0
+    for i in 0..<granuleTotal where after.state(i) != .undelegated {
+      realmGranules += 1
+      invariant(after.gpt.contains(granulePA(i)), "granule \(i) is \(after.state(i).map { "\($0)" } ?? "?") but the GPT says NS")
+    }
+    invariant(after.gpt.count == realmGranules,
+              "the GPT has \(after.gpt.count) realm granules, the descriptors \(realmGranules): \(after.gpt.map { String($0, radix: 16) }.sorted())")
   }
   before = after
 }

@@ -16,15 +16,21 @@ import Glibc
 #endif
 import RMMABI
 @testable import RMMCore
+@testable import FuzzMachine
 
 /// FUZZ_VERBOSE=1: print the first success of each command (how deep the fuzzer gets).
 let verbose = getenv("FUZZ_VERBOSE") != nil
 nonisolated(unsafe) var succeeded: Set<UInt64> = []
 
+/// One machine for all inputs, reset to as-built before each (cheaper than a new one:
+/// only the pages the previous input touched are zeroed).
+nonisolated(unsafe) let machine = FakeEnvironment()
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   var input = FuzzInput(data, size)
-  let env = FakeEnvironment()
+  let env = machine
+  env.restore(nil)
   let dispatcher = env.dispatcher
   var view = MachineView(env)
   history.removeAll(keepingCapacity: true)
@@ -82,8 +88,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         guard let params = hostPage(&input) else { continue }
         let rd = input.granuleAddress()
         env.writeRealmParams(&input, at: params)
-        let page = env.gate.memory.page(params)
-        let base = page[RealmParamsLayout.rttBase / 8], roots = page[RealmParamsLayout.rttNumStart / 8]
+        let base = env.gate.memory.load64(params, word: RealmParamsLayout.rttBase / 8)
+        let roots = env.gate.memory.load64(params, word: RealmParamsLayout.rttNumStart / 8)
         _ = call(.granuleDelegate, rd)
         for i in 0..<roots { _ = call(.granuleDelegate, base &+ i * 4096) }
         _ = call(.realmCreate, rd, params)
@@ -91,9 +97,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         guard let params = hostPage(&input) else { continue }
         let rd = input.object()
         env.writeRECParams(&input, at: params)
-        let page = env.gate.memory.page(params)
         let rec = input.granuleAddress()
-        for pa in [rec, page[RecParamsLayout.aux / 8], page[RecParamsLayout.aux / 8 + 1]] { _ = call(.granuleDelegate, pa) }
+        let aux = (env.gate.memory.load64(params, word: RecParamsLayout.aux / 8),
+                   env.gate.memory.load64(params, word: RecParamsLayout.aux / 8 + 1))
+        for pa in [rec, aux.0, aux.1] { _ = call(.granuleDelegate, pa) }
         _ = call(.recCreate, rd, rec, params)
       case 2:  // an RTT
         let rd = input.object(), rtt = input.granuleAddress()

@@ -12,16 +12,17 @@ import Glibc
 #endif
 import RMMABI
 @testable import RMMCore
+@testable import FuzzMachine
 
 /// FUZZ_VERBOSE=1: print each REC_ENTER's status and exit reason.
 let verbose = getenv("FUZZ_VERBOSE") != nil
 
 private func g(_ i: Int) -> UInt64 { granulePA(i) }
 
-/// The realm every input starts from, built once (through the dispatcher, checked)
-/// and copied into a fresh fake machine per input.
-nonisolated(unsafe) let prototype: FakeEnvironment = {
-  let env = FakeEnvironment()
+/// The machine, and the realm every input starts from: built once (through the
+/// dispatcher, checked), restored before each input.
+nonisolated(unsafe) let env = FakeEnvironment()
+nonisolated(unsafe) let prototype: FakeCheckpoint = {
   let dispatcher = env.dispatcher
   var view = MachineView(env)
   func setup(_ command: RMICommand, _ a: UInt64, _ b: UInt64 = 0, _ c: UInt64 = 0, _ d: UInt64 = 0, _ e: UInt64 = 0) {
@@ -50,17 +51,13 @@ nonisolated(unsafe) let prototype: FakeEnvironment = {
   env.writePage(recParams, [(R.flags, 0), (R.mpidr, 1), (R.pc, 0), (R.numberOfAux, 2), (R.aux, g(48)), (R.aux + 8, g(49))])
   setup(.recCreate, rd, g(47), recParams)
   setup(.realmActivate, rd)
-  return env
+  return env.checkpoint()
 }()
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   var input = FuzzInput(data, size)
-  let env = FakeEnvironment()
-  env.granules.storage.box.words = prototype.granules.storage.box.words
-  env.gate.memory.pages = prototype.gate.memory.pages
-  env.monitor.state.realmPAS = prototype.monitor.state.realmPAS
-  env.vmids.state.used = prototype.vmids.state.used
+  env.restore(prototype)
   let dispatcher = env.dispatcher
   var view = MachineView(env)
   let run = g(3)
@@ -95,7 +92,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     words[RecRunLayout.enterFlags / 8] = flags
     words[RecRunLayout.enterGICv3HCR / 8] = hcr
     for i in 0..<16 { words[RecRunLayout.enterGICv3LRs / 8 + i] = lrs[i] }
-    env.gate.memory.pages[run] = words
+    env.gate.memory.setPage(run, words)
 
     let result = call(.recEnter, rec, run)
     let page = env.gate.memory.page(run)

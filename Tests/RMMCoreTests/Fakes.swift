@@ -29,45 +29,130 @@ struct FakeDescriptors: GranuleDescriptorStorage {
 final class FakeMonitorState {
   var realmPAS: Set<UInt64> = []
   var refused: Set<UInt64> = []
-  var calls: [String] = []
+  /// Every call EL3 got, in order (PA, and whether it was an undelegation).
+  var log: [(pa: UInt64, undelegate: Bool)] = []
+  /// The log as text, for the tests (formatted on demand: the fuzzers delegate a lot).
+  var calls: [String] { log.map { "\($0.undelegate ? "undelegate" : "delegate") \(String($0.pa, radix: 16))" } }
 }
 
 /// EL3 with a GPT: refuses what is in `refused`, and transitions only NS<->Realm.
 struct FakeMonitor: EL3Monitor {
   let state = FakeMonitorState()
   func gtsiDelegate(_ pa: UInt64) -> EL3Status {
-    state.calls.append("delegate \(String(pa, radix: 16))")
+    state.log.append((pa, false))
     guard !state.refused.contains(pa), !state.realmPAS.contains(pa) else { return .badPAS }
     state.realmPAS.insert(pa)
     return .ok
   }
   func gtsiUndelegate(_ pa: UInt64) -> EL3Status {
-    state.calls.append("undelegate \(String(pa, radix: 16))")
+    state.log.append((pa, true))
     guard !state.refused.contains(pa), state.realmPAS.contains(pa) else { return .badPAS }
     state.realmPAS.remove(pa)
     return .ok
   }
 }
 
-/// Physical memory as a dictionary of pages; records every access it is asked for.
+/// One 4 KiB page of fake physical memory. A class over a fixed buffer, so that loads
+/// and stores happen in place: a value-type page would be copied whole on every store.
+final class FakeFrame {
+  let words = UnsafeMutablePointer<UInt64>.allocate(capacity: 512)
+  /// Written or mapped since the memory's last checkpoint restore (see `FakeMemoryState`).
+  var dirty = false
+  init() { words.initialize(repeating: 0, count: 512) }
+  deinit { words.deallocate() }
+  /// Word `index` (not a byte offset), as the tests' scripted realms address registers.
+  subscript(index: Int) -> UInt64 {
+    get { precondition(index >= 0 && index < 512); return words[index] }
+    set { precondition(index >= 0 && index < 512); words[index] = newValue }
+  }
+  var contents: [UInt64] { Array(UnsafeBufferPointer(start: words, count: 512)) }
+  func fill(_ page: [UInt64]) {
+    precondition(page.count == 512)
+    page.withUnsafeBufferPointer { words.update(from: $0.baseAddress!, count: 512) }
+  }
+  func zero() { words.update(repeating: 0, count: 512) }
+  var isZero: Bool { UnsafeBufferPointer(start: words, count: 512).allSatisfy { $0 == 0 } }
+}
+
+/// Physical memory as page frames by PA; records every access it is asked for.
+/// A page never written reads as zero and has no frame.
 final class FakeMemoryState {
-  var pages: [UInt64: [UInt64]] = [:]
+  private var frames: [UInt64: FakeFrame] = [:]
+  /// Frames written or mapped since the last restore: all a restore has to undo.
+  private var dirtyFrames: [(pa: UInt64, frame: FakeFrame)] = []
+  /// The checkpoint the clean frames agree with (nil: all zero).
+  fileprivate var baseline: FakeCheckpoint?
   var accesses: [(pa: UInt64, intent: AccessIntent, allowed: Bool)] = []
   /// NS pages whose access faults (a granule-protection fault in the firmware).
   var faulting: Set<UInt64> = []
   /// Granules with no memory behind them: the first Realm-PAS write aborts.
   var absent: Set<UInt64> = []
-  func page(_ pa: UInt64) -> [UInt64] { pages[pa] ?? Array(repeating: 0, count: 512) }
+
+  /// The frame at `pa` for reading and writing in place (created zero on first use).
+  func frame(_ pa: UInt64) -> FakeFrame {
+    let frame: FakeFrame
+    if let existing = frames[pa] {
+      frame = existing
+    } else {
+      frame = FakeFrame()
+      frames[pa] = frame
+    }
+    if !frame.dirty {
+      frame.dirty = true
+      dirtyFrames.append((pa, frame))
+    }
+    return frame
+  }
+
+  /// The frame at `pa` if it was ever written or mapped (reading does not dirty it).
+  func frame(ifPresent pa: UInt64) -> FakeFrame? { frames[pa] }
+
+  /// A copy of the page at `pa`, for comparisons.
+  func page(_ pa: UInt64) -> [UInt64] { frames[pa]?.contents ?? Array(repeating: 0, count: 512) }
+  func setPage(_ pa: UInt64, _ page: [UInt64]) { frame(pa).fill(page) }
+  func load64(_ pa: UInt64, word: Int) -> UInt64 { frames[pa]?[word] ?? 0 }
+  func isZero(_ pa: UInt64) -> Bool { frames[pa]?.isZero ?? true }
+  /// Every page that is not all zero.
+  var nonZeroPages: [UInt64: [UInt64]] {
+    var pages: [UInt64: [UInt64]] = [:]
+    for (pa, frame) in frames where !frame.isZero { pages[pa] = frame.contents }
+    return pages
+  }
+
+  /// Back to `checkpoint`'s pages (nil: all zero), with empty logs. Only the frames
+  /// written since the last restore to the same checkpoint are touched: a fuzzer's
+  /// reset between inputs costs the pages the input used, not all of memory.
+  func restore(_ checkpoint: FakeCheckpoint?) {
+    if baseline !== checkpoint {
+      for frame in frames.values { frame.zero(); frame.dirty = false }
+      dirtyFrames.removeAll(keepingCapacity: true)
+      for (pa, page) in checkpoint?.pages ?? [:] { frame(pa).fill(page) }
+    } else {
+      for (pa, frame) in dirtyFrames {
+        if let page = checkpoint?.pages[pa] { frame.fill(page) } else { frame.zero() }
+      }
+    }
+    for (_, frame) in dirtyFrames { frame.dirty = false }
+    dirtyFrames.removeAll(keepingCapacity: true)
+    baseline = checkpoint
+    accesses.removeAll(keepingCapacity: true)
+    faulting.removeAll()
+    absent.removeAll()
+  }
 }
 
+/// A mapped page: the frame itself, so loads and stores go straight to memory. Offsets
+/// are checked as the firmware's mappings check them (in the page, 8-byte aligned).
 struct FakePage: WritablePage {
-  let memory: FakeMemoryState
-  let pa: UInt64
-  func load64(at offset: Int) -> UInt64 { memory.page(pa)[offset / 8] }
+  let frame: FakeFrame
+  init(memory: FakeMemoryState, pa: UInt64) { frame = memory.frame(pa) }
+  func load64(at offset: Int) -> UInt64 {
+    precondition(offset >= 0 && offset < 4096 && offset & 7 == 0)
+    return frame.words[offset >> 3]
+  }
   mutating func store64(_ value: UInt64, at offset: Int) {
-    var page = memory.page(pa)
-    page[offset / 8] = value
-    memory.pages[pa] = page
+    precondition(offset >= 0 && offset < 4096 && offset & 7 == 0)
+    frame.words[offset >> 3] = value
   }
 }
 
@@ -90,7 +175,8 @@ struct FakeGate<Storage: GranuleDescriptorStorage>: PhysicalMemoryGate {
     let allowed = AccessPolicy.permits(intent, actualState: granule.state)
     memory.accesses.append((granule.pa, intent, allowed))
     guard allowed else { throw .policyViolation }
-    memory.pages[granule.pa] = (0..<512).map { contents.load64(at: $0 * 8) }
+    let frame = memory.frame(granule.pa)
+    withUnsafeBytes(of: &contents.words) { UnsafeMutableRawPointer(frame.words).copyMemory(from: $0.baseAddress!, byteCount: 4096) }
   }
 
   func scrubRealmGranule(_ granule: borrowing LockedGranule, _ intent: AccessIntent) throws(GateError) {
@@ -98,20 +184,23 @@ struct FakeGate<Storage: GranuleDescriptorStorage>: PhysicalMemoryGate {
     memory.accesses.append((granule.pa, intent, allowed))
     guard allowed else { throw .policyViolation }
     if memory.absent.contains(granule.pa) { throw .realmAccessAbort }
-    memory.pages[granule.pa] = Array(repeating: 0, count: 512)
+    memory.frame(granule.pa).zero()
   }
 
   func noteCall(function: UInt64, realm: UInt64, ipa: UInt64) {}
 
   func copyToNonSecure(_ pa: UInt64, offset: Int, _ intent: AccessIntent, from buffer: inout PageBuffer) throws(GateError) {
     guard table().index(of: pa) != nil else { throw .notDRAM }
-    let allowed = AccessPolicy.permits(intent, actualState: table().state(of: pa)) && offset + Int(intent.length) <= 4096
+    let allowed = AccessPolicy.permits(intent, actualState: table().state(of: pa)) && offset >= 0
+      && offset + Int(intent.length) <= 4096
     memory.accesses.append((pa, intent, allowed))
     guard allowed else { throw .policyViolation }
     guard !memory.faulting.contains(pa) else { throw .nonSecureAccessFault }
-    var page = memory.page(pa)
-    for i in 0..<Int(intent.length) / 8 { page[offset / 8 + i] = buffer.load64(at: i * 8) }
-    memory.pages[pa] = page
+    // One copy, as the firmware does (PageBuffer.load64 per word copied the whole buffer each time).
+    let frame = memory.frame(pa)
+    withUnsafeBytes(of: &buffer.words) { bytes in
+      (UnsafeMutableRawPointer(frame.words) + offset).copyMemory(from: bytes.baseAddress!, byteCount: Int(intent.length) & ~7)
+    }
   }
 
   func copyFromNonSecure(_ pa: UInt64, _ intent: AccessIntent, into buffer: inout PageBuffer) throws(GateError) {
@@ -120,8 +209,13 @@ struct FakeGate<Storage: GranuleDescriptorStorage>: PhysicalMemoryGate {
     memory.accesses.append((pa, intent, allowed))
     guard allowed else { throw .policyViolation }
     guard !memory.faulting.contains(pa) else { throw .nonSecureAccessFault }
-    let page = memory.page(pa)
-    for i in 0..<512 { buffer.store64(page[i], at: i * 8) }
+    withUnsafeMutableBytes(of: &buffer.words) { bytes in
+      if let frame = memory.frame(ifPresent: pa) {
+        bytes.copyMemory(from: UnsafeRawBufferPointer(start: frame.words, count: 4096))
+      } else {
+        bytes.initializeMemory(as: UInt8.self, repeating: 0)
+      }
+    }
   }
 }
 
@@ -139,7 +233,7 @@ struct FakeTLB: StageTwoTLB {
 /// A CPU that "runs" a REC by playing back scripted exits; before each, `prepare` may
 /// change the REC's registers (what the realm would have done).
 final class FakeCPUState {
-  var script: [(prepare: (inout [UInt64]) -> Void, syndrome: RealmExitSyndrome)] = []
+  var script: [(prepare: (FakeFrame) -> Void, syndrome: RealmExitSyndrome)] = []
   var entries: [RECEntryControl] = []
   var interruptPending = false
 }
@@ -158,9 +252,7 @@ struct FakeRealmCPU: RealmExecution {
   func resume(_ rec: inout FakePage) -> RealmExitSyndrome {
     guard !state.script.isEmpty else { return RealmExitSyndrome(kind: .irq) }
     let next = state.script.removeFirst()
-    var page = memory.page(rec.pa)
-    next.prepare(&page)
-    memory.pages[rec.pa] = page
+    next.prepare(rec.frame)
     return next.syndrome
   }
   func save(_ rec: inout FakePage, _ syndrome: inout RealmExitSyndrome) {}
@@ -225,6 +317,49 @@ struct FakeEnvironment: RMMEnvironment {
   func call(_ command: RMICommand, _ a1: UInt64 = 0, _ a2: UInt64 = 0, _ a3: UInt64 = 0,
             _ a4: UInt64 = 0, _ a5: UInt64 = 0) -> RMIResult {
     dispatcher.handle(SMCArguments(command.rawValue, a1, a2, a3, a4, a5))
+  }
+}
+
+/// A machine state to come back to (the fuzzers reset to one between inputs).
+final class FakeCheckpoint {
+  let descriptors: [UInt16]
+  let pages: [UInt64: [UInt64]]
+  let realmPAS: Set<UInt64>
+  let vmids: Set<UInt16>
+  init(_ env: FakeEnvironment) {
+    precondition(!env.granules.storage.anyLocked && env.cpu.state.script.isEmpty)
+    descriptors = env.granules.storage.box.words
+    pages = env.gate.memory.nonZeroPages
+    realmPAS = env.monitor.state.realmPAS
+    vmids = env.vmids.state.used
+  }
+}
+
+extension FakeEnvironment {
+  /// This machine as it is now; its memory is clean with respect to it.
+  func checkpoint() -> FakeCheckpoint {
+    let checkpoint = FakeCheckpoint(self)
+    gate.memory.restore(checkpoint)
+    return checkpoint
+  }
+
+  /// Back to `checkpoint` (nil: as built), with empty logs and no scripted exits.
+  func restore(_ checkpoint: FakeCheckpoint?) {
+    if let checkpoint {
+      granules.storage.box.words = checkpoint.descriptors
+    } else {
+      for i in granules.storage.box.words.indices { granules.storage.box.words[i] = 0 }
+    }
+    gate.memory.restore(checkpoint)
+    monitor.state.realmPAS = checkpoint?.realmPAS ?? []
+    monitor.state.refused.removeAll()
+    monitor.state.log.removeAll(keepingCapacity: true)
+    tlb.state.ipaInvalidations.removeAll(keepingCapacity: true)
+    tlb.state.vmidInvalidations.removeAll(keepingCapacity: true)
+    cpu.state.script.removeAll(keepingCapacity: true)
+    cpu.state.entries.removeAll(keepingCapacity: true)
+    cpu.state.interruptPending = false
+    vmids.state.used = checkpoint?.vmids ?? []
   }
 }
 

@@ -69,7 +69,7 @@ final class GranuleDelegationTests: XCTestCase {
 
   func testDelegateAndUndelegate() {
     let env = FakeEnvironment()
-    env.gate.memory.pages[granule] = Array(repeating: 0xDEAD, count: 512)
+    env.gate.memory.setPage(granule, Array(repeating: 0xDEAD, count: 512))
     XCTAssertEqual(env.call(.granuleDelegate, granule).x0, success)
     XCTAssertEqual(env.granules.state(of: granule), .delegated)
     XCTAssertEqual(env.gate.memory.page(granule), Array(repeating: 0, count: 512), "DELEGATED is all zeros")
@@ -134,7 +134,7 @@ final class GranuleDelegationTests: XCTestCase {
   func testEL3RefusalLeavesGranuleUnchanged() {
     let env = FakeEnvironment()
     env.monitor.state.refused = [granule]
-    env.gate.memory.pages[granule] = Array(repeating: 7, count: 512)
+    env.gate.memory.setPage(granule, Array(repeating: 7, count: 512))
     XCTAssertEqual(env.call(.granuleDelegate, granule).x0, errorInput)
     XCTAssertEqual(env.granules.state(of: granule), .undelegated)
     XCTAssertEqual(env.gate.memory.page(granule)[0], 7, "host memory untouched when EL3 refuses")

@@ -28,7 +28,7 @@ struct RunFixture {
   func setEnter(_ absolute: Int, _ value: UInt64) {
     var page = env.gate.memory.page(run)
     page[absolute / 8] = value
-    env.gate.memory.pages[run] = page
+    env.gate.memory.setPage(run, page)
   }
   func gpr(_ rec: UInt64, _ n: Int) -> UInt64 { env.gate.memory.page(rec)[(RECLayout.context + 8 * n) / 8] }
   func pc(_ rec: UInt64) -> UInt64 { env.gate.memory.page(rec)[(RECLayout.context + RECContextLayout.elr) / 8] }
@@ -155,7 +155,7 @@ final class RECEnterTests: XCTestCase {
     var page = n.env.gate.memory.page(data)
     page[0x100 / 8] = 0x77  // imm
     page[0x108 / 8] = 0x1111
-    n.env.gate.memory.pages[data] = page
+    n.env.gate.memory.setPage(data, page)
     n.script(.sync, esr: RunFixture.smc, registers: [RSICommand.hostCall.rawValue, 0x2100])
     XCTAssertEqual(n.enter(), success)
     XCTAssertEqual(n.exitField(RecRunLayout.exitReason), UInt64(RecExitReason.hostCall.rawValue))

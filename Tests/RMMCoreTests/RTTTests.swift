@@ -80,7 +80,7 @@ final class RTTTests: XCTestCase {
     let data = f.h.allocateDelegated()
     var source = [UInt64](repeating: 0, count: 512)
     for i in 0..<512 { source[i] = UInt64(i) &* 0x9E37_79B9_7F4A_7C15 }
-    f.h.env.gate.memory.pages[f.h.sourcePA] = source
+    f.h.env.gate.memory.setPage(f.h.sourcePA, source)
     XCTAssertEqual(f.h.env.call(.dataCreate, f.h.rd, data, 0x1000, f.h.sourcePA, 1).x0, success)
     XCTAssertEqual(f.h.env.gate.memory.page(data), source, "contents copied")
     XCTAssertEqual(f.h.state(data), .data)

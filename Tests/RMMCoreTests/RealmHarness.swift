@@ -28,7 +28,7 @@ struct RealmHarness {
   func writeHostPage(_ pa: UInt64, _ fields: [Int: UInt64]) {
     var page = [UInt64](repeating: 0, count: 512)
     for (offset, value) in fields { page[offset / 8] = value }
-    env.gate.memory.pages[pa] = page
+    env.gate.memory.setPage(pa, page)
   }
 
   struct RealmConfig {

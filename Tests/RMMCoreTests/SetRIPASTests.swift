@@ -18,7 +18,7 @@ final class SetRIPASTests: XCTestCase {
     page[RECLayout.ripasTop / 8] = request.1
     page[RECLayout.ripasValue / 8] = request.2.rawValue
     page[RECLayout.ripasFlags / 8] = request.3 ? 1 : 0
-    f.h.env.gate.memory.pages[rec] = page
+    f.h.env.gate.memory.setPage(rec, page)
     return (f, rec)
   }
 
