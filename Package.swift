@@ -33,7 +33,7 @@ let package = Package(
       "CCATokenVerifier", "RMMABI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
     ]),
     .testTarget(name: "RMMABITests", dependencies: ["RMMABI"]),
-    .testTarget(name: "RMMCoreTests", dependencies: ["RMMCore", "RMMABI"]),
+    .testTarget(name: "RMMCoreTests", dependencies: ["RMMCore", "RMMABI", "CCATokenVerifier"]),
     .testTarget(name: "RMMAuditAnalysisTests", dependencies: ["RMMAuditAnalysis", "RMMCore", "RMMABI"]),
     .testTarget(name: "CCATokenVerifierTests", dependencies: ["CCATokenVerifier", "RMMABI"]),
   ]

@@ -120,6 +120,20 @@ public final class ES384PrivateKey {
     guard let rawSignature = rawSignature(Array(der.prefix(length))) else { throw .openSSL("d2i_ECDSA_SIG") }
     return rawSignature
   }
+
+  /// Signs a SHA-384 digest computed elsewhere (the RMM hands its signer only the digest
+  /// of the Sig_structure); returns r || s.
+  public func signDigest(_ digest: [UInt8]) throws(ES384Error) -> [UInt8] {
+    guard let context = EVP_PKEY_CTX_new(key, nil) else { throw .openSSL("EVP_PKEY_CTX_new") }
+    defer { EVP_PKEY_CTX_free(context) }
+    var length = 0
+    guard EVP_PKEY_sign_init(context) == 1, EVP_PKEY_sign(context, nil, &length, digest, digest.count) == 1
+    else { throw .openSSL("EVP_PKEY_sign_init") }
+    var der = [UInt8](repeating: 0, count: length)
+    guard EVP_PKEY_sign(context, &der, &length, digest, digest.count) == 1 else { throw .openSSL("EVP_PKEY_sign") }
+    guard let rawSignature = rawSignature(Array(der.prefix(length))) else { throw .openSSL("d2i_ECDSA_SIG") }
+    return rawSignature
+  }
 }
 
 public enum ES384Error: Error, Equatable, Sendable, CustomStringConvertible {

@@ -107,6 +107,15 @@ final class FakeMemoryState {
   /// The frame at `pa` if it was ever written or mapped (reading does not dirty it).
   func frame(ifPresent pa: UInt64) -> FakeFrame? { frames[pa] }
 
+  /// Aux windows by first aux granule (never freed: a test makes a handful).
+  private var windows: [UInt64: UnsafeMutableRawBufferPointer] = [:]
+  func window(for first: UInt64, pages: Int) -> UnsafeMutableRawBufferPointer {
+    if let existing = windows[first], existing.count == pages * 4096 { return existing }
+    let fresh = UnsafeMutableRawBufferPointer.allocate(byteCount: pages * 4096, alignment: 16)
+    windows[first] = fresh
+    return fresh
+  }
+
   /// A copy of the page at `pa`, for comparisons.
   func page(_ pa: UInt64) -> [UInt64] { frames[pa]?.contents ?? Array(repeating: 0, count: 512) }
   func setPage(_ pa: UInt64, _ page: [UInt64]) { frame(pa).fill(page) }
@@ -203,6 +212,31 @@ struct FakeGate<Storage: GranuleDescriptorStorage>: PhysicalMemoryGate {
     }
   }
 
+  /// The aux window: one buffer per REC (keyed by its first aux granule) that stays at
+  /// the same address from call to call, as the firmware's window does on every CPU.
+  /// The granules' frames are copied in before `body` and back after it.
+  func withAuxiliaryWindow<Result>(
+    _ order: InlineArray<16, UInt64>, count: Int, locked: borrowing GranuleLockSet, _ intent: AccessIntent,
+    _ body: (UnsafeMutableRawBufferPointer) -> Result
+  ) throws(GateError) -> Result {
+    var allowed = count > 0 && count <= 16
+    for i in 0..<count {
+      let ok = AccessPolicy.permits(intent, actualState: locked.state(of: order[i]))
+      memory.accesses.append((order[i], intent, ok))
+      allowed = allowed && ok
+    }
+    guard allowed else { throw .policyViolation }
+    let window = memory.window(for: order[0], pages: count)
+    for i in 0..<count {
+      (window.baseAddress! + 4096 * i).copyMemory(from: UnsafeRawPointer(memory.frame(order[i]).words), byteCount: 4096)
+    }
+    let result = body(window)
+    for i in 0..<count {
+      UnsafeMutableRawPointer(memory.frame(order[i]).words).copyMemory(from: window.baseAddress! + 4096 * i, byteCount: 4096)
+    }
+    return result
+  }
+
   func copyFromNonSecure(_ pa: UInt64, _ intent: AccessIntent, into buffer: inout PageBuffer) throws(GateError) {
     guard table().index(of: pa) != nil else { throw .notDRAM }
     let allowed = AccessPolicy.permits(intent, actualState: table().state(of: pa))
@@ -279,8 +313,62 @@ struct FakeVMIDs: VMIDRegistry {
   func release(_ vmid: UInt16) { state.used.remove(vmid) }
 }
 
+/// The attestation service: a fixed public key and platform token, and a signer that
+/// keeps its whole state in the arena (the digest and a step counter) and takes
+/// `stepsPerSignature` steps. `sign` turns the digest into r || s: a stand-in by
+/// default (the digest twice), a real ES384 signature in the attestation tests.
+final class FakeAttestationState {
+  var available = true
+  var publicKey: [UInt8] = [UInt8](repeating: 0xA5, count: 107)
+  var platformToken: [UInt8] = [UInt8](repeating: 0x5A, count: 1518)
+  var stepsPerSignature: UInt64 = 3
+  var beginFails = false
+  var started = 0
+  var abandoned = 0
+  var sign: ([UInt8]) -> [UInt8] = { digest in digest + digest }
+}
+
+struct FakeAttestation: AttestationService {
+  let state = FakeAttestationState()
+  static let magic: UInt64 = 0x5349_474E_494E_4721
+
+  var isAvailable: Bool { state.available }
+  func withBootMaterial<Result>(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Result) -> Result {
+    state.publicKey.withUnsafeBytes { key in state.platformToken.withUnsafeBytes { token in body(key, token) } }
+  }
+  func beginSignature(arena: UnsafeMutableRawBufferPointer, digest: Digest64) -> Bool {
+    guard !state.beginFails, arena.count >= 128 else { return false }
+    state.started += 1
+    arena.storeBytes(of: Self.magic, toByteOffset: 0, as: UInt64.self)
+    arena.storeBytes(of: 0, toByteOffset: 8, as: UInt64.self)
+    for i in 0..<6 { arena.storeBytes(of: digest.words[i], toByteOffset: 16 + 8 * i, as: UInt64.self) }
+    return true
+  }
+  func continueSignature(arena: UnsafeMutableRawBufferPointer) -> SignatureProgress {
+    guard arena.load(as: UInt64.self) == Self.magic else { return .failed }
+    let steps = arena.load(fromByteOffset: 8, as: UInt64.self) + 1
+    arena.storeBytes(of: steps, toByteOffset: 8, as: UInt64.self)
+    return steps >= state.stepsPerSignature ? .done : .inProgress
+  }
+  func finishSignature(arena: UnsafeMutableRawBufferPointer, into signature: UnsafeMutableRawBufferPointer) -> Bool {
+    guard arena.load(as: UInt64.self) == Self.magic,
+          arena.load(fromByteOffset: 8, as: UInt64.self) >= state.stepsPerSignature else { return false }
+    let digest = Array(UnsafeRawBufferPointer(rebasing: arena[16..<64]))
+    let rs = state.sign(digest)
+    guard rs.count == signature.count else { return false }
+    rs.withUnsafeBytes { signature.copyMemory(from: $0) }
+    arena.initializeMemory(as: UInt8.self, repeating: 0)
+    return true
+  }
+  func abandonSignature(arena: UnsafeMutableRawBufferPointer) {
+    state.abandoned += 1
+    arena.initializeMemory(as: UInt8.self, repeating: 0)
+  }
+}
+
 /// A complete fake machine: DRAM banks, descriptors, EL3 and memory.
 struct FakeEnvironment: RMMEnvironment {
+  let attestation = FakeAttestation()
   let granules: GranuleTable<FakeDescriptors>
   let gate: FakeGate<FakeDescriptors>
   let monitor = FakeMonitor()
