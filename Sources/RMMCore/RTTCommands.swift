@@ -265,7 +265,7 @@ extension RMIDispatcher {
       throw .input
     }
     guard realm.state == .new else { throw .realm() }
-    var walk = try walk(s2, base, to: RTTLevel.page)
+    let walk = try walk(s2, base, to: RTTLevel.page)
     defer { environment.granules.release(walk.table) }
     let entrySize = RTTLevel.size(walk.level)
     guard RTTLevel.isAligned(base, to: walk.level) else { throw .rtt(level: walk.level) }
