@@ -82,8 +82,8 @@ void rmm_crypto_free(void *ptr);
  * limbs, so the RMM image would no longer be position independent. With 0 every
  * multiplication first computes a table of 2^(w-1) points into the arena, w capped by
  * MBEDTLS_ECP_WINDOW_SIZE. Measured (docs/CRYPTO.md): window 2 keeps a signature within
- * one 4 KiB granule (peak about 3.7 KiB); 3, 4 and 5 are only about 10% faster but need
- * 4.5, 6.5 and 10 KiB, since what a wider comb saves in additions it spends precomputing. */
+ * one 4 KiB granule (peak about 3.6 KiB); 3, 4 and 5 are only about 10% faster but need
+ * 4.4, 6.5 and 10.2 KiB, since what a wider comb saves in additions it spends precomputing. */
 #define MBEDTLS_ECP_FIXED_POINT_OPTIM 0
 #define MBEDTLS_ECP_WINDOW_SIZE 2
 

@@ -2,6 +2,13 @@
  * ECDSA P-384 signing for the realm attestation token on mbedTLS 3.6, with every byte
  * of state in a caller-provided arena (design: docs/CRYPTO.md).
  *
+ * The signature is our own restartable composition of mbedTLS primitives rather than
+ * mbedtls_ecdsa_sign_det_restartable: RFC 6979 nonce (HMAC_DRBG + mbedtls_ecp_gen_privkey,
+ * exactly as mbedTLS does it), R = k*G with mbedtls_ecp_mul_restartable, then a last
+ * step that is blinded by a random t and computed with constant-time Montgomery
+ * arithmetic modulo n (sign_final below). mbedTLS 3.6.6 computes that last step
+ * unblinded, with variable-time multiplications and a long division.
+ *
  * Arena layout: [struct arena: header + mbedTLS objects][heap: blocks ...]. mbedTLS's
  * calloc/free (MBEDTLS_PLATFORM_{CALLOC,FREE}_MACRO) allocate from the heap of the
  * arena the current CPU is working on, so a signature's restart context, its nonce
@@ -13,13 +20,32 @@
 #include <string.h>
 
 #include "mbedtls/bignum.h"
-#include "mbedtls/ecdsa.h"
 #include "mbedtls/ecp.h"
 #include "mbedtls/hmac_drbg.h"
 #include "mbedtls/md.h"
+#include "mbedtls/platform.h"
 #include "mbedtls/platform_util.h"
+/* mbedTLS's fixed-size constant-time bignum layer (library/bignum_core.h: Montgomery
+ * multiplication, the constant-time inversion, ...). Internal to mbedTLS but stable
+ * within the 3.6 LTS branch; ecdsa.c reaches the inversion the same way. */
+#include "bignum_core.h"
 
 #define ARENA_MAGIC 0x54505952434d4d52ull /* "RMMCRYPT" */
+
+/* Progress of a signature between steps (op.sign.stage). */
+enum sign_stage {
+  STAGE_SEED = 0, /* seed the RFC 6979 DRBG from the scalar and the digest */
+  STAGE_NONCE,    /* draw the next RFC 6979 candidate k */
+  STAGE_MUL,      /* R = k*G in progress (restart context live) */
+  STAGE_FINAL,    /* R done and r != 0: the blinded s computation is next */
+};
+
+/* RFC 6979 candidates before giving up. A candidate is only rejected when r or s is 0
+ * (probability about 2^-383 each); mbedTLS also gives up after 11 tries. */
+#define MAX_NONCE_CANDIDATES 11
+
+/* Limbs of a number modulo n (P-384: 6 64-bit limbs). */
+#define LIMBS (RMM_P384_BYTES / sizeof(mbedtls_mpi_uint))
 
 enum arena_phase {
   PHASE_PUBLIC_KEY = 1, /* inside rmm_p384_public_key: op.key is live */
@@ -51,14 +77,20 @@ struct arena {
   union {
     struct {
       mbedtls_ecp_group group;
-      mbedtls_mpi scalar;
-      mbedtls_mpi r, s;
-      mbedtls_ecdsa_restart_ctx restart;
+      mbedtls_mpi scalar;              /* d, checked to be in 1..n-1 */
+      mbedtls_mpi k;                   /* the current RFC 6979 nonce candidate */
+      mbedtls_ecp_point R;             /* k*G */
+      mbedtls_mpi r, s;                /* the signature, once DONE */
+      mbedtls_ecp_restart_ctx restart; /* the scalar multiplication's state between steps */
+      mbedtls_hmac_drbg_context nonce; /* RFC 6979's HMAC_DRBG(SHA-384) */
       uint8_t hash[RMM_P384_BYTES];
+      uint8_t e[RMM_P384_BYTES];       /* bits2int(hash) mod n (public) */
+      uint32_t stage;                  /* enum sign_stage */
+      uint32_t candidates;             /* nonce candidates drawn so far */
     } sign;
     mbedtls_ecp_keypair key; /* public key: only the keypair API reaches the base point */
   } op;
-  mbedtls_hmac_drbg_context blinding; /* randomises projective coordinates */
+  mbedtls_hmac_drbg_context blinding; /* randomises projective coordinates; draws t */
 };
 
 static size_t round_up(size_t n, size_t alignment) { return (n + alignment - 1) & ~(alignment - 1); }
@@ -207,7 +239,10 @@ static void arena_free_objects(struct arena *a) {
   if (a->phase == PHASE_PUBLIC_KEY) {
     mbedtls_ecp_keypair_free(&a->op.key);
   } else if (a->phase == PHASE_SIGNING || a->phase == PHASE_SIGNED) {
-    mbedtls_ecdsa_restart_free(&a->op.sign.restart);
+    mbedtls_ecp_restart_free(&a->op.sign.restart);
+    mbedtls_hmac_drbg_free(&a->op.sign.nonce);
+    mbedtls_ecp_point_free(&a->op.sign.R);
+    mbedtls_mpi_free(&a->op.sign.k);
     mbedtls_mpi_free(&a->op.sign.s);
     mbedtls_mpi_free(&a->op.sign.r);
     mbedtls_mpi_free(&a->op.sign.scalar);
@@ -295,6 +330,208 @@ static int public_key(void *arena, size_t arena_size, const uint8_t scalar[RMM_P
 
 static void sign_abort(void *arena, size_t arena_size);
 
+/* --- Numbers modulo n as fixed-size limb arrays (mbedTLS's bignum_core) -------------- */
+
+/* A bignum's value as LIMBS limbs (it must be below 2^384), through a big-endian byte
+ * buffer: mbedtls_mpi_write_binary and mbedtls_mpi_core_read_be copy every byte of a
+ * 6-limb number whatever its value (no branch on it). */
+static int load_limbs(mbedtls_mpi_uint x[LIMBS], const mbedtls_mpi *value, uint8_t bytes[RMM_P384_BYTES]) {
+  int ret = mbedtls_mpi_write_binary(value, bytes, RMM_P384_BYTES);
+  if (ret == 0) ret = mbedtls_mpi_core_read_be(x, LIMBS, bytes, RMM_P384_BYTES);
+  return ret;
+}
+
+/* out = in mod n for a 48-byte number in < 2^384 < 2n (the digest, R.x): one
+ * subtraction, undone if it borrowed. */
+static int reduce_once(const mbedtls_ecp_group *group, const uint8_t in[RMM_P384_BYTES],
+                       uint8_t out[RMM_P384_BYTES]) {
+  mbedtls_mpi_uint n[LIMBS], x[LIMBS];
+  uint8_t bytes[RMM_P384_BYTES];
+  int ret = load_limbs(n, &group->N, bytes);
+  if (ret == 0) ret = mbedtls_mpi_core_read_be(x, LIMBS, in, RMM_P384_BYTES);
+  if (ret == 0) {
+    mbedtls_mpi_uint borrow = mbedtls_mpi_core_sub(x, x, n, LIMBS);
+    (void)mbedtls_mpi_core_add_if(x, n, LIMBS, (unsigned)borrow);
+    ret = mbedtls_mpi_core_write_be(x, LIMBS, out, RMM_P384_BYTES);
+  }
+  return ret;
+}
+
+/* --- The blinded last step: s = k^-1 (e + r d) mod n ---------------------------------
+ *
+ * mbedTLS 3.6.6 computes this with variable-time multiplications and a long division
+ * (mbedtls_mpi_mod_mpi) on k, d and their products, unblinded. Here every product is a
+ * constant-time Montgomery multiplication modulo n (mbedtls_mpi_core_montmul,
+ * M(a, b) = a b R^-1 mod n, R = 2^384: fixed limb count, final subtraction by masking)
+ * and the inversion is mbedTLS's constant-time one; on top of that the secret values
+ * are blinded by t, uniform in 1..n-1 from the blinding DRBG:
+ *
+ *   a = M(t, k)           = t k R^-1          masks k (only this call sees k)
+ *   w = a^-1              = t^-1 k^-1 R       constant-time inversion
+ *   b = M(t, M(M(r, RR), RR)) = t r R        "t r mod n" (RR = R^2 mod n; r public)
+ *   c = M(b, d)           = t r d             masks d (only this call sees d)
+ *   f = M(t, M(e, RR))    = t e
+ *   g = f + c mod n       = t (e + r d)
+ *   s = M(w, g)           = k^-1 (e + r d)
+ *
+ * Every call but two only ever sees values multiplied by t (times a power of R) or
+ * public ones; k and d each enter exactly one (constant-time) multiplication, by t and
+ * by t r R. The blinding is defence in depth: it is what protects the last step if a
+ * constant-time primitive turns out not to be (a compiler, a CPU's multiplier). The
+ * remaining variable-time work is on public values: R^2 mod n (from n alone), e and r
+ * (from the digest and R.x), the s == 0 test. The host self-test checks every call's
+ * operands (rmm_crypto_host_set_trace). */
+
+struct final_scratch {
+  mbedtls_mpi_uint n[LIMBS];  /* the group order */
+  mbedtls_mpi_uint rr[LIMBS]; /* R^2 mod n */
+  mbedtls_mpi_uint t[LIMBS];  /* the blinding factor */
+  mbedtls_mpi_uint w[LIMBS], x[LIMBS], y[LIMBS], z[LIMBS];
+  mbedtls_mpi_uint work[5 * LIMBS]; /* montmul needs 2 * LIMBS + 1, the inversion 5 * LIMBS */
+  mbedtls_mpi_uint mm;              /* -n^-1 mod 2^64, Montgomery's constant */
+  uint8_t bytes[RMM_P384_BYTES];
+};
+
+#ifdef RMM_CRYPTO_HOST
+/* Host self-test only: records each arithmetic call of sign_final (operands before
+ * the call, the result after it) so the test can check what each one received. */
+static struct rmm_crypto_host_trace *host_trace;
+void rmm_crypto_host_set_trace(struct rmm_crypto_host_trace *trace) { host_trace = trace; }
+
+static void trace_number(uint8_t out[RMM_P384_BYTES], const mbedtls_mpi_uint *x) {
+  if (x != NULL) (void)mbedtls_mpi_core_write_be(x, LIMBS, out, RMM_P384_BYTES);
+  else memset(out, 0, RMM_P384_BYTES);
+}
+
+static void trace_begin(int what, const mbedtls_mpi_uint *a, const mbedtls_mpi_uint *b) {
+  if (host_trace == NULL || host_trace->calls >= RMM_CRYPTO_HOST_TRACE_CALLS) return;
+  host_trace->call[host_trace->calls].what = what;
+  trace_number(host_trace->call[host_trace->calls].a, a);
+  trace_number(host_trace->call[host_trace->calls].b, b);
+}
+
+static void trace_end(const mbedtls_mpi_uint *result) {
+  if (host_trace == NULL || host_trace->calls >= RMM_CRYPTO_HOST_TRACE_CALLS) return;
+  trace_number(host_trace->call[host_trace->calls].result, result);
+  host_trace->calls++;
+}
+
+static void trace_start(const mbedtls_mpi_uint *t) {
+  if (host_trace == NULL) return;
+  host_trace->calls = 0;
+  trace_number(host_trace->t, t);
+}
+
+/* Host self-test only: treat the next candidates as if r, or s, were 0 (the retry
+ * paths are otherwise unreachable: probability about 2^-383). */
+static unsigned host_reject_r, host_reject_s;
+void rmm_crypto_host_reject(unsigned r_count, unsigned s_count) {
+  host_reject_r = r_count;
+  host_reject_s = s_count;
+}
+
+static void host_rejection(unsigned *count, int *zero) {
+  if (*count == 0) return;
+  (*count)--;
+  *zero = 1;
+}
+#define host_reject_r(zero) host_rejection(&host_reject_r, zero)
+#define host_reject_s(zero) host_rejection(&host_reject_s, zero)
+#else
+#define trace_begin(what, a, b) ((void)0)
+#define trace_end(result) ((void)0)
+#define trace_start(t) ((void)0)
+#define host_reject_r(zero) ((void)0)
+#define host_reject_s(zero) ((void)0)
+#endif
+
+/* x = a b R^-1 mod n (a, b < n; x may alias either): constant time. */
+static void mul_mod_n(struct final_scratch *f, mbedtls_mpi_uint *x, const mbedtls_mpi_uint *a,
+                      const mbedtls_mpi_uint *b) {
+  trace_begin(RMM_CRYPTO_HOST_MONTMUL, a, b);
+  mbedtls_mpi_core_montmul(x, a, b, LIMBS, f->n, LIMBS, f->mm, f->work);
+  trace_end(x);
+}
+
+/* x = a^-1 mod n for 0 < a < n (x must not alias a), constant time (the number of
+ * iterations depends only on the limb count). gcd is scratch: gcd(a, n), always 1 as n
+ * is prime; checked anyway (it is public). */
+static int inv_mod_n(struct final_scratch *f, mbedtls_mpi_uint *x, const mbedtls_mpi_uint *a,
+                     mbedtls_mpi_uint *gcd) {
+  trace_begin(RMM_CRYPTO_HOST_INVERSE, a, NULL);
+  mbedtls_mpi_core_gcd_modinv_odd(gcd, x, a, LIMBS, f->n, LIMBS, f->work);
+  trace_end(x);
+  mbedtls_mpi_uint high = 0;
+  for (size_t i = 1; i < LIMBS; i++) high |= gcd[i];
+  return gcd[0] == 1 && high == 0 ? 0 : MBEDTLS_ERR_MPI_NOT_ACCEPTABLE;
+}
+
+/* x = a + b mod n (a, b < n; x must not alias b), constant time: a - (n - b), plus n
+ * when that borrowed. */
+static void add_mod_n(struct final_scratch *f, mbedtls_mpi_uint *x, const mbedtls_mpi_uint *a,
+                      const mbedtls_mpi_uint *b) {
+  trace_begin(RMM_CRYPTO_HOST_ADD, a, b);
+  mbedtls_mpi_uint *n_minus_b = f->work;
+  (void)mbedtls_mpi_core_sub(n_minus_b, f->n, b, LIMBS);
+  mbedtls_mpi_uint borrow = mbedtls_mpi_core_sub(x, a, n_minus_b, LIMBS);
+  (void)mbedtls_mpi_core_add_if(x, f->n, LIMBS, (unsigned)borrow);
+  trace_end(x);
+}
+
+/* s from k, d, r and e (see above); *s_is_zero when the candidate must be rejected. */
+static int sign_final(struct arena *a, int *s_is_zero) {
+  const mbedtls_ecp_group *group = &a->op.sign.group;
+  /* In the arena, not on the stack: freeing the block zeroises it. The mul's restart
+   * state is gone by now, so this fits in what it left. */
+  struct final_scratch *f = mbedtls_calloc(1, sizeof(*f));
+  if (f == NULL) return MBEDTLS_ERR_MPI_ALLOC_FAILED;
+  mbedtls_mpi rr;
+  mbedtls_mpi_init(&rr);
+  int ret;
+
+  /* Public constants: n, R^2 mod n (a long division, of public values), -n^-1 mod 2^64. */
+  MBEDTLS_MPI_CHK(load_limbs(f->n, &group->N, f->bytes));
+  MBEDTLS_MPI_CHK(mbedtls_mpi_lset(&rr, 1));
+  MBEDTLS_MPI_CHK(mbedtls_mpi_shift_l(&rr, 2 * LIMBS * 64));
+  MBEDTLS_MPI_CHK(mbedtls_mpi_mod_mpi(&rr, &rr, &group->N));
+  MBEDTLS_MPI_CHK(load_limbs(f->rr, &rr, f->bytes));
+  f->mm = mbedtls_mpi_core_montmul_init(f->n);
+
+  /* t uniform in 1..n-1: candidates compared in constant time; a rejection (about
+   * 2^-194 per candidate) reveals only that a discarded candidate was out of range. */
+  MBEDTLS_MPI_CHK(mbedtls_mpi_core_random(f->t, 1, f->n, LIMBS, mbedtls_hmac_drbg_random, &a->blinding));
+  trace_start(f->t);
+
+  MBEDTLS_MPI_CHK(load_limbs(f->x, &a->op.sign.k, f->bytes));
+  mul_mod_n(f, f->x, f->t, f->x);                     /* x = t k R^-1 */
+  MBEDTLS_MPI_CHK(inv_mod_n(f, f->w, f->x, f->y));    /* w = t^-1 k^-1 R */
+
+  MBEDTLS_MPI_CHK(load_limbs(f->x, &a->op.sign.r, f->bytes));
+  mul_mod_n(f, f->x, f->x, f->rr);                    /* x = r R */
+  mul_mod_n(f, f->x, f->x, f->rr);                    /* x = r R^2 */
+  mul_mod_n(f, f->x, f->t, f->x);                     /* x = t r R */
+  MBEDTLS_MPI_CHK(load_limbs(f->y, &a->op.sign.scalar, f->bytes));
+  mul_mod_n(f, f->y, f->x, f->y);                     /* y = t r d */
+
+  MBEDTLS_MPI_CHK(mbedtls_mpi_core_read_be(f->z, LIMBS, a->op.sign.e, RMM_P384_BYTES));
+  mul_mod_n(f, f->z, f->z, f->rr);                    /* z = e R */
+  mul_mod_n(f, f->z, f->t, f->z);                     /* z = t e */
+  add_mod_n(f, f->x, f->z, f->y);                     /* x = t (e + r d) */
+  mul_mod_n(f, f->z, f->w, f->x);                     /* z = k^-1 (e + r d) = s */
+
+  MBEDTLS_MPI_CHK(mbedtls_mpi_core_write_be(f->z, LIMBS, f->bytes, RMM_P384_BYTES));
+  MBEDTLS_MPI_CHK(mbedtls_mpi_read_binary(&a->op.sign.s, f->bytes, RMM_P384_BYTES));
+  *s_is_zero = mbedtls_mpi_cmp_int(&a->op.sign.s, 0) == 0;
+  host_reject_s(s_is_zero);
+
+cleanup:
+  mbedtls_mpi_free(&rr);
+  mbedtls_free(f); /* zeroised by rmm_crypto_free */
+  return ret;
+}
+
+/* --- Signing: start and the restartable stages ---------------------------------------- */
+
 static int sign_start(void *arena, size_t arena_size, const uint8_t scalar[RMM_P384_BYTES],
                       const uint8_t hash[RMM_P384_BYTES], const uint8_t blinding_seed[RMM_P384_BYTES]) {
   if (scalar == NULL || hash == NULL || blinding_seed == NULL) return RMM_CRYPTO_ERR_ARGS;
@@ -308,14 +545,22 @@ static int sign_start(void *arena, size_t arena_size, const uint8_t scalar[RMM_P
   a->phase = PHASE_SIGNING;
   mbedtls_ecp_group_init(&a->op.sign.group);
   mbedtls_mpi_init(&a->op.sign.scalar);
+  mbedtls_mpi_init(&a->op.sign.k);
+  mbedtls_ecp_point_init(&a->op.sign.R);
   mbedtls_mpi_init(&a->op.sign.r);
   mbedtls_mpi_init(&a->op.sign.s);
-  mbedtls_ecdsa_restart_init(&a->op.sign.restart);
+  mbedtls_ecp_restart_init(&a->op.sign.restart);
+  mbedtls_hmac_drbg_init(&a->op.sign.nonce);
+  a->op.sign.stage = STAGE_SEED;
+  a->op.sign.candidates = 0;
   memcpy(a->op.sign.hash, hash, RMM_P384_BYTES);
   int ret = mbedtls_ecp_group_load(&a->op.sign.group, MBEDTLS_ECP_DP_SECP384R1);
   if (ret == 0) ret = mbedtls_mpi_read_binary(&a->op.sign.scalar, scalar, RMM_P384_BYTES);
   /* 1..n-1, compared in variable time: that reveals only whether the scalar is valid. */
   if (ret == 0) ret = mbedtls_ecp_check_privkey(&a->op.sign.group, &a->op.sign.scalar);
+  /* e = bits2int(hash) mod n (SEC1 4.1.3 step 5; RFC 6979 bits2octets): qlen is 384,
+   * so no shift, and one subtraction reduces it. Public. */
+  if (ret == 0) ret = reduce_once(&a->op.sign.group, hash, a->op.sign.e);
   if (ret == 0) ret = seed_blinding(a, blinding_seed);
   leave();
   if (ret != 0) {
@@ -333,6 +578,85 @@ void rmm_crypto_host_set_step_ops(unsigned ops) { step_ops = ops; }
 #define step_ops RMM_P384_STEP_OPS
 #endif
 
+/* RFC 6979 section 3.2 steps b-f, as mbedTLS seeds it: HMAC_DRBG(SHA-384) with
+ * int2octets(d) || bits2octets(h) (V = 01.., K = 00.., then K and V updated twice). */
+static int sign_seed_nonce(struct arena *a) {
+  const mbedtls_md_info_t *sha384 = mbedtls_md_info_from_type(MBEDTLS_MD_SHA384);
+  if (sha384 == NULL) return MBEDTLS_ERR_MD_FEATURE_UNAVAILABLE;
+  uint8_t material[2 * RMM_P384_BYTES];
+  int ret = mbedtls_mpi_write_binary(&a->op.sign.scalar, material, RMM_P384_BYTES);
+  memcpy(material + RMM_P384_BYTES, a->op.sign.e, RMM_P384_BYTES);
+  if (ret == 0) ret = mbedtls_hmac_drbg_seed_buf(&a->op.sign.nonce, sha384, material, sizeof(material));
+  mbedtls_platform_zeroize(material, sizeof(material));
+  return ret;
+}
+
+/* r = R.x mod n (R.x < p < 2n), then R is no longer needed. */
+static int sign_r(struct arena *a, int *r_is_zero) {
+  uint8_t point[1 + 2 * RMM_P384_BYTES]; /* 04 || x || y, public */
+  size_t length = 0;
+  int ret = mbedtls_ecp_point_write_binary(&a->op.sign.group, &a->op.sign.R, MBEDTLS_ECP_PF_UNCOMPRESSED, &length,
+                                           point, sizeof(point));
+  if (ret == 0 && length != sizeof(point)) ret = MBEDTLS_ERR_ECP_BAD_INPUT_DATA; /* R at infinity: k is 1..n-1 */
+  if (ret == 0) ret = reduce_once(&a->op.sign.group, point + 1, point + 1);
+  if (ret == 0) ret = mbedtls_mpi_read_binary(&a->op.sign.r, point + 1, RMM_P384_BYTES);
+  if (ret == 0) *r_is_zero = mbedtls_mpi_cmp_int(&a->op.sign.r, 0) == 0;
+  if (ret == 0) host_reject_r(r_is_zero);
+  mbedtls_ecp_point_free(&a->op.sign.R);
+  return ret;
+}
+
+/* Runs the signature on from its stage until it is done (0), the step's operation
+ * budget is spent (MBEDTLS_ERR_ECP_IN_PROGRESS) or an error. The budget is that of
+ * mbedtls_ecdsa_sign_det_restartable: the multiplication counts its doublings and
+ * additions, and the last step reserves an inversion and 4 operations and runs in the
+ * same step only if they still fit. A rejected candidate (r or s zero) ends the step,
+ * so no step runs two multiplications. */
+static int sign_advance(struct arena *a) {
+  int ret, zero = 0;
+  switch (a->op.sign.stage) {
+    case STAGE_SEED:
+      if ((ret = sign_seed_nonce(a)) != 0) return ret;
+      a->op.sign.stage = STAGE_NONCE;
+      /* fall through */
+    case STAGE_NONCE:
+      /* RFC 6979 3.2 h: the next candidate in 1..n-1 (mbedtls_mpi_random keeps drawing
+       * from the DRBG until one is in range, comparing in constant time). */
+      if (a->op.sign.candidates++ >= MAX_NONCE_CANDIDATES) return MBEDTLS_ERR_ECP_RANDOM_FAILED;
+      ret = mbedtls_ecp_gen_privkey(&a->op.sign.group, &a->op.sign.k, mbedtls_hmac_drbg_random, &a->op.sign.nonce);
+      if (ret != 0) return ret;
+      a->op.sign.stage = STAGE_MUL;
+      /* fall through */
+    case STAGE_MUL:
+      /* Resets the operation count (top-level call), then counts against the budget;
+       * the blinding DRBG re-randomises the projective coordinates. */
+      ret = mbedtls_ecp_mul_restartable(&a->op.sign.group, &a->op.sign.R, &a->op.sign.k, &a->op.sign.group.G,
+                                        mbedtls_hmac_drbg_random, &a->blinding, &a->op.sign.restart);
+      if (ret != 0) return ret;
+      if ((ret = sign_r(a, &zero)) != 0) return ret;
+      if (zero) {
+        a->op.sign.stage = STAGE_NONCE;
+        return MBEDTLS_ERR_ECP_IN_PROGRESS;
+      }
+      a->op.sign.stage = STAGE_FINAL;
+      ret = mbedtls_ecp_check_budget(&a->op.sign.group, &a->op.sign.restart, MBEDTLS_ECP_OPS_INV + 4);
+      if (ret != 0) return ret;
+      /* fall through */
+    case STAGE_FINAL:
+      if ((ret = sign_final(a, &zero)) != 0) return ret;
+      if (zero) {
+        a->op.sign.stage = STAGE_NONCE;
+        return MBEDTLS_ERR_ECP_IN_PROGRESS;
+      }
+      /* Done: the nonce and its generator are no longer needed. */
+      mbedtls_mpi_free(&a->op.sign.k);
+      mbedtls_hmac_drbg_free(&a->op.sign.nonce);
+      return 0;
+    default:
+      return MBEDTLS_ERR_ECP_BAD_INPUT_DATA;
+  }
+}
+
 static int sign_step(void *arena) {
   struct arena *a = arena_live(arena);
   if (a == NULL) return RMM_CRYPTO_ERR_STATE;
@@ -342,10 +666,7 @@ static int sign_step(void *arena) {
   /* mbedTLS keeps the budget in a global; every CPU stores the same constant, so
    * concurrent signatures on other CPUs see the same value. */
   mbedtls_ecp_set_max_ops(step_ops);
-  int ret = mbedtls_ecdsa_sign_det_restartable(&a->op.sign.group, &a->op.sign.r, &a->op.sign.s,
-                                               &a->op.sign.scalar, a->op.sign.hash, RMM_P384_BYTES,
-                                               MBEDTLS_MD_SHA384, mbedtls_hmac_drbg_random, &a->blinding,
-                                               &a->op.sign.restart);
+  int ret = sign_advance(a);
   leave();
   if (ret == MBEDTLS_ERR_ECP_IN_PROGRESS) return RMM_CRYPTO_IN_PROGRESS;
   if (ret == 0) {

@@ -67,6 +67,28 @@ size_t rmm_crypto_arena_peak(const void *arena);
 /* Host self-test only: the mbedTLS operation budget of one rmm_p384_sign_step
  * (0 = unlimited); the firmware always uses the built-in budget. */
 void rmm_crypto_host_set_step_ops(unsigned ops);
+
+/* Host self-test only: while a trace is set, the last signing step (the blinded
+ * s = k^-1 (e + r d) mod n, docs/CRYPTO.md) records the blinding factor t it drew and,
+ * in order, each mbedTLS arithmetic call it makes: operands before the call and result
+ * after it, as 48-byte big-endian numbers (an absent operand is zero). NULL stops it. */
+#define RMM_CRYPTO_HOST_MONTMUL 1 /* result = a b R^-1 mod n, R = 2^384 */
+#define RMM_CRYPTO_HOST_INVERSE 2 /* result = a^-1 mod n */
+#define RMM_CRYPTO_HOST_ADD 3     /* result = a + b mod n */
+#define RMM_CRYPTO_HOST_TRACE_CALLS 16
+struct rmm_crypto_host_trace {
+  uint8_t t[RMM_P384_BYTES];
+  unsigned calls;
+  struct {
+    int what; /* RMM_CRYPTO_HOST_MONTMUL, _INVERSE or _ADD */
+    uint8_t a[RMM_P384_BYTES], b[RMM_P384_BYTES], result[RMM_P384_BYTES];
+  } call[RMM_CRYPTO_HOST_TRACE_CALLS];
+};
+void rmm_crypto_host_set_trace(struct rmm_crypto_host_trace *trace);
+
+/* Host self-test only: the next r_count nonce candidates are treated as if r were 0 and
+ * the next s_count as if s were 0, so the RFC 6979 retry paths can be tested. */
+void rmm_crypto_host_reject(unsigned r_count, unsigned s_count);
 #endif
 
 #endif /* RMM_CRYPTO_H */

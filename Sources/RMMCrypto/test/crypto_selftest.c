@@ -272,6 +272,208 @@ static size_t test_random_keys(void) {
   return peak;
 }
 
+/* --- The blinded last step ---------------------------------------------------------
+ *
+ * The host build of rmm_crypto.c records every arithmetic call of the step computing
+ * s = k^-1 (e + r d) mod n (rmm_crypto_host_set_trace). With OpenSSL as the reference
+ * (k recovered from the signature as s^-1 (e + r d) and confirmed by k*G), this checks
+ * each call's operands and result against the intended blinded values, and, whatever
+ * the sequence, that no operand or result is an unblinded secret value (k, k^-1, d,
+ * r d, e + r d, or one of those times R^j, R = 2^384 the Montgomery radix) except k
+ * and d going into the two masking multiplications, by t and by t r R. A different
+ * blinding seed must give a different t and different values in every secret-dependent
+ * call, and the same signature. */
+
+static BIGNUM *bn_from(const uint8_t bytes[48]) { return BN_bin2bn(bytes, 48, NULL); }
+
+struct expected_call {
+  int what;
+  BIGNUM *a, *b, *result; /* NULL: not checked (b of the inversion) */
+};
+
+/* Montgomery product a b R^-1 mod n. */
+static BIGNUM *mont(const BIGNUM *a, const BIGNUM *b, const BIGNUM *r_inverse, const BIGNUM *n, BN_CTX *bn) {
+  BIGNUM *x = BN_new();
+  BN_mod_mul(x, a, b, n, bn);
+  BN_mod_mul(x, x, r_inverse, n, bn);
+  return x;
+}
+
+/* Checks one traced signature; returns a bit mask of what failed (0 = all good). */
+static int check_trace(const struct rmm_crypto_host_trace *trace, const uint8_t scalar[48], const uint8_t hash[48],
+                       const uint8_t signature[96], EC_GROUP *group, BN_CTX *bn) {
+  int failed = 0;
+  BIGNUM *n = BN_new(), *radix = BN_new(), *r_inverse = BN_new(), *rr = BN_new(), *k_inverse = BN_new();
+  BIGNUM *d = bn_from(scalar), *e = bn_from(hash), *r = bn_from(signature), *s = bn_from(signature + 48);
+  BIGNUM *t = bn_from(trace->t), *k = BN_new(), *rd = BN_new(), *e_rd = BN_new(), *x = BN_new();
+  EC_GROUP_get_order(group, n, bn);
+  BN_nnmod(e, e, n, bn);
+  BN_set_bit(radix, 384);
+  BN_nnmod(radix, radix, n, bn);
+  BN_mod_inverse(r_inverse, radix, n, bn);
+  BN_mod_sqr(rr, radix, n, bn);
+  BN_mod_mul(rd, r, d, n, bn);
+  BN_mod_add(e_rd, e, rd, n, bn);
+  BN_mod_inverse(x, s, n, bn);
+  BN_mod_mul(k, x, e_rd, n, bn); /* k = s^-1 (e + r d) */
+  BN_mod_inverse(k_inverse, k, n, bn);
+
+  /* k is the nonce: (k*G).x mod n == r. */
+  EC_POINT *point = EC_POINT_new(group);
+  if (point == NULL || !EC_POINT_mul(group, point, k, NULL, NULL, bn) ||
+      !EC_POINT_get_affine_coordinates(group, point, x, NULL, bn) || !BN_nnmod(x, x, n, bn) || BN_cmp(x, r) != 0)
+    failed |= 1;
+  EC_POINT_free(point);
+  if (BN_is_zero(t) || BN_is_one(t) || BN_cmp(t, n) >= 0) failed |= 2;
+
+  /* The intended sequence (rmm_crypto.c, sign_final). */
+  BIGNUM *tk = mont(t, k, r_inverse, n, bn), *w = BN_new();
+  BN_mod_inverse(w, tk, n, bn);
+  BIGNUM *r1 = mont(r, rr, r_inverse, n, bn), *r2 = mont(r1, rr, r_inverse, n, bn);
+  BIGNUM *tr = mont(t, r2, r_inverse, n, bn), *trd = mont(tr, d, r_inverse, n, bn);
+  BIGNUM *e1 = mont(e, rr, r_inverse, n, bn), *te = mont(t, e1, r_inverse, n, bn), *g = BN_new();
+  BN_mod_add(g, te, trd, n, bn);
+  BIGNUM *s_check = mont(w, g, r_inverse, n, bn);
+  struct expected_call expected[] = {
+    {RMM_CRYPTO_HOST_MONTMUL, t, k, tk},     {RMM_CRYPTO_HOST_INVERSE, tk, NULL, w},
+    {RMM_CRYPTO_HOST_MONTMUL, r, rr, r1},    {RMM_CRYPTO_HOST_MONTMUL, r1, rr, r2},
+    {RMM_CRYPTO_HOST_MONTMUL, t, r2, tr},    {RMM_CRYPTO_HOST_MONTMUL, tr, d, trd},
+    {RMM_CRYPTO_HOST_MONTMUL, e, rr, e1},    {RMM_CRYPTO_HOST_MONTMUL, t, e1, te},
+    {RMM_CRYPTO_HOST_ADD, te, trd, g},       {RMM_CRYPTO_HOST_MONTMUL, w, g, s_check},
+  };
+  const unsigned count = sizeof(expected) / sizeof(expected[0]);
+  if (trace->calls != count || BN_cmp(s_check, s) != 0) failed |= 4;
+  for (unsigned i = 0; i < count && i < trace->calls; i++) {
+    BIGNUM *a = bn_from(trace->call[i].a), *b = bn_from(trace->call[i].b), *result = bn_from(trace->call[i].result);
+    if (trace->call[i].what != expected[i].what || BN_cmp(a, expected[i].a) != 0 ||
+        (expected[i].b != NULL && BN_cmp(b, expected[i].b) != 0) || BN_cmp(result, expected[i].result) != 0)
+      failed |= 8;
+    BN_free(a);
+    BN_free(b);
+    BN_free(result);
+  }
+
+  /* Whatever the sequence: unblinded secrets (times R^j, j = -3..3) appear only as the
+   * secret operand of a multiplication whose other operand is t or t r R. */
+  const BIGNUM *secrets[] = {k, k_inverse, d, rd, e_rd};
+  BIGNUM *unblinded[5 * 7];
+  unsigned unblinded_count = 0;
+  for (unsigned i = 0; i < 5; i++) {
+    BIGNUM *v = BN_dup(secrets[i]);
+    for (int j = 0; j < 3; j++) BN_mod_mul(v, v, r_inverse, n, bn); /* times R^-3 */
+    for (int j = -3; j <= 3; j++) {
+      unblinded[unblinded_count++] = BN_dup(v);
+      BN_mod_mul(v, v, radix, n, bn);
+    }
+    BN_free(v);
+  }
+  unsigned masked_inputs = 0;
+  for (unsigned i = 0; i < trace->calls; i++) {
+    const uint8_t *numbers[] = {trace->call[i].a, trace->call[i].b, trace->call[i].result};
+    for (unsigned j = 0; j < 3; j++) {
+      BIGNUM *v = bn_from(numbers[j]);
+      int secret = 0;
+      for (unsigned u = 0; u < unblinded_count; u++) secret |= BN_cmp(v, unblinded[u]) == 0;
+      if (secret) {
+        BIGNUM *other = bn_from(trace->call[i].a);
+        int masking = trace->call[i].what == RMM_CRYPTO_HOST_MONTMUL && j == 1 &&
+                      (BN_cmp(other, t) == 0 || BN_cmp(other, tr) == 0);
+        if (masking) masked_inputs++;
+        else failed |= 16;
+        BN_free(other);
+      }
+      BN_free(v);
+    }
+  }
+  if (masked_inputs != 2) failed |= 32; /* exactly k (by t) and d (by t r R) */
+
+  for (unsigned u = 0; u < unblinded_count; u++) BN_free(unblinded[u]);
+  BIGNUM *all[] = {n, radix, r_inverse, rr, k_inverse, d, e, r, s, t, k, rd, e_rd, x, tk, w, r1, r2, tr, trd, e1, te, g, s_check};
+  for (unsigned i = 0; i < sizeof(all) / sizeof(all[0]); i++) BN_free(all[i]);
+  return failed;
+}
+
+static void test_final_step_blinded(void) {
+  EC_GROUP *group = EC_GROUP_new_by_curve_name(NID_secp384r1);
+  BN_CTX *bn = BN_CTX_new();
+  static struct rmm_crypto_host_trace trace[2];
+  const int count = 50;
+  int checked = 0, differ = 0, failed_mask = 0;
+  for (int i = 0; i < count; i++) {
+    uint8_t key[48], hash[48], seed[2][48], signature[2][96];
+    if (i == 0) from_hex(rak_key, key, 48);
+    else {
+      RAND_bytes(key, 48);
+      key[0] &= 0x7f; /* below n */
+    }
+    RAND_bytes(hash, 48);
+    RAND_bytes(seed[0], 48);
+    RAND_bytes(seed[1], 48);
+    int ok = 1;
+    for (int j = 0; j < 2; j++) {
+      memset(&trace[j], 0, sizeof(trace[j]));
+      rmm_crypto_host_set_trace(&trace[j]);
+      ok &= sign_default(key, hash, seed[j], signature[j]).rc == 0;
+      rmm_crypto_host_set_trace(NULL);
+      int failed = ok ? check_trace(&trace[j], key, hash, signature[j], group, bn) : 64;
+      failed_mask |= failed;
+      ok &= failed == 0;
+    }
+    if (ok && memcmp(signature[0], signature[1], 96) == 0) checked++;
+    /* Secret-dependent calls (all but the three scalings of the public r and e): the
+     * first operand (t or a blinded value) and the result differ, except the last
+     * result, which is s itself. */
+    int all_differ = memcmp(trace[0].t, trace[1].t, 48) != 0 && trace[0].calls == trace[1].calls;
+    for (unsigned c = 0; c < trace[0].calls && c < trace[1].calls; c++) {
+      if (c == 2 || c == 3 || c == 6) continue;
+      all_differ &= memcmp(trace[0].call[c].a, trace[1].call[c].a, 48) != 0;
+      if (c + 1 < trace[0].calls) all_differ &= memcmp(trace[0].call[c].result, trace[1].call[c].result, 48) != 0;
+    }
+    if (all_differ) differ++;
+  }
+  check(checked == count && failed_mask == 0,
+        "last signing step blinded (%d/%d signatures, failures 0x%x): the inversion and the final products see only "
+        "values times t; k and d enter only a constant-time multiplication by t or t*r",
+        checked, count, failed_mask);
+  check(differ == count, "another blinding seed: a new t and new operands in every secret-dependent call (%d/%d), same signature",
+        differ, count);
+  BN_CTX_free(bn);
+  EC_GROUP_free(group);
+}
+
+/* r == 0 and s == 0 (probability about 2^-383) are forced through a host hook: the
+ * signature moves on to the next RFC 6979 candidate, so it still verifies but with
+ * another nonce, one multiplication later; 11 rejected candidates fail cleanly. */
+static void test_rejected_candidates(void) {
+  uint8_t key[48], x[48], y[48], hash[48], seed[48], normal[96], retried[96], failed[96];
+  from_hex(rak_key, key, 48);
+  from_hex(rak_x, x, 48);
+  from_hex(rak_y, y, 48);
+  RAND_bytes(hash, 48);
+  RAND_bytes(seed, 48);
+  EVP_PKEY *public_key = openssl_public_key(x, y);
+  struct sign_result first = sign_default(key, hash, seed, normal);
+  rmm_crypto_host_reject(1, 1); /* the first candidate's r, then the second's s */
+  struct sign_result again = sign_default(key, hash, seed, retried);
+  rmm_crypto_host_reject(1, 1);
+  uint8_t unlimited[96];
+  struct sign_result one_go = sign_with(arena_memory, ARENA_BYTES, 0, key, hash, seed, unlimited);
+  check(first.rc == 0 && again.rc == 0 && one_go.rc == 0 && public_key != NULL &&
+            openssl_verify(public_key, hash, retried) == 1 && memcmp(retried, normal, 96) != 0 &&
+            memcmp(retried, unlimited, 96) == 0 && memcmp(retried, normal, 48) != 0 &&
+            again.steps >= first.steps + 2 * (first.steps - 2) && one_go.steps == 3,
+        "r == 0 and s == 0 (forced): next RFC 6979 candidate, verifies under OpenSSL, %u steps instead of %u",
+        again.steps, first.steps);
+  memset(arena_memory, 0x33, ARENA_BYTES);
+  rmm_crypto_host_reject(11, 0);
+  struct sign_result exhausted = sign_with(arena_memory, ARENA_BYTES, 0, key, hash, seed, failed);
+  rmm_crypto_host_reject(0, 0);
+  check(exhausted.rc == RMM_CRYPTO_ERR_INTERNAL && exhausted.steps == 12 && all_zero(arena_memory, ARENA_BYTES),
+        "11 rejected candidates: the 12th step fails with RMM_CRYPTO_ERR_INTERNAL (%d, after %u steps), arena scrubbed",
+        exhausted.rc, exhausted.steps);
+  EVP_PKEY_free(public_key);
+}
+
 /* Fills a large stack area with junk, so nothing can survive between steps on the stack. */
 static __attribute__((noinline)) void trash_stack(void) {
   volatile uint8_t junk[64 * 1024];
@@ -483,6 +685,8 @@ int main(void) {
   size_t random_key_peak = test_random_keys();
   if (random_key_peak > sign_peak) sign_peak = random_key_peak;
   unsigned steps = test_steps();
+  test_final_step_blinded();
+  test_rejected_candidates();
   test_stack_scrubbed();
   test_invalid_scalars();
   test_arena_limits(sign_peak);
