@@ -86,7 +86,7 @@ nonisolated(unsafe) var secondaryDelegateStatus: UInt64 = 0xFFFF
 nonisolated(unsafe) var secondaryDone: UInt64 = 0
 
 /// What a secondary CPU runs when it is switched on (0: the foundation check,
-/// 1: the concurrency test, 2: the fuzzer).
+/// 1: the concurrency test, 2: the fuzzer, 3: one REC_ENTER for the realm runner).
 nonisolated(unsafe) var secondaryTask: UInt64 = 0
 
 func sharedAddress(_ variable: UnsafeMutablePointer<UInt64>) -> UInt64 { UInt64(UInt(bitPattern: variable)) }
@@ -99,6 +99,9 @@ public func testhostSecondary(_ cpu: UInt64) {
     return
   case 2:
     runSecondaryFuzzer(cpu: cpu)
+    return
+  case 3:
+    runSecondaryRECEntry()
     return
   default:
     break

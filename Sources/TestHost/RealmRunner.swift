@@ -26,6 +26,11 @@ struct RealmRunner {
   var realmPassed: UInt64 = 0
   var realmFailed: UInt64 = 0
   var armTimer = false
+  /// Set by the realm (host call 13): the entry after the next IRQ exit runs on CPU 1,
+  /// so that a preempted signature resumes on another CPU.
+  var migrateAfterIRQ = false
+  var migrateNow = false
+  var migratedEntries: UInt64 = 0
   /// Timer delay of the next arming, in counter ticks (the realm may ask for a longer one).
   var timerDelay: UInt64 = 20_000
   var irqExits: UInt64 = 0
@@ -115,7 +120,14 @@ struct RealmRunner {
         write_cnthp_ctl_el2(1)
       }
       let start = counter()
-      let status = enter(rec)
+      let status: UInt64
+      if migrateNow {
+        migrateNow = false
+        migratedEntries += 1
+        status = enterOnSecondCPU(rec, run: M.run)
+      } else {
+        status = enter(rec)
+      }
       let ticks = counter() &- start
       guard status == 0 else {
         console.write("TESTHOST: REC_ENTER failed: ")
@@ -135,6 +147,10 @@ struct RealmRunner {
         serveSync(rec)
       case .irq?, .fiq?:
         irqExits += 1
+        if migrateAfterIRQ {
+          migrateAfterIRQ = false
+          migrateNow = true
+        }
         write_cnthp_ctl_el2(0)  // our timer: done; the realm resumes
         setEnter(flags: 0)
       case .ripasChange?:
@@ -186,6 +202,10 @@ struct RealmRunner {
       reply[0] = irqExits
     case 12:
       attestationInRealm = exitGPR(0)
+    case 13:
+      migrateAfterIRQ = true
+    case 14:
+      reply[0] = migratedEntries
     case 5:
       rsiVersionInRealm = exitGPR(0)
     case 9:
@@ -371,4 +391,44 @@ func runRealmExecutionTests() {
   check(runner.injectedSEAs == 1, "the host injected one SEA in place of an MMIO emulation")
   expect(rmi(.recEnter, M.recs, M.run), RMIStatus(.errorRealm, index: 1), "REC_ENTER after SYSTEM_OFF: ERROR_REALM index 1")
   check(runner.tearDown(), "tear the realm down, every granule back to NS")
+}
+
+// ---- one REC_ENTER on CPU 1 ------------------------------------------------------------
+nonisolated(unsafe) var migrationREC: UInt64 = 0
+nonisolated(unsafe) var migrationRun: UInt64 = 0
+nonisolated(unsafe) var migrationStatus: UInt64 = 0
+nonisolated(unsafe) var migrationDone: UInt64 = 0
+
+/// Runs one REC_ENTER of `rec` on CPU 1 (switched on for it, off afterwards) and returns
+/// its status; the exit is in the run page as usual. CPU 1's audit records are staged
+/// there and printed here.
+func enterOnSecondCPU(_ rec: UInt64, run: UInt64) -> UInt64 {
+  let cpu1Off = { smc(PSCIFunction.affinityInfo.smc64, 1, 0).x0 == 1 }
+  guard wait(upTo: 2_000_000_000, until: cpu1Off) else { return 0xDEAD_0001 }
+  mmio_write64(sharedAddress(&migrationREC), rec)
+  mmio_write64(sharedAddress(&migrationRun), run)
+  mmio_write64(sharedAddress(&migrationDone), 0)
+  mmio_write64(sharedAddress(&secondaryTask), 3)
+  dsb_sy()
+  AuditCollector.drainAndPrint()
+  AuditCollector.deferred = true
+  guard smc(PSCIFunction.cpuOn.smc64, 1, testhost_secondary_entry_address(), 1).x0 == 0 else {
+    AuditCollector.deferred = false
+    return 0xDEAD_0002
+  }
+  let finished = wait(upTo: 20_000_000_000) { mmio_read64(sharedAddress(&migrationDone)) != 0 }
+  AuditCollector.deferred = false
+  guard finished else { return 0xDEAD_0003 }
+  AuditCollector.printStaged(cpu: 1, pages: mmio_read64(sharedAddress(&secondaryStaged)))
+  return mmio_read64(sharedAddress(&migrationStatus))
+}
+
+func runSecondaryRECEntry() {
+  let status = rmi(.recEnter, mmio_read64(sharedAddress(&migrationREC)), mmio_read64(sharedAddress(&migrationRun))).x0
+  AuditCollector.drainToStaging()
+  mmio_write64(sharedAddress(&secondaryStaged), AuditCollector.stagedPages[1])
+  mmio_write64(sharedAddress(&migrationStatus), status)
+  dsb_sy()
+  mmio_write64(sharedAddress(&migrationDone), 1)
+  dsb_sy()
 }
