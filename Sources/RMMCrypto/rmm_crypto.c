@@ -288,17 +288,24 @@ static __attribute__((noinline)) void scrub_stack(void) {
 
 /* --- Operations (each API function below runs one, then scrub_stack) ------------ */
 
+/* Opens a fresh arena for an operation and makes it this CPU's current one. */
+static int arena_begin(void *arena, size_t arena_size, enum arena_phase phase, struct arena **out) {
+  int rc = arena_open(arena, arena_size, out);
+  if (rc != 0) return rc;
+  if (!enter(*out)) {
+    arena_scrub(arena, arena_size);
+    return RMM_CRYPTO_ERR_STATE;
+  }
+  (*out)->phase = phase;
+  return 0;
+}
+
 static int public_key(void *arena, size_t arena_size, const uint8_t scalar[RMM_P384_BYTES],
                       uint8_t x[RMM_P384_BYTES], uint8_t y[RMM_P384_BYTES]) {
   if (scalar == NULL || x == NULL || y == NULL) return RMM_CRYPTO_ERR_ARGS;
   struct arena *a;
-  int rc = arena_open(arena, arena_size, &a);
+  int rc = arena_begin(arena, arena_size, PHASE_PUBLIC_KEY, &a);
   if (rc != 0) return rc;
-  if (!enter(a)) {
-    arena_scrub(arena, arena_size);
-    return RMM_CRYPTO_ERR_STATE;
-  }
-  a->phase = PHASE_PUBLIC_KEY;
   mbedtls_ecp_keypair_init(&a->op.key);
   /* Loads the group and checks the scalar is in 1..n-1 (variable time: it reveals
    * only whether the scalar is valid). */
@@ -536,13 +543,8 @@ static int sign_start(void *arena, size_t arena_size, const uint8_t scalar[RMM_P
                       const uint8_t hash[RMM_P384_BYTES], const uint8_t blinding_seed[RMM_P384_BYTES]) {
   if (scalar == NULL || hash == NULL || blinding_seed == NULL) return RMM_CRYPTO_ERR_ARGS;
   struct arena *a;
-  int rc = arena_open(arena, arena_size, &a);
+  int rc = arena_begin(arena, arena_size, PHASE_SIGNING, &a);
   if (rc != 0) return rc;
-  if (!enter(a)) {
-    arena_scrub(arena, arena_size);
-    return RMM_CRYPTO_ERR_STATE;
-  }
-  a->phase = PHASE_SIGNING;
   mbedtls_ecp_group_init(&a->op.sign.group);
   mbedtls_mpi_init(&a->op.sign.scalar);
   mbedtls_mpi_init(&a->op.sign.k);

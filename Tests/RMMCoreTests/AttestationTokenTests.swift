@@ -67,16 +67,7 @@ final class RealmTokenEncodingTests: XCTestCase {
   static let rakX = hexBytes("76f988091be585ed41801aecfab858548c63057e16b0e676120bbd0d2f9c29e056c5d41a0130eb9c21517899dc23146b")
   static let rakY = hexBytes("28e1b062bd3ea4b315fd219f1cbb528cb6e74ca49be16773734f61a1ca61031b2bbf3d918f2f94ffc4228e50919544ae")
 
-  static func hexBytes(_ s: String) -> [UInt8] {
-    var out: [UInt8] = []
-    var i = s.startIndex
-    while i < s.endIndex {
-      let j = s.index(i, offsetBy: 2)
-      out.append(UInt8(s[i..<j], radix: 16)!)
-      i = j
-    }
-    return out
-  }
+  static func hexBytes(_ s: String) -> [UInt8] { decodeHex(s) }
 
   static func hex(_ bytes: some Sequence<UInt8>) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 

@@ -1,3 +1,4 @@
+import CCATokenVerifier
 import Foundation
 import RMMABI
 @testable import RMMCore
@@ -115,16 +116,11 @@ func coreutilsDigest(_ bytes: [UInt8], sha512: Bool = false) -> [UInt8] {
   try! input.fileHandleForWriting.close()
   let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
   process.waitUntilExit()
-  let hex = text.prefix(sha512 ? 128 : 64)
-  var result: [UInt8] = []
-  var index = hex.startIndex
-  while index < hex.endIndex {
-    let next = hex.index(index, offsetBy: 2)
-    result.append(UInt8(hex[index..<next], radix: 16)!)
-    index = next
-  }
-  return result
+  return decodeHex(String(text.prefix(sha512 ? 128 : 64)))
 }
+
+/// Bytes from hex digits (the verifier's parser; a malformed string is a test bug).
+func decodeHex(_ hex: String) -> [UInt8] { hexBytes(hex)! }
 
 func bytes(of digest: Digest64) -> [UInt8] { (0..<digest.length).map { digest.byte($0) } }
 
