@@ -44,6 +44,25 @@ public struct AuditAnalysis {
   /// Reads of realm DATA granules.
   public var dataReads: [AuditRecord] { records.filter { $0.state == .data && $0.direction == .read } }
 
+  /// The commands that may write realm DATA, per purpose: DATA_CREATE (the host's
+  /// contents), the realm's own RSI calls whose results the spec puts in its memory, and
+  /// DATA_DESTROY's scrub. A DATA write attributed to any other command is a finding.
+  public static let dataWriters: [AccessPurpose: Set<UInt64>] = [
+    .dataCreateWrite: [RMICommand.dataCreate.rawValue],
+    .rsiRealmConfig: [RSICommand.realmConfig.rawValue],
+    .rsiHostCallWrite: [RMICommand.recEnter.rawValue],  // the host's results, on the next entry
+    .attestationTokenWrite: [RSICommand.attestTokenContinue.rawValue],
+    .destroyScrub: [RMICommand.dataDestroy.rawValue],
+  ]
+
+  /// Writes of realm DATA by a command the table above does not name.
+  public var unjustifiedDataWrites: [AuditRecord] {
+    records.filter { r in
+      r.state == .data && r.direction == .write && r.allowed
+        && !(Self.dataWriters[r.purpose]?.contains(UInt64(r.function)) ?? false)
+    }
+  }
+
   /// Records missing from each CPU's sequence (records lost before they were drained).
   public var sequenceGaps: [UInt8: UInt64] {
     var last: [UInt8: UInt32] = [:]
@@ -131,6 +150,9 @@ public struct AuditAnalysis {
     for r in outsidePolicy { found.append("outside the policy: \(Self.describe(r))") }
     for r in dataReads where r.purpose != .rsiHostCallRead {
       found.append("a read of realm DATA the spec does not require: \(Self.describe(r))")
+    }
+    for r in unjustifiedDataWrites {
+      found.append("a write of realm DATA by a command that may not write it: \(Self.describe(r))")
     }
     if malformedLines > 0 { found.append("\(malformedLines) malformed AUDIT lines") }
     if let s = statistics, s.violations > 0 { found.append("the RMM counted \(s.violations) refused accesses") }

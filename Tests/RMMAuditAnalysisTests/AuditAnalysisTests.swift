@@ -100,6 +100,24 @@ final class AuditAnalysisTests: XCTestCase {
     XCTAssertFalse(a.problems(strict: false).contains { $0.contains("records lost") })
   }
 
+  func testDataWritesMustComeFromTheirCommand() {
+    let continueFID: UInt32 = 0xC400_0195, hostCallFID: UInt32 = 0xC400_0199, configFID: UInt32 = 0xC400_0196
+    let good = [
+      line(make(0, .attestationTokenWrite, .write, .data, length: 100, function: continueFID)),
+      line(make(1, .rsiRealmConfig, .write, .data, function: configFID)),
+      line(make(2, .destroyScrub, .write, .data, function: 0xC400_0155)),  // RMI_DATA_DESTROY
+    ].joined(separator: "\n")
+    XCTAssertEqual(AuditAnalysis(log: good).problems(strict: false), [])
+    // The same purposes attributed to commands that have no business writing realm DATA.
+    let bad = [
+      line(make(0, .attestationTokenWrite, .write, .data, length: 100, function: hostCallFID)),
+      line(make(1, .dataCreateWrite, .write, .data, function: configFID)),
+    ].joined(separator: "\n")
+    let a = AuditAnalysis(log: bad)
+    XCTAssertEqual(a.unjustifiedDataWrites.count, 2)
+    XCTAssertEqual(a.problems(strict: false).filter { $0.contains("may not write it") }.count, 2)
+  }
+
   func testEmptyLogFails() {
     XCTAssertEqual(AuditAnalysis(log: "nothing").problems(strict: false), ["no audit records in the log"])
   }
