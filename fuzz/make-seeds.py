@@ -47,6 +47,51 @@ run += rmi(CMD["rttDestroy"], [1, 0], [2, 0x00], [3, 3], small0, small0)
 run += rmi(CMD["realmDestroy"], [1, 0], small0, small0, small0, small0)
 put("rmi_dispatcher", "realm-lifecycle", run)
 
+# The commands the life cycle above does not reach. A smaller realm (RIPAS RAM over
+# [0, 32 KiB) only: RTT_INIT_RIPAS measures each entry, and the fuzzer mutates these seeds
+# millions of times), two RECs (MPIDR 0 runnable at 46, MPIDR 1 stopped at 49).
+def realm(*rtts):                     # realm, then RTT macros (granule, IPA byte, level)
+    out = [7, 0, PARAMS, RD, 8, 1, 0, 0, 0, 1, ROOT] + [0] * 8
+    for g, ipa, level in rtts: out += [7, 2] + HIST_RD + [g, ipa, level]
+    return out
+def rec(mpidr, runnable, aux0, aux1, g):
+    return [7, 1, RECPARAMS] + HIST_RD + [mpidr, runnable, 0] + small0 + [aux0, aux1, g]
+small = realm((40, 0x00, 2), (41, 0x00, 3)) + [7, 4] + HIST_RD + [0x00, 0x08, 1]   # INIT_RIPAS [0, 32 KiB)
+small += rec(0, 1, 44, 45, 46) + rec(1, 0, 47, 48, 49)
+small += rmi(CMD["realmActivate"], [1, 0], small0, small0, small0, small0)
+small += [5, RUN, 2, 0] + small0 * 4 + [0]                                         # run page
+def enter(g): return rmi(CMD["recEnter"], arg_granule(g), arg_granule(RUN), small0, small0, small0)
+UNPROTECTED = 0xA0                    # ipa(): 1 << 39, the unprotected half of s2sz 40
+
+# RTT_FOLD: a level-3 RTT just created from an unassigned level-2 entry is homogeneous;
+# the same in the unprotected half (unassigned NS entries).
+fold = realm((40, 0x00, 2), (41, 0x00, 3), (42, UNPROTECTED, 2), (43, UNPROTECTED, 3))
+fold += rmi(CMD["rttFold"], [1, 0], [2, 0x00], [3, 3], small0, small0)
+fold += rmi(CMD["rttFold"], [1, 0], [2, UNPROTECTED], [3, 3], small0, small0)
+put("rmi_dispatcher", "rtt-fold", fold)
+
+# RTT_MAP_UNPROTECTED then RTT_UNMAP_UNPROTECTED: a 2 MiB NS block at IPA 1 << 39.
+unmap = realm((42, UNPROTECTED, 2))
+unmap += rmi(CMD["rttMapUnprotected"], [1, 0], [2, UNPROTECTED], [3, 2], [5] + u64(0x8000_0000), small0)
+unmap += rmi(CMD["rttReadEntry"], [1, 0], [2, UNPROTECTED], [3, 2], small0, small0)
+unmap += rmi(CMD["rttUnmapUnprotected"], [1, 0], [2, UNPROTECTED], [3, 2], small0, small0)
+put("rmi_dispatcher", "unmap-unprotected", unmap)
+
+# RTT_SET_RIPAS: REC 0 asks RSI_IPA_STATE_SET([0x1000, 0x3000), EMPTY), the host applies
+# it, and REC 0 is entered again to see the result.
+ripas = small + [6, 0, 0x00, 7, 2, 0x01, 2, 0x03, 3, 0]
+ripas += enter(46)
+ripas += rmi(CMD["rttSetRIPAS"], [1, 0], arg_granule(46), [2, 0x01], [2, 0x03], small0)
+ripas += enter(46)
+put("rmi_dispatcher", "set-ripas", ripas)
+
+# PSCI_COMPLETE: REC 0 calls PSCI_CPU_ON(MPIDR 1, entry 0); the host accepts, and REC 1 runs.
+psci = small + [6, 0, 0x00, 13, 3, 1, 3, 0, 3, 0]
+psci += enter(46)
+psci += rmi(CMD["psciComplete"], arg_granule(46), arg_granule(49), small0, small0, small0)
+psci += enter(49)
+put("rmi_dispatcher", "psci-complete", psci)
+
 # ---- run_page: see fuzz/run_page.swift (state byte, then the run page)
 # Round: exits byte, exits (kind byte, [esr byte], ipa byte, FID index, 3 arguments), mode, 392-byte page.
 page0 = [0] * 392
