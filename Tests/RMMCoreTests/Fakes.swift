@@ -448,6 +448,9 @@ extension FakeEnvironment {
     cpu.state.entries.removeAll(keepingCapacity: true)
     cpu.state.interruptPending = false
     vmids.state.used = checkpoint?.vmids ?? []
+    // The signer's state lives in the REC's aux granules (restored with memory).
+    attestation.state.started = 0
+    attestation.state.abandoned = 0
   }
 }
 
