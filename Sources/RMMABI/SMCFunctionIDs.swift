@@ -158,3 +158,8 @@ extension RMICommand: CaseIterable {}
 // All cases, for the host tests (CaseIterable allocates, so the firmware does without).
 extension RSICommand: CaseIterable {}
 #endif
+
+#if !hasFeature(Embedded)
+// All cases, for the host tools (the audit analyser names every FID it knows).
+extension PSCIFunction: CaseIterable {}
+#endif

@@ -18,24 +18,63 @@ public struct AuditAnalysis {
   public private(set) var statistics: AuditStatistics?
 
   public init(log: String) {
-    for line in log.split(whereSeparator: \.isNewline) {
-      if line.hasPrefix("AUDIT-STATS ") {
-        var values: [String: UInt64] = [:]
-        for field in line.dropFirst("AUDIT-STATS ".count).split(separator: " ") {
-          let pair = field.split(separator: "=")
-          if pair.count == 2, let v = UInt64(pair[1]) { values[String(pair[0])] = v }
-        }
-        statistics = AuditStatistics(violations: values["violations"] ?? 0, records: values["records"] ?? 0,
-                                     lost: values["lost"] ?? 0)
-      } else if line.hasPrefix("AUDIT ") {
-        let words = line.dropFirst(6).split(separator: " ").compactMap { UInt64($0.dropFirst(2), radix: 16) }
-        if words.count == 5, let record = AuditRecord(words: (words[0], words[1], words[2], words[3], words[4])) {
-          records.append(record)
-        } else {
-          malformedLines += 1
-        }
+    // Byte-level: logs are large (a record per access) and ASCII where it matters.
+    var log = log
+    log.withUTF8 { bytes in
+      var start = 0
+      for i in 0...bytes.count where i == bytes.count || bytes[i] == 0x0A || bytes[i] == 0x0D {
+        if i > start { parse(line: UnsafeBufferPointer(rebasing: bytes[start..<i])) }
+        start = i + 1
       }
     }
+  }
+
+  private static let auditPrefix = Array("AUDIT ".utf8)
+  private static let statisticsPrefix = Array("AUDIT-STATS ".utf8)
+
+  private mutating func parse(line: UnsafeBufferPointer<UInt8>) {
+    if line.starts(with: Self.statisticsPrefix) {
+      var values: [String: UInt64] = [:]
+      for field in line.dropFirst(Self.statisticsPrefix.count).split(separator: 0x20) {
+        let pair = field.split(separator: 0x3D, omittingEmptySubsequences: false)  // '='
+        if pair.count == 2, let v = Self.number(pair[1], radix: 10) {
+          values[String(decoding: pair[0], as: UTF8.self)] = v
+        }
+      }
+      statistics = AuditStatistics(violations: values["violations"] ?? 0, records: values["records"] ?? 0,
+                                   lost: values["lost"] ?? 0)
+    } else if line.starts(with: Self.auditPrefix) {
+      // Five words, each printed as 0x followed by hex digits.
+      let words = line.dropFirst(Self.auditPrefix.count).split(separator: 0x20).compactMap {
+        $0.count > 2 ? Self.number($0.dropFirst(2), radix: 16) : nil
+      }
+      if words.count == 5, let record = AuditRecord(words: (words[0], words[1], words[2], words[3], words[4])) {
+        records.append(record)
+      } else {
+        malformedLines += 1
+      }
+    }
+  }
+
+  /// An unsigned number in `radix` (10 or 16) with no sign and no overflow; nil otherwise.
+  private static func number<Digits: Collection<UInt8>>(_ digits: Digits, radix: UInt64) -> UInt64? {
+    guard !digits.isEmpty else { return nil }
+    var value: UInt64 = 0
+    for c in digits {
+      let digit: UInt64
+      switch c {
+      case 0x30...0x39: digit = UInt64(c - 0x30)
+      case 0x61...0x66 where radix == 16: digit = UInt64(c - 0x61 + 10)
+      case 0x41...0x46 where radix == 16: digit = UInt64(c - 0x41 + 10)
+      default: return nil
+      }
+      let (shifted, overflow) = value.multipliedReportingOverflow(by: radix)
+      guard !overflow else { return nil }
+      let (sum, carry) = shifted.addingReportingOverflow(digit)
+      guard !carry else { return nil }
+      value = sum
+    }
+    return value
   }
 
   /// Records refused by the gate, or that the policy would not allow.
@@ -124,15 +163,22 @@ public struct AuditAnalysis {
   }
 
   public static func functionName(_ function: UInt32) -> String {
-    let fid = UInt64(function)
-    if let c = RMICommand(rawValue: fid) { return "RMI_" + snake("\(c)") }
-    if let c = RSICommand(rawValue: fid) { return "RSI_" + snake("\(c)") }
-    if let p = PSCIFunction(rawValue: fid) ?? PSCIFunction(rawValue: fid & ~PSCIFunction.smc64Bit) {
-      return "PSCI_" + snake("\(p)")
-    }
-    if fid == AuditInterface.fid { return "RMM_AUDIT" }
-    return String(format: "FID 0x%08x", function)
+    if let name = knownFunctionNames[function] { return name }
+    // SMC64 forms of PSCI functions carry the SMC32 form's name.
+    if let name = knownFunctionNames[function & ~UInt32(PSCIFunction.smc64Bit)], name.hasPrefix("PSCI_") { return name }
+    let digits = String(function, radix: 16)
+    return "FID 0x" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
   }
+
+  /// The names of every FID the RMM knows, built once (reflection is slow).
+  private static let knownFunctionNames: [UInt32: String] = {
+    var names: [UInt32: String] = [:]
+    for c in RMICommand.allCases { names[UInt32(c.rawValue)] = "RMI_" + snake("\(c)") }
+    for c in RSICommand.allCases { names[UInt32(c.rawValue)] = "RSI_" + snake("\(c)") }
+    for p in PSCIFunction.allCases { names[UInt32(p.rawValue)] = "PSCI_" + snake("\(p)") }
+    names[UInt32(AuditInterface.fid)] = "RMM_AUDIT"
+    return names
+  }()
 
   /// granuleDelegate -> GRANULE_DELEGATE
   static func snake(_ name: String) -> String {
@@ -165,9 +211,15 @@ public struct AuditAnalysis {
   }
 
   public static func describe(_ r: AuditRecord) -> String {
-    let state = r.state.map { "\($0)" } ?? "not DRAM"
-    return String(format: "#%u cpu %u %@ %@ %u bytes of PA 0x%llx (%@) ipa 0x%llx realm 0x%llx for %@ [%@]",
-                  r.sequence, r.cpu, functionName(r.function), r.direction == .read ? "read" : "write",
-                  r.length, r.pa, state, r.ipa, r.realm, "\(r.purpose)", r.allowed ? "allowed" : "REFUSED")
+    let state = r.state.map { stateNames[$0] ?? "\($0)" } ?? "not DRAM"
+    let purpose = purposeNames[r.purpose] ?? "\(r.purpose)"
+    return "#\(r.sequence) cpu \(r.cpu) \(functionName(r.function)) \(r.direction == .read ? "read" : "write") "
+      + "\(r.length) bytes of PA 0x\(String(r.pa, radix: 16)) (\(state)) ipa 0x\(String(r.ipa, radix: 16)) "
+      + "realm 0x\(String(r.realm, radix: 16)) for \(purpose) [\(r.allowed ? "allowed" : "REFUSED")]"
   }
+
+  private static let stateNames: [GranuleState: String] = Dictionary(
+    uniqueKeysWithValues: GranuleState.allCases.map { ($0, "\($0)") })
+  private static let purposeNames: [AccessPurpose: String] = Dictionary(
+    uniqueKeysWithValues: AccessPurpose.allCases.map { ($0, "\($0)") })
 }
