@@ -21,7 +21,7 @@ nonisolated(unsafe) private var sha512Transform: Transform?
 /// A context for either (SHA512_CTX is 216 bytes); only h[8] is used.
 nonisolated(unsafe) private let context = UnsafeMutableRawPointer.allocate(byteCount: 256, alignment: 16)
 
-/// Which implementation the hook uses (printed once by the targets).
+/// Which implementation the hook uses (printed at startup, so it is in the log).
 nonisolated(unsafe) var hostSHA2Implementation = "Swift (HostSHA2, uninstrumented)"
 
 func installUninstrumentedSHA2() {
@@ -75,5 +75,6 @@ func installUninstrumentedSHA2() {
 public func initialize(_ argc: UnsafeMutablePointer<CInt>,
                        _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
   installUninstrumentedSHA2()
+  print("INFO: SHA-2 blocks: \(hostSHA2Implementation)")
   return 0
 }
