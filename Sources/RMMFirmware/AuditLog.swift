@@ -52,7 +52,6 @@ func auditInitialise() -> Bool {
   state.pointee.ipa = ipa
 }
 
-/// Records one gate access; a refused one is also counted and alerted on the console.
 /// Records one gate access. The allowed case is the hot path (every access of every
 /// call): no call, no frame; a refusal goes to `auditRefused`, which alerts first.
 func audit(_ pa: UInt64, _ intent: AccessIntent, _ granuleState: GranuleState?, allowed: Bool) {
