@@ -134,6 +134,8 @@ public enum RSIHostCallLayout {
 public enum RSIRealmConfigLayout {
   public static let ipaWidth = 0x000
   public static let hashAlgorithm = 0x008
+  /// rpv[64]: the Realm Personalization Value given at REALM_CREATE.
+  public static let personalizationValue = 0x200
 }
 
 /// RSI_IPA_STATE_SET responses and flags.

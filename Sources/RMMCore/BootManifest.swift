@@ -110,8 +110,10 @@ public enum BootManifestParser {
       if i > 0 && dram.banks[i - 1].end > bank.base { throw .dataError(.banksOverlapOrUnsorted) }
     }
 
-    // Consoles. Checksum (TF-A 2.12.1): num + ptr + sum(base + map_pages + clk + baud) + checksum
-    // == 0; the name and flags are not covered.
+    // Consoles. TF-A 2.12.1 computes this checksum in two ways, and the RMM accepts
+    // either: num + ptr + sum(every word of each entry) + checksum == 0 on FVP
+    // (plat/arm/board/fvp/fvp_common.c), and the same without the name and flags words
+    // on QEMU (plat/qemu/common/qemu_common.c).
     let consoleCount = page.load64(at: L.consoleCount)
     let consolesPA = page.load64(at: L.consolesPointer)
     guard consoleCount != 0 else { throw .dataError(.noConsole) }
@@ -119,13 +121,19 @@ public enum BootManifestParser {
     guard let consolesOffset = offsetInPage(consolesPA, length: consoleCount * UInt64(L.consoleSize), pagePA: pagePA) else {
       throw .dataError(.consoleArrayOutsidePage)
     }
-    sum = consoleCount &+ consolesPA
+    var qemuSum = consoleCount &+ consolesPA
+    var wholeSum = qemuSum
     for i in 0..<Int(consoleCount) {
       let entry = consolesOffset + i * L.consoleSize
-      sum = sum &+ page.load64(at: entry + L.consoleBase) &+ page.load64(at: entry + L.consoleMapPages)
+      let fields = page.load64(at: entry + L.consoleBase) &+ page.load64(at: entry + L.consoleMapPages)
         &+ page.load64(at: entry + L.consoleClock) &+ page.load64(at: entry + L.consoleBaud)
+      qemuSum = qemuSum &+ fields
+      wholeSum = wholeSum &+ fields &+ page.load64(at: entry + L.consoleName) &+ page.load64(at: entry + L.consoleFlags)
     }
-    guard sum &+ page.load64(at: L.consoleChecksum) == 0 else { throw .dataError(.consoleChecksum) }
+    let consoleChecksum = page.load64(at: L.consoleChecksum)
+    guard qemuSum &+ consoleChecksum == 0 || wholeSum &+ consoleChecksum == 0 else {
+      throw .dataError(.consoleChecksum)
+    }
     let console = ConsoleInfo(
       base: page.load64(at: consolesOffset + L.consoleBase),
       mapPages: page.load64(at: consolesOffset + L.consoleMapPages),

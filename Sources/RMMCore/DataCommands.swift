@@ -46,8 +46,8 @@ extension RMIDispatcher {
     return (locked, realm, walk)
   }
 
-  public func dataCreate(rd: UInt64, data: UInt64, ipa: UInt64, source: UInt64, flags: UInt64) throws(RMIError) {
-    guard flags & ~DataCreateFlags.measureContent == 0 else { throw .input }
+  public func dataCreate(rd: UInt64, data: UInt64, ipa: UInt64, source: UInt64, flags requested: UInt64) throws(RMIError) {
+    let flags = requested & DataCreateFlags.measureContent  // RmiDataFlags bits 63:1 SBZ, ignored (B4.4.3)
     // The source is copied once, before anything is locked; from here on only the copy is used.
     var contents = PageBuffer()
     try copyHostPage(source, .dataSource, into: &contents)

@@ -44,10 +44,32 @@ extension RMIDispatcher {
     environment.cpu.injectException(&rec, esr: 1 << 25, far: 0)  // EC 0 (unknown reason), IL
   }
 
-  /// A synchronous external abort on a data access: EC 0x25 (same EL) or 0x24 (from EL0).
+  /// What an emulated load writes to its register (A4.4): the host's value cut to the
+  /// access size (SAS), sign-extended when the load was signed (SSE; the RMM's job, the
+  /// host never sees SSE), and cut to 32 bits for a W register (SF = 0).
+  static func emulatedLoadValue(_ hostValue: UInt64, esr: UInt64) -> UInt64 {
+    let bits = UInt64(8) << ((esr >> 22) & 0x3)
+    var value = hostValue
+    if bits < 64 {
+      value &= (1 << bits) - 1
+      if esr & (1 << 21) != 0, value & (1 << (bits - 1)) != 0 { value |= ~((1 << bits) - 1) }
+    }
+    if esr & (1 << 15) == 0 { value &= 0xFFFF_FFFF }
+    return value
+  }
+
+  /// A synchronous external abort (A5.2.7: ESR_EL1.EA is 1) on a data access: EC 0x25
+  /// (same EL) or 0x24 (from EL0), IL, EA, DFSC 0x10.
   func injectDataAbort(_ rec: inout Environment.CPU.RECPage, far: UInt64) {
     let fromEL0 = rec.load64(at: RECLayout.context + RECContextLayout.spsr) & 0xF == 0
-    environment.cpu.injectException(&rec, esr: (fromEL0 ? 0x24 : 0x25) << 26 | 1 << 25 | 0x10, far: far)
+    environment.cpu.injectException(&rec, esr: (fromEL0 ? 0x24 : 0x25) << 26 | 1 << 25 | 1 << 9 | 0x10, far: far)
+  }
+
+  /// The same on an instruction fetch: EC 0x21 (same EL) or 0x20 (from EL0), IL, EA,
+  /// IFSC 0x10.
+  func injectInstructionAbort(_ rec: inout Environment.CPU.RECPage, far: UInt64) {
+    let fromEL0 = rec.load64(at: RECLayout.context + RECContextLayout.spsr) & 0xF == 0
+    environment.cpu.injectException(&rec, esr: (fromEL0 ? 0x20 : 0x21) << 26 | 1 << 25 | 1 << 9 | 0x10, far: far)
   }
 
   /// REC fields through the gate, for RMI commands on RECs that are not running.
@@ -127,7 +149,6 @@ extension RMIDispatcher {
     let pending = PendingExit(rawValue: page.field(RECLayout.pending)) ?? .none
     guard page.field(RECLayout.flags) & RECLayout.flagRunnable != 0 else { throw .rec }
     guard page.field(RECLayout.psciTarget) & RECLayout.psciPendingBit == 0 else { throw .rec }
-    guard flags & ~RECEnter.knownFlags == 0 else { throw .rec }
     let emulate = flags & RecRunLayout.flagEmulatedMMIO != 0
     let injectSEA = flags & RecRunLayout.flagInjectSEA != 0
     guard !(emulate && injectSEA) else { throw .rec }
@@ -188,10 +209,7 @@ extension RMIDispatcher {
         let isWrite = esr & (1 << 6) != 0
         let register = Int((esr >> 16) & 0x1F)
         if !isWrite && register != 31 {
-          let size = (esr >> 22) & 0x3
-          var value = enter.gprs[0]
-          if size < 3 { value &= (1 << (8 << size)) - 1 }
-          page.setGPR(register, value)
+          page.setGPR(register, Self.emulatedLoadValue(enter.gprs[0], esr: esr))
         }
         page.advancePC()
       } else if enter.flags & RecRunLayout.flagInjectSEA != 0 {

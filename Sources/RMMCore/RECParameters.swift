@@ -17,7 +17,7 @@ public struct RECParameters: Sendable {
   public var runnable: Bool { flags & RecParamsLayout.flagRunnable != 0 }
 
   public enum Defect: Error, Equatable, Sendable {
-    case reservedFlags, mpidr, auxCount, auxAlignment
+    case mpidr, auxCount, auxAlignment
   }
 
   /// RmiRecMpidr fields a REC may use: Aff0[3:0] (16 RECs per cluster, as GICv3's
@@ -36,8 +36,7 @@ public struct RECParameters: Sendable {
 
   public static func validate(_ page: borrowing PageBuffer) throws(Defect) -> RECParameters {
     typealias L = RecParamsLayout
-    let flags = page.load64(at: L.flags)
-    guard flags & ~L.flagRunnable == 0 else { throw .reservedFlags }
+    let flags = page.load64(at: L.flags) & L.flagRunnable  // bits 63:1 SBZ, ignored (B4.4.13)
     let mpidr = page.load64(at: L.mpidr)
     guard mpidr & ~mpidrValidBits == 0 else { throw .mpidr }
     let auxCount = page.load64(at: L.numberOfAux)

@@ -17,7 +17,7 @@ public struct RECEnter: Sendable {
   /// span: a 4 KiB value captured or passed generically would be copied per element.
   public init(copyOf page: borrowing PageBuffer) {
     let words = page.words.span
-    flags = words[RecRunLayout.enterFlags / 8]
+    flags = words[RecRunLayout.enterFlags / 8] & Self.knownFlags  // bits 63:5 SBZ, ignored (B4.4.15)
     gprs = InlineArray { i in words[RecRunLayout.enterGPRs / 8 + i] }
     gicHCR = words[RecRunLayout.enterGICv3HCR / 8]
     gicLRs = InlineArray { i in words[RecRunLayout.enterGICv3LRs / 8 + i] }

@@ -73,6 +73,15 @@ extension RMIDispatcher {
     case .realmConfig:
       let ipa = rec.gpr(1)
       guard isGranuleAligned(ipa) else { rec.finishSMC(input); return false }
+      // The RPV given at REALM_CREATE, read from the RD before the realm's page is
+      // locked (one granule lock at a time).
+      var rpv: InlineArray<8, UInt64> = .init(repeating: 0)
+      if let rd = environment.granules.lock(running.rd, expecting: .rd) {
+        _ = try? environment.gate.withRealmGranule(rd, AccessIntent(.rdRead, .read, expecting: .rd)) { page in
+          for i in 0..<8 { rpv[i] = page.load64(at: RDLayout.personalizationValue + 8 * i) }
+        }
+        environment.granules.release(rd)
+      }
       switch lockRealmPage(s2, ipa: ipa) {
       case .data(let page):
         let hash = UInt64(running.realm.hashAlgorithm.rawValue)
@@ -80,6 +89,7 @@ extension RMIDispatcher {
           for i in 0..<512 { p.store64(0, at: 8 * i) }
           p.store64(s2.ipaWidth, at: RSIRealmConfigLayout.ipaWidth)
           p.store64(hash, at: RSIRealmConfigLayout.hashAlgorithm)
+          for i in 0..<8 { p.store64(rpv[i], at: RSIRealmConfigLayout.personalizationValue + 8 * i) }
         }
         environment.granules.release(page)
         rec.finishSMC(RSIStatus.success.rawValue)
@@ -135,7 +145,7 @@ extension RMIDispatcher {
 
     case .ipaStateGet:
       let base = rec.gpr(1), end = rec.gpr(2)
-      guard isGranuleAligned(base), base < end, end <= s2.unprotectedBase else {
+      guard isGranuleAligned(base), isGranuleAligned(end), base < end, end <= s2.unprotectedBase else {
         rec.finishSMC(input)
         return false
       }

@@ -4,17 +4,6 @@
 import RMMABI
 
 extension RMIDispatcher {
-  /// SError syndrome for the host: EC and IL, then either IDS alone (the rest of an
-  /// IMPLEMENTATION DEFINED syndrome may carry anything) or the architected fields
-  /// IESB, AET, EA and DFSC; nothing else of the realm's state.
-  static func sanitisedSErrorSyndrome(_ esr: UInt64) -> UInt64 {
-    let ecAndIL: UInt64 = 0xFE00_0000
-    let ids: UInt64 = 1 << 24
-    if esr & ids != 0 { return esr & (ecAndIL | ids) }
-    let iesb: UInt64 = 1 << 13, aet: UInt64 = 0x7 << 10, ea: UInt64 = 1 << 9, dfsc: UInt64 = 0x3F
-    return esr & (ecAndIL | iesb | aet | ea | dfsc)
-  }
-
   func handleExit(_ rec: inout Environment.CPU.RECPage, _ running: inout RunningREC, _ s: RealmExitSyndrome,
                   _ exit: inout RECExit) -> Bool {
     switch s.kind {
@@ -26,7 +15,7 @@ extension RMIDispatcher {
       return true
     case .serror:
       exit.reason = .serror
-      exit.esr = Self.sanitisedSErrorSyndrome(s.esr)
+      exit.esr = SanitisedSyndrome.serror(s.esr)
       return true
     case .sync:
       break
@@ -43,7 +32,11 @@ extension RMIDispatcher {
       return false
     case 0x01:  // WFI/WFE trapped at the host's request
       exit.reason = .sync
-      exit.esr = s.esr & (0xFC00_0000 | 1 << 25 | 0x3)  // EC, IL, TI
+      exit.esr = SanitisedSyndrome.wfx(s.esr)
+      if s.esr & 0x2 != 0, s.esr & (1 << 2) != 0 {  // WFIT/WFET: the timeout register (RV, RN)
+        let register = Int((s.esr >> 5) & 0x1F)
+        exit.gprs[0] = register == 31 ? 0 : rec.gpr(register)
+      }
       rec.advancePC()
       return true
     case 0x24:
@@ -56,31 +49,28 @@ extension RMIDispatcher {
     }
   }
 
-  /// A stage-2 abort. Unprotected IPA: the host emulates (MMIO) or maps. Protected:
-  /// RIPAS EMPTY gets an SEA from the RMM; unpopulated RAM and DESTROYED go to the host.
+  /// A stage-2 abort. Unprotected IPA: the host emulates (MMIO) or maps; an
+  /// instruction fetch there gets an SEA. Protected: RIPAS EMPTY gets an SEA from the
+  /// RMM; unpopulated RAM and DESTROYED go to the host (A5.2.9).
   func handleRealmAbort(_ rec: inout Environment.CPU.RECPage, _ running: inout RunningREC, _ s: RealmExitSyndrome,
                         _ exit: inout RECExit, instruction: Bool) -> Bool {
     let ipa = s.faultIPA
     let s2 = running.realm.stage2
-    let ec = s.esr >> 26
-    let dfsc = s.esr & 0x3F
-    guard s2.contains(ipa) else {
-      injectDataAbort(&rec, far: s.far)
+    func injectSEA() -> Bool {
+      if instruction { injectInstructionAbort(&rec, far: s.far) } else { injectDataAbort(&rec, far: s.far) }
       return false
     }
+    guard s2.contains(ipa) else { return injectSEA() }
     if !s2.isProtected(ipa) {
-      guard !instruction else {  // never executable
-        injectDataAbort(&rec, far: s.far)
-        return false
-      }
+      guard !instruction else { return injectSEA() }  // never executable
       exit.reason = .sync
       exit.hpfar = s.hpfar
       rec.setField(RECLayout.pendingIPA, s.far)
-      if s.esr & (1 << 24) != 0 {  // ISV: an emulatable single load or store
-        // EC, IL, ISV, SAS, SF, WnR, DFSC; SRT stays private, FAR to the page offset.
-        exit.esr = ec << 26 | 1 << 25 | (s.esr & (1 << 24 | 0x3 << 22 | 1 << 15 | 1 << 6 | 0x3F))
+      if s.esr & ESR.isv != 0 {  // an emulatable single load or store
+        // SRT and SSE stay private (the RMM completes the load); FAR to the page offset.
+        exit.esr = SanitisedSyndrome.dataAbort(s.esr, emulatable: true, unprotected: true)
         exit.far = s.far & 0xFFF
-        if s.esr & (1 << 6) != 0 {  // a write: the host needs the value
+        if s.esr & ESR.wnr != 0 {  // a write: the host needs the value
           let register = Int((s.esr >> 16) & 0x1F)
           var value = register == 31 ? 0 : rec.gpr(register)
           let size = (s.esr >> 22) & 0x3
@@ -90,26 +80,25 @@ extension RMIDispatcher {
         rec.setField(RECLayout.pendingESR, s.esr)
         rec.setField(RECLayout.pending, PendingExit.emulatableMMIO.rawValue)
       } else {
-        exit.esr = ec << 26 | 1 << 25 | (s.esr & (1 << 6 | 0x3F))
+        exit.esr = SanitisedSyndrome.dataAbort(s.esr, emulatable: false, unprotected: true)
         rec.setField(RECLayout.pending, PendingExit.unprotectedAbort.rawValue)
       }
       return true
     }
     switch ripas(of: s2, ipa: ipa) {
     case .empty:
-      injectDataAbort(&rec, far: s.far)
-      return false
+      return injectSEA()
     case .ram?, .destroyed?:
       if isMapped(s2, ipa: ipa) { return false }  // populated meanwhile: just retry
-      // Protected: only the class and fault status; no ISV, no WnR, no address offset.
+      // Protected: no ISV, WnR, IL or address offset.
       exit.reason = .sync
-      exit.esr = ec << 26 | 1 << 25 | dfsc
+      exit.esr = instruction ? SanitisedSyndrome.instructionAbort(s.esr)
+        : SanitisedSyndrome.dataAbort(s.esr, emulatable: false, unprotected: false)
       exit.hpfar = s.hpfar
       exit.far = 0
       return true
     case nil:
-      injectDataAbort(&rec, far: s.far)
-      return false
+      return injectSEA()
     }
   }
 
@@ -131,7 +120,7 @@ extension RMIDispatcher {
   /// RSI call is re-executed.
   func unpopulatedAbortExit(ipa: UInt64, _ exit: inout RECExit) -> Bool {
     exit.reason = .sync
-    exit.esr = 0x24 << 26 | 1 << 25 | 0x07
+    exit.esr = 0x24 << 26 | 0x07
     exit.hpfar = (ipa >> 12) << 4
     exit.far = 0
     return true

@@ -42,6 +42,8 @@ extension RMIDispatcher {
         && RECParameters.index(ofMPIDR: target) < running.realm.recsCreated
       if function == .affinityInfo {
         guard rec.gpr(2) == 0, targetValid else { rec.finishSMC(status(.invalidParameters)); return false }
+        // The caller is running: ON, without asking the host (B6.3.1).
+        guard target != rec.field(RECLayout.mpidr) else { rec.finishSMC(status(.success)); return false }
       } else {
         guard targetValid else { rec.finishSMC(status(.invalidParameters)); return false }
         guard target != rec.field(RECLayout.mpidr) else { rec.finishSMC(status(.alreadyOn)); return false }
@@ -94,9 +96,10 @@ extension RMIDispatcher {
     let isCPUOn = fid == PSCIFunction.cpuOn.rawValue || fid == PSCIFunction.cpuOn.smc64
     let success = UInt64(bitPattern: PSCIStatus.success.rawValue)
     let denied = UInt64(bitPattern: PSCIStatus.denied.rawValue)
-    // The host may only accept or deny (and only CPU_ON can be denied).
-    guard status == success || (isCPUOn && status == denied) else { throw .input }
     let targetRunnable = recLoad(targetREC, RECLayout.flags) & RECLayout.flagRunnable != 0
+    // PsciReturnCodePermitted (B3.27): SUCCESS always; DENIED only for a CPU_ON whose
+    // target is not already on; nothing else.
+    guard status == success || (isCPUOn && !targetRunnable && status == denied) else { throw .input }
     let result: UInt64
     if isCPUOn {
       if status != success {
@@ -121,7 +124,8 @@ extension RMIDispatcher {
       result = targetRunnable ? 0 : 1  // AFFINITY_INFO: ON or OFF
     }
     _ = try? environment.gate.withRealmGranule(callerREC, AccessIntent(.recWrite, .write, expecting: .rec)) { page in
-      page.finishSMC(result)
+      page.finishSMC(result, 0, 0)  // success condition `args`: x1-x3 of the caller are zero
+      page.setGPR(3, 0)
       page.setField(RECLayout.psciTarget, 0)
       page.setField(RECLayout.pending, PendingExit.none.rawValue)
     }

@@ -27,29 +27,29 @@ public struct RealmParameters: Equatable, Sendable {
 
   /// Why a parameter page was refused (all are RMI_ERROR_INPUT to the host).
   public enum Defect: Error, Equatable, Sendable {
-    case reservedFlags, unsupportedFeature, ipaWidth, sveVectorLength, breakpoints, watchpoints
-    case pmuCounters, hashAlgorithm, vmid, startLevel, rootTableCount, rttBase, reservedBits
+    case unsupportedFeature, ipaWidth, sveVectorLength, breakpoints, watchpoints
+    case pmuCounters, hashAlgorithm, vmid, startLevel, rootTableCount, rttBase
   }
 
   /// Decodes and validates the copy `page` against what this RMM supports.
   public static func validate(_ page: borrowing PageBuffer, features: RMIFeatureRegister0,
                               maximumVMID: UInt16) throws(Defect) -> RealmParameters {
     typealias L = RealmParamsLayout
-    let flags = page.load64(at: L.flags)
-    guard flags & ~(L.flagLPA2 | L.flagSVE | L.flagPMU) == 0 else { throw .reservedFlags }
+    // Reserved (SBZ) bits and unused bytes of the structure are ignored, not refused:
+    // a later 1.x revision may give them a meaning (DEN0137 B2; docs/spec-notes/sbz-fields.md).
+    let flags = page.load64(at: L.flags) & (L.flagLPA2 | L.flagSVE | L.flagPMU)
     // This RMM offers realms no LPA2, no SVE and no PMU (RMI_FEATURES says so).
     if flags & L.flagLPA2 != 0 && !features.lpa2 { throw .unsupportedFeature }
     if flags & L.flagSVE != 0 && !features.sveEnabled { throw .unsupportedFeature }
     if flags & L.flagPMU != 0 && !features.pmuEnabled { throw .unsupportedFeature }
 
-    // u8 fields in u64 slots: the upper bits are reserved and must be zero.
-    let s2sz = page.load64(at: L.s2sz)
-    let sveVL = page.load64(at: L.sveVectorLength)
-    let bps = page.load64(at: L.numberOfBreakpoints)
-    let wps = page.load64(at: L.numberOfWatchpoints)
-    let pmu = page.load64(at: L.pmuCounters)
-    let hash = page.load64(at: L.hashAlgorithm)
-    guard (s2sz | sveVL | bps | wps | pmu | hash) >> 8 == 0 else { throw .reservedBits }
+    // UInt8 fields, each at the start of a 64-bit slot; the rest of the slot is unused.
+    let s2sz = page.load64(at: L.s2sz) & 0xFF
+    let sveVL = page.load64(at: L.sveVectorLength) & 0xFF
+    let bps = page.load64(at: L.numberOfBreakpoints) & 0xFF
+    let wps = page.load64(at: L.numberOfWatchpoints) & 0xFF
+    let pmu = page.load64(at: L.pmuCounters) & 0xFF
+    let hash = page.load64(at: L.hashAlgorithm) & 0xFF
 
     guard s2sz >= RMIConstants.minIPAWidth, s2sz <= features.s2sz else { throw .ipaWidth }
     guard flags & L.flagSVE != 0 ? sveVL <= features.sveVectorLength : sveVL == 0 else { throw .sveVectorLength }
@@ -61,8 +61,8 @@ public struct RealmParameters: Equatable, Sendable {
     guard let algorithm = HashAlgorithm(rawValue: UInt8(hash)),
           algorithm == .sha256 ? features.sha256 : features.sha512 else { throw .hashAlgorithm }
 
-    let vmidWord = page.load64(at: L.vmid)
-    guard vmidWord >> 16 == 0, vmidWord <= UInt64(maximumVMID) else { throw .vmid }
+    let vmidWord = page.load64(at: L.vmid) & 0xFFFF  // UInt16
+    guard vmidWord <= UInt64(maximumVMID) else { throw .vmid }
 
     let level = Int64(bitPattern: page.load64(at: L.rttLevelStart))
     guard level >= 0, level <= 3 else { throw .startLevel }

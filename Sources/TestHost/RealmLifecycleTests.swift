@@ -127,7 +127,6 @@ func runRealmLifecycleTests() {
   let d = M.data
   check(allOK(4) { i in rmi(.granuleDelegate, d + i * 0x1000).x0 }, "delegate 4 DATA granules")
   fillPage(M.source) { i in UInt64(i) | 0xDA7A_0000_0000_0000 }
-  expect(rmi(.dataCreate, rd, d, 0x1000, M.source, 2), inputError, "DATA_CREATE reserved flag: ERROR_INPUT")
   expect(rmi(.dataCreate, rd, d, 0x1000, d + 0x1000, 1), inputError, "DATA_CREATE source delegated: ERROR_INPUT")
   expect(rmi(.dataCreate, rd, d, 0x1000, Board.securePA, 1), inputError, "DATA_CREATE source in secure memory: ERROR_INPUT")
   expect(rmi(.dataCreate, rd, d, 0x1000, Board.topOfRAM, 1), inputError, "DATA_CREATE source past RAM: ERROR_INPUT")
@@ -136,7 +135,8 @@ func runRealmLifecycleTests() {
   expect(rmi(.dataCreate, rd, Board.testGranules, 0x1000, M.source, 1), inputError, "DATA_CREATE into an NS granule: ERROR_INPUT")
   expect(rmi(.dataCreate, rd, d, 0x1000, M.source, 1), .success, "DATA_CREATE measured at IPA 0x1000")
   expect(rmi(.dataCreate, rd, d + 0x1000, 0x1000, M.source, 1), RMIStatus(.errorRTT, index: 3), "DATA_CREATE on an assigned entry: ERROR_RTT 3")
-  expect(rmi(.dataCreate, rd, d + 0x1000, 0x2000, M.source, 0), .success, "DATA_CREATE unmeasured at IPA 0x2000")
+  expect(rmi(.dataCreate, rd, d + 0x1000, 0x2000, M.source, ~UInt64(1)), .success,
+         "DATA_CREATE unmeasured at IPA 0x2000 (SBZ flag bits ignored)")
   expect(rmi(.dataCreate, rd, d + 0x2000, 0x20_0000, M.source, 1), .success, "DATA_CREATE in the second L3 table")
   check(testhost_probe_read(d).esr >> 26 == 0x25, "realm data is not readable from NS")
   let assigned = rmi(.rttReadEntry, rd, 0x1000, 3)

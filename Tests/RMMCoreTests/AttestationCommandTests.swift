@@ -128,7 +128,7 @@ final class AttestationCommandTests: XCTestCase {
     m.n.script(.sync, esr: RunFixture.smc, registers: [RSICommand.attestTokenContinue.rawValue, unpopulatedIPA, 0, 4096])
     XCTAssertEqual(m.n.enter(), success)
     XCTAssertEqual(m.n.exitField(RecRunLayout.exitReason), UInt64(RecExitReason.sync.rawValue))
-    XCTAssertEqual(m.n.exitField(RecRunLayout.exitESR), 0x24 << 26 | 1 << 25 | 0x07, "a stage-2 data abort, level 3")
+    XCTAssertEqual(m.n.exitField(RecRunLayout.exitESR), 0x24 << 26 | 0x07, "a stage-2 data abort, level 3 (IL hidden)")
     XCTAssertEqual(m.n.exitField(RecRunLayout.exitHPFAR), unpopulatedIPA >> 8)
     XCTAssertEqual(m.n.pc(m.n.rec0), pcBefore, "the SMC runs again once the page is there")
     XCTAssertEqual(m.attestation.started, 0)

@@ -12,6 +12,9 @@ struct ManifestBuilder {
   var consoleChecksumDelta: UInt64 = 0
   var banksOffset = 64
   var consolesOffset: Int? = nil
+  /// TF-A's FVP platform sums every word of a console entry (name and flags too, flags
+  /// zeroed); its QEMU platform leaves the name and flags out.
+  var fvpConsoleChecksum = false
 
   func build() -> PageBuffer {
     var page = PageBuffer()
@@ -38,8 +41,9 @@ struct ManifestBuilder {
       page.store64(ConsoleInfo.pl011Name, at: e + 16)
       page.store64(c.clock, at: e + 24)
       page.store64(c.baud, at: e + 32)
-      page.store64(0xFFFF, at: e + 40)  // flags: not covered by the checksum
+      page.store64(fvpConsoleChecksum ? 0 : 0xFFFF, at: e + 40)  // flags: QEMU leaves them out of the sum
       sum = sum &+ c.base &+ c.pages &+ c.clock &+ c.baud
+      if fvpConsoleChecksum { sum = sum &+ ConsoleInfo.pl011Name }
     }
     page.store64(UInt64(consoles.count), at: 40)
     page.store64(consolesPA, at: 48)
@@ -105,6 +109,27 @@ final class BootManifestTests: XCTestCase {
     page.store64(0x4141_4141_4141_4141, at: 64 + 16 + 16)  // console name
     page.store64(0x1234, at: 64 + 16 + 40)                  // console flags
     XCTAssertNoThrow(try BootManifestParser.parse(page, pagePA: 0x418F_F000))
+  }
+
+  func testFVPConsoleChecksumCoversTheWholeEntry() throws {
+    var b = ManifestBuilder()
+    b.fvpConsoleChecksum = true
+    b.pagePA = 0xFFFF_F000
+    b.banks = [(0x8000_0000, 0x7C00_0000), (0x8_8000_0000, 0x8000_0000)]
+    b.consoles = [(0x1C0C_0000, 1, 24_000_000, 115_200)]
+    let m = try b.parse().get()
+    XCTAssertEqual(m.console.base, 0x1C0C_0000)
+    // The name is covered in this form: one changed byte fails the checksum.
+    var page = b.build()
+    page.store64(ConsoleInfo.pl011Name ^ 0x100, at: 64 + 32 + 16)
+    do throws(ManifestError) {
+      _ = try BootManifestParser.parse(page, pagePA: b.pagePA)
+      XCTFail("a changed console name passed the FVP checksum")
+    } catch { XCTAssertEqual(error, .dataError(.consoleChecksum)) }
+    // And a flags word that is not zero.
+    page = b.build()
+    page.store64(1, at: 64 + 32 + 40)
+    XCTAssertThrowsError(try BootManifestParser.parse(page, pagePA: b.pagePA))
   }
 
   func testBankErrors() {

@@ -103,7 +103,7 @@ final class RTTTests: XCTestCase {
     _ = f.createTable(0, 2)
     let data = f.h.allocateDelegated()
     let cases: [(String, UInt64, UInt64, UInt64, UInt64, UInt64)] = [
-      ("flags reserved bit", data, 0x1000, f.h.sourcePA, 2, errorInput),
+      ("flags SBZ bits are ignored: the walk fails", data, 0x1000, f.h.sourcePA, ~UInt64(0), status(.errorRTT, 2)),
       ("source unaligned", data, 0x1000, f.h.sourcePA + 8, 1, errorInput),
       ("source delegated", data, 0x1000, f.h.rd, 1, errorInput),
       ("source outside DRAM", data, 0x1000, 0x1000, 1, errorInput),
