@@ -1,19 +1,29 @@
 /*
  * FP/SIMD state switch between the Normal world and a REC. EL3 does not preserve the
- * other worlds' FP/SIMD registers across the switch into the Realm world, so the RMM
- * saves the host's registers before a REC runs and restores them before returning to
- * the host; the REC's registers live in its first auxiliary granule. These two routines
- * are, with rmm_sha256_blocks_ce, the only RMM code that touches FP/SIMD registers.
+ * other worlds' FP/SIMD or SVE registers across the switch into the Realm world, so
+ * the RMM saves the host's registers before a REC runs and restores them before
+ * returning to the host; the REC's registers live in its first auxiliary granule.
+ * These two routines are, with the SHA-2 block functions, the only RMM code that
+ * touches FP/SIMD/SVE registers.
  *
  * Layout of a save area (528 bytes): q0..q31, then FPCR, FPSR.
  *
- * void rmm_fp_enter_realm(uint64_t *ns_area, const uint64_t *rec_area)
+ * On a CPU with SVE the host's state is more than its Q registers: the Z registers
+ * beyond 128 bits, P0-P15 and FFR, at the vector length the host set in ZCR_EL2
+ * (which EL3 does not switch, so it is in force here too). Entering the realm would
+ * destroy them: a write to a V register zeroes the rest of its Z register, and a
+ * smaller vector length at R-EL1 narrows every Z and P register. So the whole SVE
+ * state is saved at the host's vector length into the per-CPU SVE area
+ * (rmm_ns_sve_area: Z0-31 at 32 VL, then P0-15 and FFR at VL/8 each; 8,736 bytes at
+ * the largest VL, 2048 bits), and loaded back on the way out.
+ *
+ * void rmm_fp_enter_realm(uint64_t *ns_area, const uint64_t *rec_area, uint64_t *ns_sve)
  *   Allows FP/SIMD (CPTR_EL2.TFP = 0), saves the host's registers, loads the REC's.
- *   SVE stays trapped (CPTR_EL2.TZ): realms are offered no SVE.
- * void rmm_fp_leave_realm(uint64_t *rec_area, const uint64_t *ns_area)
+ *   SVE stays trapped for the realm (CPTR_EL2.TZ): realms are offered no SVE.
+ * void rmm_fp_leave_realm(uint64_t *rec_area, const uint64_t *ns_area, const uint64_t *ns_sve)
  *   Saves the REC's registers, restores the host's, traps FP/SIMD again.
  */
-	.arch	armv8-a+fp+simd
+	.arch	armv8-a+fp+simd+sve
 	.section .text.fp_switch, "ax"
 
 	.macro	save_fp base
@@ -62,11 +72,46 @@
 	msr	fpsr, x10
 	.endm
 
+	/* SVE state of the host: Z0-Z31, then P0-P15 and FFR (through P0). \base is
+	 * kept; x12 is clobbered. */
+	.macro	save_sve base
+	.irp	n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	str	z\n, [\base, #\n, mul vl]
+	.endr
+	addvl	x12, \base, #31
+	addvl	x12, x12, #1
+	.irp	n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+	str	p\n, [x12, #\n, mul vl]
+	.endr
+	rdffr	p0.b
+	str	p0, [x12, #16, mul vl]
+	.endm
+
+	.macro	load_sve base
+	addvl	x12, \base, #31
+	addvl	x12, x12, #1
+	ldr	p0, [x12, #16, mul vl]
+	wrffr	p0.b
+	.irp	n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+	ldr	p\n, [x12, #\n, mul vl]
+	.endr
+	.irp	n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	ldr	z\n, [\base, #\n, mul vl]
+	.endr
+	.endm
+
 	.global	rmm_fp_enter_realm
 rmm_fp_enter_realm:
 	mrs	x9, cptr_el2
 	bic	x9, x9, #(1 << 10)		/* TFP = 0 */
-	msr	cptr_el2, x9
+	mrs	x13, id_aa64pfr0_el1
+	ubfx	x13, x13, #32, #4		/* SVE */
+	cbz	x13, 1f
+	bic	x10, x9, #(1 << 8)		/* TZ = 0 for the save only */
+	msr	cptr_el2, x10
+	isb
+	save_sve x2
+1:	msr	cptr_el2, x9
 	isb
 	save_fp	x0
 	load_fp	x1
@@ -76,8 +121,17 @@ rmm_fp_enter_realm:
 rmm_fp_leave_realm:
 	save_fp	x0
 	load_fp	x1
+	mrs	x13, id_aa64pfr0_el1
+	ubfx	x13, x13, #32, #4
+	cbz	x13, 1f
 	mrs	x9, cptr_el2
+	bic	x10, x9, #(1 << 8)		/* TZ = 0 for the load only */
+	msr	cptr_el2, x10
+	isb
+	load_sve x2
+1:	mrs	x9, cptr_el2
 	orr	x9, x9, #(1 << 10)		/* TFP = 1: FP/SIMD traps in the RMM again */
+	orr	x9, x9, #(1 << 8)		/* TZ = 1 */
 	msr	cptr_el2, x9
 	isb
 	ret

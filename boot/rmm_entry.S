@@ -38,8 +38,10 @@ rmm_entry:
 	msr	vbar_el2, x9
 	msr	tpidr_el2, x19			/* per-CPU index for Swift */
 
-	/* CPTR_EL2 (E2H = 0): RES1 bits, TFP and TZ set: any FP/SIMD/SVE use traps. */
+	/* CPTR_EL2 (E2H = 0): RES1 bits, TZ, TFP, TSM set: any FP/SIMD/SVE/SME use traps;
+	 * TTA and TAM: trace and activity-monitor registers trap too (realms get none). */
 	mov	x9, #0x37ff
+	movk	x9, #0x4010, lsl #16
 	msr	cptr_el2, x9
 	isb
 

@@ -23,7 +23,37 @@
  * Build with SHA512_CE_USERMODE_TEST defined to leave out the CPTR_EL2 accesses
  * (for testing the arithmetic at EL0 under qemu-user only).
  */
-	.arch	armv8.2-a+sha3
+	.arch	armv8.2-a+sha3+sve
+
+/* On a CPU with SVE a write to a V register zeroes the rest of its Z register, so the
+ * Z registers used here are saved whole (at the live vector length, on the stack)
+ * around the Q-register save: no world's SVE state changes. Expects x9 = CPTR_EL2 as
+ * found and x10 = x9 with TFP clear; sets x11 = SVE present. */
+	.macro	sve_save_used count, regs:vararg
+	mrs	x11, id_aa64pfr0_el1
+	ubfx	x11, x11, #32, #4
+	cbz	x11, 9f
+	bic	x10, x10, #(1 << 8)		/* TZ = 0 */
+	msr	cptr_el2, x10
+	isb
+	addvl	sp, sp, #-\count
+	.set	sve_slot, 0
+	.irp	n, \regs
+	str	z\n, [sp, #sve_slot, mul vl]
+	.set	sve_slot, sve_slot + 1
+	.endr
+9:
+	.endm
+	.macro	sve_restore_used count, regs:vararg
+	cbz	x11, 9f
+	.set	sve_slot, 0
+	.irp	n, \regs
+	ldr	z\n, [sp, #sve_slot, mul vl]
+	.set	sve_slot, sve_slot + 1
+	.endr
+	addvl	sp, sp, #\count
+9:
+	.endm
 	.section .text.sha512_ce, "ax"
 
 	/*
@@ -69,6 +99,7 @@ rmm_sha512_blocks_ce:
 	bic	x10, x9, #(1 << 10)		/* TFP = 0: FP/SIMD allowed */
 	msr	cptr_el2, x10
 	isb
+	sve_save_used 16, 0,1,2,3,4,5,6,7,16,17,18,19,20,21,22,23
 #endif
 	sub	sp, sp, #256
 	stp	q0, q1, [sp, #0]
@@ -165,6 +196,7 @@ rmm_sha512_blocks_ce:
 	ldp	q22, q23, [sp, #224]
 	add	sp, sp, #256
 #ifndef SHA512_CE_USERMODE_TEST
+	sve_restore_used 16, 0,1,2,3,4,5,6,7,16,17,18,19,20,21,22,23
 	msr	cptr_el2, x9
 	isb
 #endif

@@ -17,3 +17,55 @@ testhost_fp_get:
 	cmp	x0, x1
 	csel	x0, x0, xzr, eq
 	ret
+
+/* SVE state of the host, to check the RMM preserves all of it (Z0-Z31 beyond their
+ * Q part, P0-P15, FFR) whatever the vector length. Buffers: Z0-31 at 32 VL, then
+ * P0-15 and FFR at VL/8 each.
+ * uint64_t testhost_fp_sve_setup(uint64_t len): SVE allowed at NS-EL2, ZCR_EL2.LEN =
+ *   len; returns the vector length in bytes (0 without SVE).
+ * void testhost_fp_sve_load(const void *buffer) / testhost_fp_sve_store(void *buffer) */
+	.arch	armv8-a+fp+simd+sve
+	.global	testhost_fp_sve_setup
+testhost_fp_sve_setup:
+	mrs	x9, id_aa64pfr0_el1
+	ubfx	x9, x9, #32, #4
+	cbz	x9, 1f
+	mrs	x9, cptr_el2
+	bic	x9, x9, #(1 << 10)		/* TFP = 0 */
+	bic	x9, x9, #(1 << 8)		/* TZ = 0 */
+	msr	cptr_el2, x9
+	isb
+	msr	S3_4_C1_C2_0, x0		/* ZCR_EL2 */
+	isb
+	rdvl	x0, #1
+	ret
+1:	mov	x0, #0
+	ret
+
+	.global	testhost_fp_sve_load
+testhost_fp_sve_load:
+	addvl	x1, x0, #31
+	addvl	x1, x1, #1
+	ldr	p0, [x1, #16, mul vl]
+	wrffr	p0.b
+	.irp	n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+	ldr	p\n, [x1, #\n, mul vl]
+	.endr
+	.irp	n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	ldr	z\n, [x0, #\n, mul vl]
+	.endr
+	ret
+
+	.global	testhost_fp_sve_store
+testhost_fp_sve_store:
+	.irp	n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	str	z\n, [x0, #\n, mul vl]
+	.endr
+	addvl	x1, x0, #31
+	addvl	x1, x1, #1
+	.irp	n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+	str	p\n, [x1, #\n, mul vl]
+	.endr
+	rdffr	p0.b
+	str	p0, [x1, #16, mul vl]
+	ret

@@ -96,6 +96,122 @@ realm_hvc_insn:
 	hvc	#0
 	ret
 
+/* Probes of exceptions the RMM must inject. Each arms realm_trap_resume with its
+ * recovery label; the synchronous vector below returns there with x0 = ESR_EL1 (and
+ * FAR_EL1 in realm_trap_far) if the probed instruction took an exception. */
+	.macro	arm_trap label
+	adr	x9, \label
+	adrp	x10, realm_trap_resume
+	str	x9, [x10, :lo12:realm_trap_resume]
+	.endm
+	.macro	disarm_trap
+	adrp	x10, realm_trap_resume
+	str	xzr, [x10, :lo12:realm_trap_resume]
+	.endm
+
+/* uint64_t realm_try_exec(uint64_t target): an instruction fetch from target (which
+ * must fault: there is nothing to return). Returns ESR_EL1 or 0. */
+	.global	realm_try_exec
+realm_try_exec:
+	mov	x11, x30
+	arm_trap 1f
+	blr	x0
+	mov	x0, #0
+1:	disarm_trap
+	mov	x30, x11
+	ret
+
+/* uint64_t realm_try_sve(void) / realm_try_sme(void): RDVL / RDSVL with CPACR_EL1
+ * letting EL1 use SVE and SME, so any trap comes from EL2. Returns ESR_EL1 or 0. */
+	.global	realm_try_sve
+realm_try_sve:
+	mrs	x12, cpacr_el1
+	orr	x13, x12, #(3 << 16)		/* ZEN */
+	orr	x13, x13, #(3 << 20)		/* FPEN */
+	msr	cpacr_el1, x13
+	isb
+	arm_trap 1f
+	.inst	0x04bf5020			/* rdvl x0, #1 */
+	mov	x0, #0
+1:	disarm_trap
+	msr	cpacr_el1, x12
+	isb
+	ret
+	.global	realm_try_sme
+realm_try_sme:
+	mrs	x12, cpacr_el1
+	orr	x13, x12, #(3 << 24)		/* SMEN */
+	orr	x13, x13, #(3 << 20)		/* FPEN */
+	msr	cpacr_el1, x13
+	isb
+	arm_trap 1f
+	.inst	0x04bf5820			/* rdsvl x0, #1 */
+	mov	x0, #0
+1:	disarm_trap
+	msr	cpacr_el1, x12
+	isb
+	ret
+
+/* uint64_t realm_try_pmcr(void): MRS PMCR_EL0 (no PMU for this realm). ESR_EL1 or 0. */
+	.global	realm_try_pmcr
+realm_try_pmcr:
+	arm_trap 1f
+	mrs	x1, S3_3_C9_C12_0
+	mov	x0, #0
+1:	disarm_trap
+	ret
+
+/* uint64_t realm_try_debug(void): writes then reads DBGBVR0_EL1 and MDSCR_EL1. Returns
+ * ESR_EL1 of an exception, or the OR of what was read back (0 when RAZ/WI). */
+	.global	realm_try_debug
+realm_try_debug:
+	arm_trap 1f
+	mov	x1, #0x1000
+	msr	S2_0_C0_C0_4, x1		/* DBGBVR0_EL1 */
+	mrs	x0, S2_0_C0_C0_4
+	mov	x1, #(1 << 15)			/* MDSCR_EL1.MDE */
+	msr	S2_0_C0_C2_2, x1
+	mrs	x1, S2_0_C0_C2_2
+	orr	x0, x0, x1
+1:	disarm_trap
+	ret
+
+/* void realm_read_id_registers(uint64_t out[16]): PFR0, PFR1, ZFR0, SMFR0, DFR0, DFR1,
+ * AFR0, AFR1, ISAR0, ISAR1, ISAR2, MMFR0, MMFR1, MMFR2, MMFR3, MMFR4. */
+	.global	realm_read_id_registers
+realm_read_id_registers:
+	mrs	x1, S3_0_C0_C4_0
+	mrs	x2, S3_0_C0_C4_1
+	stp	x1, x2, [x0, #0]
+	mrs	x1, S3_0_C0_C4_4
+	mrs	x2, S3_0_C0_C4_5
+	stp	x1, x2, [x0, #16]
+	mrs	x1, S3_0_C0_C5_0
+	mrs	x2, S3_0_C0_C5_1
+	stp	x1, x2, [x0, #32]
+	mrs	x1, S3_0_C0_C5_4
+	mrs	x2, S3_0_C0_C5_5
+	stp	x1, x2, [x0, #48]
+	mrs	x1, S3_0_C0_C6_0
+	mrs	x2, S3_0_C0_C6_1
+	stp	x1, x2, [x0, #64]
+	mrs	x1, S3_0_C0_C6_2
+	mrs	x2, S3_0_C0_C7_0
+	stp	x1, x2, [x0, #80]
+	mrs	x1, S3_0_C0_C7_1
+	mrs	x2, S3_0_C0_C7_2
+	stp	x1, x2, [x0, #96]
+	mrs	x1, S3_0_C0_C7_3
+	mrs	x2, S3_0_C0_C7_4
+	stp	x1, x2, [x0, #112]
+	ret
+
+	.global	realm_trap_far_value
+realm_trap_far_value:
+	adrp	x0, realm_trap_far
+	ldr	x0, [x0, :lo12:realm_trap_far]
+	ret
+
 	.macro	ventry index
 	.balign	0x80
 	mov	x0, #\index
@@ -109,7 +225,17 @@ realm_vectors:
 	ventry 2
 	ventry 3
 	.balign	0x80			/* current EL, SP_ELx, sync: injected SEA/Undefined */
-	mrs	x9, elr_el1
+	adrp	x10, realm_trap_resume
+	ldr	x9, [x10, :lo12:realm_trap_resume]
+	cbz	x9, 0f
+	str	xzr, [x10, :lo12:realm_trap_resume]
+	msr	elr_el1, x9
+	mrs	x9, far_el1
+	adrp	x10, realm_trap_far
+	str	x9, [x10, :lo12:realm_trap_far]
+	mrs	x0, esr_el1
+	eret
+0:	mrs	x9, elr_el1
 	adrp	x10, realm_probe_load
 	add	x10, x10, :lo12:realm_probe_load
 	cmp	x9, x10
@@ -158,6 +284,10 @@ realm_host_call:
 	.balign	16
 	.global	realm_probe_value
 realm_probe_value:
+	.quad	0
+realm_trap_resume:
+	.quad	0
+realm_trap_far:
 	.quad	0
 	.balign	4096
 realm_stacks:

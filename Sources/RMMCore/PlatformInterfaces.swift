@@ -143,6 +143,8 @@ public protocol RealmExecution {
   var listRegisterCount: Int { get }
   /// Whether a physical interrupt is pending for this CPU.
   var interruptPending: Bool { get }
+  /// The CPU's own ID registers, from which a realm's view is derived.
+  var hardwareIDRegisters: HardwareIDRegisters { get }
   /// Maps the running REC's granule (the caller has marked it running) for `body`.
   func withRunningREC<Result>(_ rec: borrowing LockedGranule, _ body: (inout RECPage) -> Result) -> Result?
   /// Loads the REC's EL1 state, timers and GIC state and the realm's EL2 controls.

@@ -80,7 +80,8 @@ extension RMIDispatcher {
       hashAlgorithm: params.hashAlgorithm, recsCreated: 0, liveRECs: 0,
       rim: RIMDescriptor.initial(params.hashAlgorithm, flags: params.flags, s2sz: params.ipaWidth,
                                  sveVectorLength: params.sveVectorLength, breakpoints: params.breakpoints,
-                                 watchpoints: params.watchpoints, pmuCounters: params.pmuCounters))
+                                 watchpoints: params.watchpoints, pmuCounters: params.pmuCounters),
+      features: RealmFeatures(breakpoints: params.breakpoints, watchpoints: params.watchpoints))
     locked.setState(.rd, of: rd)
     do throws(GateError) {
       try environment.gate.withRealmGranule(locked.granule(rd), AccessIntent(.rdWrite, .write, expecting: .rd)) { page in

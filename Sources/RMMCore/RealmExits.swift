@@ -30,6 +30,19 @@ extension RMIDispatcher {
       rec.pc &-= 4
       injectUndefined(&rec)
       return false
+    case 0x18:  // MSR/MRS trapped: ID registers (TID3), debug (TDA/TDOSA/TDRA), PMU, ...
+      switch SystemRegisterTraps.action(esr: s.esr, hardware: environment.cpu.hardwareIDRegisters,
+                                        realm: running.realm.features) {
+      case .read(let value):
+        let register = Int((s.esr >> 5) & 0x1F)
+        if register != 31 { rec.setGPR(register, value) }
+        rec.advancePC()
+      case .ignoreWrite:
+        rec.advancePC()
+      case .undefined:
+        injectUndefined(&rec)
+      }
+      return false
     case 0x01:  // WFI/WFE trapped at the host's request
       exit.reason = .sync
       exit.esr = SanitisedSyndrome.wfx(s.esr)

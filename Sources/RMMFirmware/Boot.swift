@@ -86,6 +86,7 @@ public func rmmColdBoot(_ cpu: UInt64, _ interfaceVersion: UInt64, _ cpuCount: U
   // The audit storage in boot/runtime.c is sized for these types.
   guard auditInitialise() else { return BootStatus.unknown.rawValue }
   featureRegister0 = detectFeatures()
+  configureRealmTraps()
   out.write(installSHA256Instructions() ? "RMM: SHA-256 with the CPU's SHA instructions (known-answer test passed)\n"
                                         : "RMM: SHA-256 in software\n")
   out.write(installSHA512Instructions() ? "RMM: SHA-512 with the CPU's SHA-512 instructions (known-answer test passed)\n"
@@ -108,6 +109,7 @@ public func rmmWarmBoot(_ cpu: UInt64, _ x1: UInt64, _ x2: UInt64, _ x3: UInt64)
     return error.rawValue
   }
   cpuServesRMI[Int(cpu)] = true
+  configureRealmTraps()
   var out = Console()
   out.write("RMM: warm boot on CPU ")
   out.decimal(cpu)
@@ -130,7 +132,40 @@ func detectFeatures() -> RMIFeatureRegister0 {
   gicListRegisters = Int(read_ich_vtr_el2() & 0x1F) + 1
   features.gicv3ListRegisters = UInt64(gicListRegisters - 1)
   maximumVMID = (read_id_aa64mmfr1_el1() >> 4) & 0xF == 0b0010 ? 0xFFFF : 0xFF
+  hardwareIDs.pfr0 = read_id_aa64pfr0_el1()
+  hardwareIDs.pfr1 = read_id_aa64pfr1_el1()
+  hardwareIDs.dfr0 = debug
+  hardwareIDs.isar0 = read_id_aa64isar0_el1()
+  hardwareIDs.isar1 = read_id_aa64isar1_el1()
+  hardwareIDs.isar2 = read_id_aa64isar2_el1()
+  hardwareIDs.mmfr0 = read_id_aa64mmfr0_el1()
+  hardwareIDs.mmfr1 = read_id_aa64mmfr1_el1()
+  hardwareIDs.mmfr2 = read_id_aa64mmfr2_el1()
   return features
+}
+
+/// The CPU's ID registers (the same on every CPU of the machine), for the realms' view.
+nonisolated(unsafe) var hardwareIDs = HardwareIDRegisters()
+
+/// MDCR_EL2 of this CPU, which EL3 keeps per world: realms get no PMU (TPM, TPMCR;
+/// no event or cycle counting at EL2: HPMD, HCCD), no SPE (TPMS; E2PB 0b00) and no
+/// trace buffer (E2TB 0b00), no trace filter control (TTRF), and their self-hosted
+/// debug register accesses come to the RMM (TDA, TDOSA, TDRA), which emulates them.
+/// HPMN is left as EL3 set it: with TPM every PMU access traps anyway. Bits of
+/// features the CPU lacks are RES0 and stay clear.
+func configureRealmTraps() {
+  let dfr0 = read_id_aa64dfr0_el1()
+  let pmuVersion = (dfr0 >> 8) & 0xF
+  var mdcr = read_mdcr_el2() & 0x1F  // HPMN
+  mdcr |= 1 << 5 | 1 << 6 | 1 << 9 | 1 << 10 | 1 << 11  // TPMCR, TPM, TDA, TDOSA, TDRA
+  if pmuVersion != 0 && pmuVersion != 0xF {
+    if pmuVersion >= 4 { mdcr |= 1 << 17 }  // HPMD (PMUv3p1)
+    if pmuVersion >= 6 { mdcr |= 1 << 23 }  // HCCD (PMUv3p5)
+  }
+  if (dfr0 >> 32) & 0xF != 0 { mdcr |= 1 << 14 }  // TPMS (SPE)
+  if (dfr0 >> 40) & 0xF != 0 { mdcr |= 1 << 19 }  // TTRF (FEAT_TRF)
+  write_mdcr_el2(mdcr)
+  isb()
 }
 
 func printVersion<Sink: ByteSink>(_ out: inout Sink, _ version: InterfaceVersion) {

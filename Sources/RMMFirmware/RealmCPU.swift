@@ -14,13 +14,17 @@ struct FirmwareRealmCPU: RealmExecution {
 
   var interruptPending: Bool { read_isr_el1() & (1 << 7 | 1 << 6) != 0 }
 
+  var hardwareIDRegisters: HardwareIDRegisters { hardwareIDs }
+
   /// HCR_EL2 while a REC runs: stage 2 on (VM), set/way invalidation upgraded (SWIO),
   /// physical FIQ/IRQ/SError to EL2 (FMO/IMO/AMO), broadcast maintenance (FB, BSU IS),
-  /// SMC trapped (TSC: RSI), implementation-defined and auxiliary control registers
-  /// trapped (TIDCP, TACR), EL1 is AArch64 (RW), pointer authentication not trapped
-  /// (APK, API), stage 2 forces Normal WB memory (FWB). WFI/WFE trapped on request.
+  /// SMC trapped (TSC: RSI), ID group 3 reads trapped (TID3: the RMM answers with the
+  /// realm's view, IDRegisters.swift), implementation-defined and auxiliary control
+  /// registers trapped (TIDCP, TACR), EL1 is AArch64 (RW), pointer authentication not
+  /// trapped (APK, API), stage 2 forces Normal WB memory (FWB). WFI/WFE trapped on
+  /// request. ATA stays 0: no allocation tags (MTE) for realms.
   static let realmHCR: UInt64 = (1 << 0) | (1 << 1) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 9) | (3 << 10)
-    | (1 << 19) | (1 << 20) | (1 << 21) | (1 << 31) | (1 << 40) | (1 << 41) | (1 << 46)
+    | (1 << 18) | (1 << 19) | (1 << 20) | (1 << 21) | (1 << 31) | (1 << 40) | (1 << 41) | (1 << 46)
 
   static func vtcr(_ s2: Stage2Config) -> UInt64 {
     let sl0: UInt64
@@ -57,7 +61,8 @@ struct FirmwareRealmCPU: RealmExecution {
 
   func load(_ rec: inout SlotPage, _ control: RECEntryControl) {
     let ns = rmm_ns_fp_area(currentCPU())!
-    withFPArea(rec) { area in rmm_fp_enter_realm(ns, area) }
+    let nsSVE = rmm_ns_sve_area(currentCPU())!
+    withFPArea(rec) { area in rmm_fp_enter_realm(ns, area, nsSVE) }
     let timers = pointer(rec, RECLayout.timers)
     rmm_el1_restore(pointer(rec, RECLayout.el1))
     write_cntvoff_el2(0)
@@ -120,7 +125,8 @@ struct FirmwareRealmCPU: RealmExecution {
     rmm_el1_save(pointer(rec, RECLayout.el1))
     write_hcr_el2(savedHCR[currentCPU()])
     let ns = rmm_ns_fp_area(currentCPU())!
-    withFPArea(rec) { area in rmm_fp_leave_realm(area, ns) }
+    let nsSVE = rmm_ns_sve_area(currentCPU())!
+    withFPArea(rec) { area in rmm_fp_leave_realm(area, ns, nsSVE) }
     isb()
   }
 

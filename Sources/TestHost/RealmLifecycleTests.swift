@@ -133,7 +133,15 @@ func runRealmLifecycleTests() {
   expect(rmi(.dataCreate, rd, d, M.unprotected, M.source, 1), inputError, "DATA_CREATE at an unprotected IPA: ERROR_INPUT")
   expect(rmi(.dataCreate, rd, d, 0x60_0000, M.source, 1), RMIStatus(.errorRTT, index: 2), "DATA_CREATE without an L3 table: ERROR_RTT 2")
   expect(rmi(.dataCreate, rd, Board.testGranules, 0x1000, M.source, 1), inputError, "DATA_CREATE into an NS granule: ERROR_INPUT")
+  // Measuring runs the RMM's SHA-256 on the CPU's vector registers: the host's SVE
+  // state, at the largest vector length, must not change.
+  let vectorBytes = testhost_fp_sve_setup(15)
+  fillSVEPattern(vectorBytes)
   expect(rmi(.dataCreate, rd, d, 0x1000, M.source, 1), .success, "DATA_CREATE measured at IPA 0x1000")
+  if vectorBytes != 0 {
+    check(sveStateIntact(vectorBytes, skippingV0V17: false),
+          "the host's SVE state at the largest vector length is intact after a measured DATA_CREATE")
+  }
   expect(rmi(.dataCreate, rd, d + 0x1000, 0x1000, M.source, 1), RMIStatus(.errorRTT, index: 3), "DATA_CREATE on an assigned entry: ERROR_RTT 3")
   expect(rmi(.dataCreate, rd, d + 0x1000, 0x2000, M.source, ~UInt64(1)), .success,
          "DATA_CREATE unmeasured at IPA 0x2000 (SBZ flag bits ignored)")

@@ -372,10 +372,18 @@ func runRealmExecutionTests() {
   expect(rmi(.recEnter, M.recs, M.run), RMIStatus(.errorREC), "REC_ENTER with a hardware list register: ERROR_REC")
   mmio_write64(M.run + UInt64(RecRunLayout.enterGICv3LRs), 0)
 
+  // The host's own SVE state at a vector length of its choice (512 bits), then its
+  // FP/SIMD state on top; both must come back whole after the realm ran.
+  let vectorBytes = testhost_fp_sve_setup(3)
+  fillSVEPattern(vectorBytes)
   testhost_fp_set(0x4E53_5F48_4F53_5421)  // the host's own FP/SIMD state
   let finished = runner.run(M.recs)
   check(finished, "the realm ran to PSCI SYSTEM_OFF")
   expectValue(testhost_fp_get(), 0x4E53_5F48_4F53_5421, "the host's FP/SIMD registers are intact after the realm ran")
+  if vectorBytes != 0 {
+    check(sveStateIntact(vectorBytes, skippingV0V17: true),
+          "the host's SVE state (Z0-Z31, P0-P15, FFR at VL 512) is intact after the realm ran")
+  }
   passed += runner.realmPassed
   failed += runner.realmFailed
   check(runner.realmPassed > 40 && runner.realmFailed == 0, "every check inside the realm passed")
@@ -431,4 +439,50 @@ func runSecondaryRECEntry() {
   dsb_sy()
   mmio_write64(sharedAddress(&migrationDone), 1)
   dsb_sy()
+}
+
+// ---- the host's SVE state ------------------------------------------------------------
+
+/// Z0-31 at up to 256 bytes, P0-15 and FFR at up to 32: the layout of testhost_fp_sve_*.
+nonisolated(unsafe) var sveLoaded: InlineArray<1092, UInt64> = .init(repeating: 0)
+nonisolated(unsafe) var sveStored: InlineArray<1092, UInt64> = .init(repeating: 0)
+
+/// A pattern in every Z and P register and FFR (monotonic: WRFFR wants leading ones).
+func fillSVEPattern(_ vectorBytes: UInt64) {
+  guard vectorBytes != 0 else { return }
+  let vectorWords = Int(vectorBytes / 8)
+  let predicateBytes = Int(vectorBytes / 8)
+  withUnsafeMutablePointer(to: &sveLoaded) { area in
+    area.withMemoryRebound(to: UInt64.self, capacity: 1092) { words in
+      for i in 0..<(32 * vectorWords) { words[i] = 0x5A00_0000_0000_0000 | UInt64(i) &* 0x0001_0003_0007_000B }
+      let bytes = UnsafeMutableRawPointer(words + 32 * vectorWords).assumingMemoryBound(to: UInt8.self)
+      for i in 0..<(16 * predicateBytes) { bytes[i] = UInt8(truncatingIfNeeded: i &* 37 &+ 11) }
+      for i in 0..<predicateBytes { bytes[16 * predicateBytes + i] = i < predicateBytes / 2 ? 0xFF : 0 }
+      testhost_fp_sve_load(words)
+    }
+  }
+}
+
+/// Whether the registers still hold the pattern (V0 and V17, which testhost_fp_set
+/// changed since, aside).
+func sveStateIntact(_ vectorBytes: UInt64, skippingV0V17: Bool) -> Bool {
+  let vectorWords = Int(vectorBytes / 8)
+  let total = 32 * vectorWords + 17 * vectorWords / 8
+  var intact = true
+  withUnsafeMutablePointer(to: &sveStored) { area in
+    area.withMemoryRebound(to: UInt64.self, capacity: 1092) { stored in
+      testhost_fp_sve_store(stored)
+      withUnsafeMutablePointer(to: &sveLoaded) { area in
+        area.withMemoryRebound(to: UInt64.self, capacity: 1092) { loaded in
+          for i in 0..<total {
+            let register = i / vectorWords
+            // testhost_fp_set wrote D0 (zeroing the rest of Z0) and V17.d[1] (the rest of Z17).
+            if skippingV0V17 && i < 32 * vectorWords && (register == 0 || register == 17) { continue }
+            if stored[i] != loaded[i] { intact = false }
+          }
+        }
+      }
+    }
+  }
+  return intact
 }

@@ -24,6 +24,10 @@ enum RealmLayout {
   static let rejected: UInt64 = 0xB_0000          // the host rejects RIPAS changes here
   static let ipaWidth: UInt64 = 40
   static let mmio: UInt64 = (1 << 39) + 0x1000    // unprotected: emulated by the host
+  /// What the host's REALM_CREATE gave this realm (TestHost/RealmLifecycleTests.swift).
+  static let personalizationValue: UInt64 = 0x5357_4946_5452_4D4D
+  static let breakpoints: UInt64 = 1
+  static let watchpoints: UInt64 = 1
 }
 
 @_cdecl("realm_main")
@@ -47,6 +51,7 @@ public func realmMain(_ x0: UInt64, _ x1: UInt64, _ x2: UInt64) {
   check(rsi(PSCIFunction.features.rawValue, PSCIFunction.systemOff.rawValue).x0 == 0, "PSCI_FEATURES(SYSTEM_OFF) = 0")
   check(rsi(PSCIFunction.features.rawValue, PSCIFunction.cpuOn.smc64).x0 == 0, "PSCI_FEATURES(CPU_ON64) = 0")
   check(rsi(PSCIFunction.features.rawValue, 0x8400_00FF).x0 == smcUnknown, "PSCI_FEATURES(unknown) = NOT_SUPPORTED")
+  check(rsi(PSCIFunction.affinityInfo.smc64, 0, 0).x0 == 0, "AFFINITY_INFO on itself: ON, answered by the RMM")
   check(rsi(0xC400_01A0).x0 == smcUnknown, "an unknown RSI FID returns SMC_UNKNOWN")
   check(rsi(0xC200_0000).x0 == smcUnknown, "a non-RSI SMC returns SMC_UNKNOWN")
 
@@ -55,10 +60,14 @@ public func realmMain(_ x0: UInt64, _ x1: UInt64, _ x2: UInt64) {
   check(rsi(.realmConfig, config).x0 == rsiSuccess, "RSI_REALM_CONFIG")
   let configPage = UnsafePointer<UInt64>(bitPattern: UInt(config))!
   check(configPage[0] == RealmLayout.ipaWidth && configPage[1] == 0, "RsiRealmConfig: ipa_width 40, SHA-256")
+  var rpvMatches = configPage[RSIRealmConfigLayout.personalizationValue / 8] == RealmLayout.personalizationValue
+  for i in 1..<8 where configPage[RSIRealmConfigLayout.personalizationValue / 8 + i] != 0 { rpvMatches = false }
+  check(rpvMatches, "RsiRealmConfig: rpv at 0x200 is the RPV of REALM_CREATE")
   check(rsi(.realmConfig, config + 8).x0 == rsiInput, "RSI_REALM_CONFIG unaligned: ERROR_INPUT")
   check(rsi(.realmConfig, RealmLayout.mmio & ~0xFFF).x0 == rsiInput, "RSI_REALM_CONFIG unprotected: ERROR_INPUT")
   check(rsi(.realmConfig, 1 << 40).x0 == rsiInput, "RSI_REALM_CONFIG beyond the IPA space: ERROR_INPUT")
 
+  runFeatureVisibilityTests()
   runMeasurementTests()
   runFPTests()
   runMemoryTests()

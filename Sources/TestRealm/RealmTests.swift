@@ -37,6 +37,7 @@ func runMemoryTests() {
   check(wide.x0 == rsiSuccess && wide.x1 == 0x20_0000 && wide.x2 == RIPAS.ram.rawValue,
         "RSI_IPA_STATE_GET over 2 MiB: one RAM region")
   check(rsi(.ipaStateGet, 0x1008, 0x2000).x0 == rsiInput, "RSI_IPA_STATE_GET unaligned: ERROR_INPUT")
+  check(rsi(.ipaStateGet, 0x1000, 0x2008).x0 == rsiInput, "RSI_IPA_STATE_GET with an unaligned end: ERROR_INPUT")
   check(rsi(.ipaStateGet, 0x2000, 0x1000).x0 == rsiInput, "RSI_IPA_STATE_GET end below base: ERROR_INPUT")
   check(rsi(.ipaStateGet, 0, RealmLayout.mmio).x0 == rsiInput, "RSI_IPA_STATE_GET into the unprotected half: ERROR_INPUT")
 
@@ -48,7 +49,11 @@ func runMemoryTests() {
   let empty = rsi(.ipaStateGet, base, base + 0x2000)
   check(empty.x1 == base + 0x2000 && empty.x2 == RIPAS.empty.rawValue, "RSI_IPA_STATE_GET: EMPTY now")
   let sea = realmProbe(base)
-  check(sea >> 26 == 0x25 && sea & 0x3F == 0x10, "an access to RIPAS EMPTY takes a synchronous external abort")
+  check(sea >> 26 == 0x25 && sea & 0x3F == 0x10 && sea & (1 << 9) != 0,
+        "an access to RIPAS EMPTY takes a synchronous external abort (EA = 1)")
+  let fetch = realmTryExec(base + 0x40)
+  check(fetch >> 26 == 0x21 && fetch & 0x3F == 0x10 && fetch & (1 << 9) != 0 && realmTrapFAR() == base + 0x40,
+        "an instruction fetch from RIPAS EMPTY takes an instruction abort SEA (EC 0x21, EA, FAR)")
   let back = rsi(.ipaStateSet, base, base + 0x2000, RIPAS.ram.rawValue, 0)
   check(back.x0 == rsiSuccess && back.x2 == RSIResponse.accept, "RSI_IPA_STATE_SET back to RAM")
   let rejected = rsi(.ipaStateSet, RealmLayout.rejected, RealmLayout.rejected + 0x1000, RIPAS.empty.rawValue, 0)

@@ -226,4 +226,95 @@ final class ConformanceTests: XCTestCase {
     XCTAssertEqual(junkStatus, success, "bits 63:1 SBZ: not refused")
     XCTAssertEqual(bytes(of: junk.realm().rim), bytes(of: plain.realm().rim), "RIM measures flags.runnable only")
   }
+  // ---- ID registers and trapped system registers (HCR_EL2.TID3, MDCR_EL2) -----------
+
+  /// ESR_EL2 of a trapped MRS (read) or MSR (write) of (op0, op1, CRn, CRm, op2) with Rt.
+  static func sysreg(_ op0: UInt64, _ op1: UInt64, _ crn: UInt64, _ crm: UInt64, _ op2: UInt64, rt: UInt64,
+                     read: Bool) -> UInt64 {
+    0x18 << 26 | 1 << 25 | op0 << 20 | op2 << 17 | op1 << 14 | crn << 10 | rt << 5 | crm << 1 | (read ? 1 : 0)
+  }
+
+  /// Runs one trapped access and returns (x3 afterwards, whether the PC moved past it,
+  /// ESR_EL1 if an exception was injected).
+  func trap(_ esr: UInt64, x3: UInt64 = 0xDEAD) -> (UInt64, Bool, UInt64) {
+    let n = RunFixture()
+    let pc = n.pc(n.rec0)
+    n.script(.sync, esr: esr, registers: [0, 0, 0, x3])
+    n.script(.irq)
+    XCTAssertEqual(n.enter(), success)
+    XCTAssertEqual(n.exitField(RecRunLayout.exitReason), UInt64(RecExitReason.irq.rawValue), "no exit for a sysreg trap")
+    let esr1 = el1(n, RECSystemRegisters.esrEL1)
+    return (n.gpr(n.rec0, 3), n.pc(n.rec0) == pc + 4, esr1)
+  }
+
+  func testIDRegistersShowOnlyWhatTheRealmHas() {
+    func field(_ v: UInt64, _ shift: UInt64) -> UInt64 { (v >> shift) & 0xF }
+    let (pfr0, moved, _) = trap(Self.sysreg(3, 0, 0, 4, 0, rt: 3, read: true))
+    XCTAssertTrue(moved, "the MRS completes")
+    XCTAssertEqual(field(pfr0, 0), 1, "EL0: AArch64 only")
+    XCTAssertEqual(field(pfr0, 4), 1, "EL1: AArch64 only")
+    XCTAssertEqual(field(pfr0, 16), 1, "FP")
+    XCTAssertEqual(field(pfr0, 24), 1, "GICv3 system registers")
+    for (shift, name) in [(UInt64(28), "RAS"), (32, "SVE"), (36, "SEL2"), (40, "MPAM"), (44, "AMU"), (52, "RME")] {
+      XCTAssertEqual(field(pfr0, shift), 0, "PFR0.\(name) hidden")
+    }
+    let (pfr1, _, _) = trap(Self.sysreg(3, 0, 0, 4, 1, rt: 3, read: true))
+    XCTAssertEqual(field(pfr1, 0), 1, "BT kept")
+    for (shift, name) in [(UInt64(8), "MTE"), (24, "SME"), (36, "NMI"), (44, "GCS")] {
+      XCTAssertEqual(field(pfr1, shift), 0, "PFR1.\(name) hidden")
+    }
+    XCTAssertEqual(trap(Self.sysreg(3, 0, 0, 4, 4, rt: 3, read: true)).0, 0, "ID_AA64ZFR0_EL1: no SVE")
+    XCTAssertEqual(trap(Self.sysreg(3, 0, 0, 4, 5, rt: 3, read: true)).0, 0, "ID_AA64SMFR0_EL1: no SME")
+    XCTAssertEqual(trap(Self.sysreg(3, 0, 0, 5, 1, rt: 3, read: true)).0, 0, "ID_AA64DFR1_EL1")
+    XCTAssertEqual(trap(Self.sysreg(3, 0, 0, 7, 3, rt: 3, read: true)).0, 0, "ID_AA64MMFR3_EL1: TCR2/SCTLR2/PIE/POE hidden")
+    XCTAssertEqual(trap(Self.sysreg(3, 0, 0, 1, 0, rt: 3, read: true)).0, 0, "AArch32 ID_PFR0_EL1: no AArch32")
+    XCTAssertEqual(trap(Self.sysreg(3, 0, 0, 6, 0, rt: 3, read: true)).0, 0x1111_1111_1111_1111, "ISAR0: instructions only")
+    // The default realm asked for 2 breakpoints and 2 watchpoints.
+    let (dfr0, _, _) = trap(Self.sysreg(3, 0, 0, 5, 0, rt: 3, read: true))
+    XCTAssertEqual(field(dfr0, 12), 1, "BRPs = breakpoints - 1")
+    XCTAssertEqual(field(dfr0, 20), 1, "WRPs = watchpoints - 1")
+    XCTAssertEqual(field(dfr0, 28), 1, "CTX_CMPs <= BRPs")
+    XCTAssertEqual(field(dfr0, 0), 9, "DebugVer kept")
+    for (shift, name) in [(UInt64(4), "TraceVer"), (8, "PMUVer"), (32, "PMSVer"), (44, "TraceBuffer"), (52, "BRBE")] {
+      XCTAssertEqual(field(dfr0, shift), 0, "DFR0.\(name) hidden")
+    }
+  }
+
+  func testDFR0FollowsTheRealmsBreakpointsAndWatchpoints() {
+    var hardware = HardwareIDRegisters()
+    hardware.dfr0 = 0x0000_0000_3035_5006  // 6 breakpoints (4 context-aware), 4 watchpoints
+    let encoding = SystemRegisterEncoding(op0: 3, op1: 0, crn: 0, crm: 5, op2: 0)
+    let one = IDRegisterView.realmValue(encoding, hardware: hardware, realm: RealmFeatures(breakpoints: 1, watchpoints: 3))!
+    XCTAssertEqual((one >> 12) & 0xF, 0)
+    XCTAssertEqual((one >> 20) & 0xF, 2)
+    XCTAssertEqual((one >> 28) & 0xF, 0, "CTX_CMPs cut to BRPs")
+    let six = IDRegisterView.realmValue(encoding, hardware: hardware, realm: RealmFeatures(breakpoints: 6, watchpoints: 4))!
+    XCTAssertEqual((six >> 12) & 0xF, 5)
+    XCTAssertEqual((six >> 28) & 0xF, 3, "CTX_CMPs kept when below BRPs")
+    XCTAssertNil(IDRegisterView.realmValue(SystemRegisterEncoding(op0: 3, op1: 3, crn: 9, crm: 12, op2: 0),
+                                           hardware: hardware, realm: RealmFeatures()), "PMCR_EL0 is no ID register")
+  }
+
+  func testHiddenSystemRegistersAreUndefined() {
+    let undefined: UInt64 = 1 << 25  // EC 0, IL
+    let (x3, moved, esr) = trap(Self.sysreg(3, 0, 0, 4, 0, rt: 3, read: false))
+    XCTAssertEqual(esr, undefined, "MSR to an ID register: Undefined")
+    XCTAssertFalse(moved)
+    XCTAssertEqual(x3, 0xDEAD)
+    XCTAssertEqual(trap(Self.sysreg(3, 3, 9, 12, 0, rt: 3, read: true)).2, undefined, "PMCR_EL0: no PMU")
+    XCTAssertEqual(trap(Self.sysreg(3, 3, 13, 2, 0, rt: 3, read: true)).2, undefined, "AMCR_EL0: no AMU")
+    XCTAssertEqual(trap(Self.sysreg(3, 0, 9, 10, 0, rt: 3, read: true)).2, undefined, "PMSCR_EL1: no SPE")
+    XCTAssertEqual(trap(Self.sysreg(3, 0, 1, 2, 0, rt: 3, read: true)).2, undefined, "ZCR_EL1: no SVE")
+  }
+
+  func testSelfHostedDebugRegistersReadZeroAndIgnoreWrites() {
+    let (value, moved, esr) = trap(Self.sysreg(2, 0, 0, 0, 4, rt: 3, read: true))  // DBGBVR0_EL1
+    XCTAssertEqual(value, 0)
+    XCTAssertTrue(moved)
+    XCTAssertEqual(esr, 0, "no exception")
+    let (kept, movedWrite, esrWrite) = trap(Self.sysreg(2, 0, 0, 2, 2, rt: 3, read: false), x3: 0x8000)  // MDSCR_EL1
+    XCTAssertEqual(kept, 0x8000, "the register operand is untouched")
+    XCTAssertTrue(movedWrite)
+    XCTAssertEqual(esrWrite, 0)
+  }
 }

@@ -270,6 +270,16 @@ final class FakeCPUState {
   var script: [(prepare: (FakeFrame) -> Void, syndrome: RealmExitSyndrome)] = []
   var entries: [RECEntryControl] = []
   var interruptPending = false
+  /// Every 4-bit field 1 (AArch64 and AArch32 at each EL, every feature present), but
+  /// DFR0 reports 6 breakpoints, 4 watchpoints and 2 context-aware ones.
+  var idRegisters: HardwareIDRegisters = {
+    var r = HardwareIDRegisters()
+    r.pfr0 = 0x1111_1111_1111_1111; r.pfr1 = 0x1111_1111_1111_1111
+    r.dfr0 = 0x1111_1111_1131_5119
+    r.isar0 = 0x1111_1111_1111_1111; r.isar1 = 0x1111_1111_1111_1111; r.isar2 = 0x1111_1111_1111_1111
+    r.mmfr0 = 0x1111_1111_1111_1111; r.mmfr1 = 0x1111_1111_1111_1111; r.mmfr2 = 0x1111_1111_1111_1111
+    return r
+  }()
 }
 
 struct FakeRealmCPU: RealmExecution {
@@ -278,6 +288,7 @@ struct FakeRealmCPU: RealmExecution {
   let memory: FakeMemoryState
   var listRegisterCount: Int { 4 }
   var interruptPending: Bool { state.interruptPending }
+  var hardwareIDRegisters: HardwareIDRegisters { state.idRegisters }
   func withRunningREC<Result>(_ rec: borrowing LockedGranule, _ body: (inout FakePage) -> Result) -> Result? {
     var page = FakePage(memory: memory, pa: rec.pa)
     return body(&page)

@@ -30,6 +30,9 @@ DEFINE_SYSREG_READ(id_aa64pfr1_el1)
 DEFINE_SYSREG_READ(id_aa64mmfr0_el1)
 DEFINE_SYSREG_READ(id_aa64mmfr1_el1)
 DEFINE_SYSREG_READ(id_aa64isar0_el1)
+DEFINE_SYSREG_READ(id_aa64isar1_el1)
+DEFINE_SYSREG_READ(id_aa64isar2_el1)
+DEFINE_SYSREG_READ(id_aa64mmfr2_el1)
 DEFINE_SYSREG_READ(id_aa64dfr0_el1)
 DEFINE_SYSREG_READ(cntpct_el0)
 DEFINE_SYSREG_READ(cntvct_el0)
@@ -165,6 +168,9 @@ probe_result_t testhost_probe_read(uint64_t pa);
 extern char testhost_secondary_entry[];
 void testhost_fp_set(uint64_t value);
 uint64_t testhost_fp_get(void);
+uint64_t testhost_fp_sve_setup(uint64_t len);
+void testhost_fp_sve_load(const void *buffer);
+void testhost_fp_sve_store(void *buffer);
 extern __attribute__((visibility("hidden"))) char testrealm_image_start[], testrealm_image_end[];
 ALWAYS_INLINE uint64_t testrealm_image_address(void) { return (uint64_t)testrealm_image_start; }
 ALWAYS_INLINE uint64_t testrealm_image_size(void) { return (uint64_t)(testrealm_image_end - testrealm_image_start); }
@@ -266,10 +272,16 @@ ALWAYS_INLINE void *rmm_audit_state_base(void) { return (void *)rmm_audit_state;
 ALWAYS_INLINE long rmm_audit_state_stride(void) { return RMM_AUDIT_STATE_STRIDE; }
 
 /* ---- FP/SIMD switch (boot/fp_switch.S): 528-byte areas, q0-q31, FPCR, FPSR ---------- */
-__attribute__((visibility("hidden"))) void rmm_fp_enter_realm(uint64_t *ns_area, const uint64_t *rec_area);
-__attribute__((visibility("hidden"))) void rmm_fp_leave_realm(uint64_t *rec_area, const uint64_t *ns_area);
+__attribute__((visibility("hidden"))) void rmm_fp_enter_realm(uint64_t *ns_area, const uint64_t *rec_area,
+                                                             uint64_t *ns_sve_area);
+__attribute__((visibility("hidden"))) void rmm_fp_leave_realm(uint64_t *rec_area, const uint64_t *ns_area,
+                                                             const uint64_t *ns_sve_area);
 extern __attribute__((visibility("hidden"))) uint64_t rmm_ns_fp_state[];
 ALWAYS_INLINE uint64_t *rmm_ns_fp_area(long cpu) { return rmm_ns_fp_state + cpu * 66; }
+/* The host's SVE state at up to 2048-bit vectors: 32 Z of 256 bytes, 17 P/FFR of 32. */
+#define RMM_NS_SVE_AREA_WORDS ((32 * 256 + 17 * 32) / 8)
+extern __attribute__((visibility("hidden"))) uint64_t rmm_ns_sve_state[];
+ALWAYS_INLINE uint64_t *rmm_ns_sve_area(long cpu) { return rmm_ns_sve_state + cpu * RMM_NS_SVE_AREA_WORDS; }
 
 /* ---- linker-script symbols (hidden: PC-relative, no GOT) ------------------- */
 #define LINKER_SYMBOL extern __attribute__((visibility("hidden"))) char
