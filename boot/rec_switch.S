@@ -10,7 +10,8 @@
  *   10 FIQ, 11 SError (from a lower EL, AArch64).
  *
  * void rmm_el1_save(uint64_t *regs) / rmm_el1_restore(const uint64_t *regs)
- *   The REC's EL1 system registers, in RECSystemRegisters order.
+ *   A world's EL1 system registers (the REC's, or the host's while a REC runs), in
+ *   RECSystemRegisters order.
  */
 #include "rmm_layout.h"
 
@@ -136,13 +137,49 @@ rmm_realm_exit:
 	msr	\reg, x1
 	.endm
 
+	/* Pointer authentication keys (FEAT_PAuth), slots 24-33: APIA, APIB, APDA, APDB
+	 * (Lo, Hi each), APGA. By encoding, so that any assembler takes them. */
+	.macro	pauth_keys op
+	\op	S3_0_C2_C1_0, 24
+	\op	S3_0_C2_C1_1, 25
+	\op	S3_0_C2_C1_2, 26
+	\op	S3_0_C2_C1_3, 27
+	\op	S3_0_C2_C2_0, 28
+	\op	S3_0_C2_C2_1, 29
+	\op	S3_0_C2_C2_2, 30
+	\op	S3_0_C2_C2_3, 31
+	\op	S3_0_C2_C3_0, 32
+	\op	S3_0_C2_C3_1, 33
+	.endm
+
+	/* x2 = nonzero if the CPU has pointer authentication: ID_AA64ISAR1_EL1 APA, API,
+	 * GPA, GPI or ID_AA64ISAR2_EL1 GPA3, APA3. */
+	.macro	has_pauth
+	mrs	x2, id_aa64isar1_el1
+	mov	x3, #0xFF0
+	movk	x3, #0xFF00, lsl #16
+	and	x2, x2, x3
+	mrs	x3, S3_0_C0_C6_2		/* ID_AA64ISAR2_EL1 */
+	and	x3, x3, #0xFF00
+	orr	x2, x2, x3
+	.endm
+
+	/* The EL1/EL0 state of one world: the REC's (into its granule) or the host's (into
+	 * the per-CPU area): EL3 switches only EL2 registers between worlds, so the RMM
+	 * keeps each world's EL1 state apart. Clobbers x1-x3. */
 	.global	rmm_el1_save
 rmm_el1_save:
 	el1_regs save_one
-	ret
+	has_pauth
+	cbz	x2, 1f
+	pauth_keys save_one
+1:	ret
 
 	.global	rmm_el1_restore
 rmm_el1_restore:
 	el1_regs restore_one
-	isb
+	has_pauth
+	cbz	x2, 1f
+	pauth_keys restore_one
+1:	isb
 	ret

@@ -88,6 +88,8 @@ __attribute__((visibility("hidden"), aligned(64))) uint64_t rmm_audit_state[32 *
 /* The host's FP/SIMD registers while a REC runs on the CPU: 32 x 528 bytes. */
 __attribute__((visibility("hidden"), aligned(16))) uint64_t rmm_ns_fp_state[32 * 66];
 __attribute__((visibility("hidden"), aligned(16))) uint64_t rmm_ns_sve_state[32 * 1092];  /* RMM_MAX_CPUS x RMM_NS_SVE_AREA_WORDS (arch.h) */
+/* The host's EL1/EL0 system registers and EL1 timers while a REC runs (arch.h). */
+__attribute__((visibility("hidden"), aligned(16))) uint64_t rmm_ns_el1_state[32 * 40];
 
 /* Attestation material obtained from EL3 at cold boot (Sources/RMMFirmware/Attestation.swift):
  * the platform token, the RAK public key (COSE_Key), and the arena used once at boot

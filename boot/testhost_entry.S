@@ -100,6 +100,76 @@ testhost_vectors:
 	ventry 14
 	ventry 15
 
+/* The host's own EL1/EL0 state, which a REC_ENTER must leave as it was (SMCCC):
+ * void testhost_el1_set(uint64_t v) writes a pattern derived from v into TPIDR_EL0,
+ * TPIDRRO_EL0, TPIDR_EL1, MAIR_EL1, CONTEXTIDR_EL1, VBAR_EL1, CNTV_CVAL_EL0 and, with
+ * pointer authentication, APIAKeyLo_EL1 and APGAKeyHi_EL1;
+ * uint64_t testhost_el1_mismatches(uint64_t v) returns a bit per register that
+ * no longer holds its pattern (0: all intact). */
+	.global	testhost_el1_set
+testhost_el1_set:
+	msr	tpidr_el0, x0
+	eor	x1, x0, #1
+	msr	tpidrro_el0, x1
+	eor	x1, x0, #2
+	msr	tpidr_el1, x1
+	eor	x1, x0, #3
+	msr	mair_el1, x1
+	and	x1, x0, #0xFFFFFFFF
+	msr	contextidr_el1, x1
+	and	x1, x0, #0xFFFFFFFFFFFFF800
+	msr	vbar_el1, x1
+	lsr	x1, x0, #4
+	msr	cntv_cval_el0, x1
+	mrs	x2, id_aa64isar1_el1
+	and	x2, x2, #0xFF0			/* APA, API */
+	mrs	x4, S3_0_C0_C6_2		/* ID_AA64ISAR2_EL1: APA3 */
+	and	x4, x4, #0xF000
+	orr	x2, x2, x4
+	cbz	x2, 1f
+	eor	x1, x0, #4
+	msr	S3_0_C2_C1_0, x1		/* APIAKeyLo_EL1 */
+	eor	x1, x0, #0x30
+	msr	S3_0_C2_C3_1, x1		/* APGAKeyHi_EL1 */
+1:	isb
+	ret
+
+	.macro	el1_check reg, pattern, bit
+	mrs	x1, \reg
+	cmp	x1, \pattern
+	b.eq	9f
+	orr	x3, x3, #(1 << \bit)
+9:
+	.endm
+	.global	testhost_el1_mismatches
+testhost_el1_mismatches:
+	mov	x3, #0
+	el1_check tpidr_el0, x0, 0
+	eor	x2, x0, #1
+	el1_check tpidrro_el0, x2, 1
+	eor	x2, x0, #2
+	el1_check tpidr_el1, x2, 2
+	eor	x2, x0, #3
+	el1_check mair_el1, x2, 3
+	and	x2, x0, #0xFFFFFFFF
+	el1_check contextidr_el1, x2, 4
+	and	x2, x0, #0xFFFFFFFFFFFFF800
+	el1_check vbar_el1, x2, 5
+	lsr	x2, x0, #4
+	el1_check cntv_cval_el0, x2, 6
+	mrs	x4, id_aa64isar1_el1
+	and	x4, x4, #0xFF0
+	mrs	x5, S3_0_C0_C6_2
+	and	x5, x5, #0xF000
+	orr	x4, x4, x5
+	cbz	x4, 1f
+	eor	x2, x0, #4
+	el1_check S3_0_C2_C1_0, x2, 7
+	eor	x2, x0, #0x30
+	el1_check S3_0_C2_C3_1, x2, 8
+1:	mov	x0, x3
+	ret
+
 testhost_unexpected:
 	mrs	x1, esr_el2
 	mrs	x2, elr_el2

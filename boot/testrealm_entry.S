@@ -206,6 +206,17 @@ realm_read_id_registers:
 	stp	x1, x2, [x0, #112]
 	ret
 
+/* uint64_t realm_pauth_key(void) / void realm_set_pauth_key(uint64_t): APIAKeyLo_EL1. */
+	.global	realm_pauth_key
+realm_pauth_key:
+	mrs	x0, S3_0_C2_C1_0
+	ret
+	.global	realm_set_pauth_key
+realm_set_pauth_key:
+	msr	S3_0_C2_C1_0, x0
+	isb
+	ret
+
 	.global	realm_trap_far_value
 realm_trap_far_value:
 	adrp	x0, realm_trap_far

@@ -6,7 +6,10 @@ public enum RECSystemRegisters {
   public static let contextidr = 7, tpidrEL1 = 8, tpidrEL0 = 9, tpidrroEL0 = 10, spEL1 = 11
   public static let elrEL1 = 12, spsrEL1 = 13, esrEL1 = 14, farEL1 = 15, afsr0 = 16, afsr1 = 17
   public static let par = 18, cpacr = 19, cntkctl = 20, csselr = 21, mdscr = 22, vmpidrSlot = 23
-  public static let count = 24
+  /// Pointer authentication keys (where the CPU has them): APIA, APIB, APDA, APDB
+  /// (low, high), APGA.
+  public static let apiaKeyLo = 24, apgaKeyHi = 33
+  public static let count = 34
 
   /// Timer registers at RECLayout.timers.
   public static let cntvCTL = 0, cntvCVAL = 1, cntpCTL = 2, cntpCVAL = 3

@@ -64,6 +64,14 @@ struct FirmwareRealmCPU: RealmExecution {
     let nsSVE = rmm_ns_sve_area(currentCPU())!
     withFPArea(rec) { area in rmm_fp_enter_realm(ns, area, nsSVE) }
     let timers = pointer(rec, RECLayout.timers)
+    // The host's EL1/EL0 registers and EL1 timers are the host's to keep (SMCCC):
+    // EL3 switches only EL2 state between the worlds.
+    let host = rmm_ns_el1_area(currentCPU())!
+    rmm_el1_save(host)
+    host[RECSystemRegisters.count + RECSystemRegisters.cntvCTL] = read_cntv_ctl_el0()
+    host[RECSystemRegisters.count + RECSystemRegisters.cntvCVAL] = read_cntv_cval_el0()
+    host[RECSystemRegisters.count + RECSystemRegisters.cntpCTL] = read_cntp_ctl_el0()
+    host[RECSystemRegisters.count + RECSystemRegisters.cntpCVAL] = read_cntp_cval_el0()
     rmm_el1_restore(pointer(rec, RECLayout.el1))
     write_cntvoff_el2(0)
     write_cnthctl_el2(0b11)  // EL1 may use the physical counter and timer
@@ -120,9 +128,17 @@ struct FirmwareRealmCPU: RealmExecution {
     timers[RECSystemRegisters.cntvCVAL] = syndrome.cntvCVAL
     timers[RECSystemRegisters.cntpCTL] = syndrome.cntpCTL
     timers[RECSystemRegisters.cntpCVAL] = syndrome.cntpCVAL
-    write_cntv_ctl_el0(0)  // the realm's timers must not fire in the host
-    write_cntp_ctl_el0(0)
     rmm_el1_save(pointer(rec, RECLayout.el1))
+    // The host's EL1 state back; its timers replace the realm's, which must not fire
+    // in the host.
+    let host = rmm_ns_el1_area(currentCPU())!
+    rmm_el1_restore(host)
+    write_cntv_ctl_el0(0)
+    write_cntp_ctl_el0(0)
+    write_cntv_cval_el0(host[RECSystemRegisters.count + RECSystemRegisters.cntvCVAL])
+    write_cntp_cval_el0(host[RECSystemRegisters.count + RECSystemRegisters.cntpCVAL])
+    write_cntv_ctl_el0(host[RECSystemRegisters.count + RECSystemRegisters.cntvCTL])
+    write_cntp_ctl_el0(host[RECSystemRegisters.count + RECSystemRegisters.cntpCTL])
     write_hcr_el2(savedHCR[currentCPU()])
     let ns = rmm_ns_fp_area(currentCPU())!
     let nsSVE = rmm_ns_sve_area(currentCPU())!

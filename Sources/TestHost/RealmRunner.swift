@@ -377,7 +377,11 @@ func runRealmExecutionTests() {
   let vectorBytes = testhost_fp_sve_setup(3)
   fillSVEPattern(vectorBytes)
   testhost_fp_set(0x4E53_5F48_4F53_5421)  // the host's own FP/SIMD state
+  let hostEL1Pattern: UInt64 = 0x4E53_454C_3100_0000
+  testhost_el1_set(hostEL1Pattern)         // and its EL1/EL0 system registers
   let finished = runner.run(M.recs)
+  expectValue(testhost_el1_mismatches(hostEL1Pattern), 0,
+              "the host's EL1/EL0 registers (TPIDRs, MAIR, CONTEXTIDR, VBAR, CNTV_CVAL, PAuth keys) are intact")
   check(finished, "the realm ran to PSCI SYSTEM_OFF")
   expectValue(testhost_fp_get(), 0x4E53_5F48_4F53_5421, "the host's FP/SIMD registers are intact after the realm ran")
   if vectorBytes != 0 {

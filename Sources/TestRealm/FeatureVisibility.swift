@@ -9,6 +9,18 @@
 @_silgen_name("realm_try_pmcr") func realmTryPMCR() -> UInt64
 @_silgen_name("realm_try_debug") func realmTryDebug() -> UInt64
 @_silgen_name("realm_trap_far_value") func realmTrapFAR() -> UInt64
+@_silgen_name("realm_pauth_key") func realmPAuthKey() -> UInt64
+@_silgen_name("realm_set_pauth_key") func realmSetPAuthKey(_ key: UInt64)
+
+/// Whether the realm may use pointer authentication (ID_AA64ISAR1_EL1 APA/API/GPA/GPI,
+/// ID_AA64ISAR2_EL1 GPA3/APA3, as the RMM shows them).
+func realmHasPAuth() -> Bool {
+  var ids: InlineArray<16, UInt64> = .init(repeating: 0)
+  withUnsafeMutablePointer(to: &ids) { pointer in
+    pointer.withMemoryRebound(to: UInt64.self, capacity: 16) { realmReadIDRegisters($0) }
+  }
+  return ids[9] & 0xFF00_0FF0 != 0 || ids[10] & 0xFF00 != 0
+}
 
 func runFeatureVisibilityTests() {
   var ids: InlineArray<16, UInt64> = .init(repeating: 0xFFFF_FFFF_FFFF_FFFF)
@@ -37,6 +49,11 @@ func runFeatureVisibilityTests() {
   check(realmTrySME() >> 26 == 0, "an SME instruction (RDSVL) takes an Undefined exception")
   check(realmTryPMCR() >> 26 == 0 && realmTryPMCR() != 0, "a PMU register (PMCR_EL0) access takes an Undefined exception")
   check(realmTryDebug() == 0, "self-hosted debug registers read as zero and ignore writes")
+  if realmHasPAuth() {
+    realmSetPAuthKey(0x5245_414C_4D4B_4559)
+    _ = hostCall(HostCallCode.echo, first: 1, text: "")
+    check(realmPAuthKey() == 0x5245_414C_4D4B_4559, "the REC's pointer authentication key survives an exit to the host")
+  }
   let unprotected = realmTryExec(RealmLayout.mmio)
   check(unprotected >> 26 == 0x21 && unprotected & 0x3F == 0x10 && realmTrapFAR() == RealmLayout.mmio,
         "an instruction fetch from an unprotected IPA takes an instruction abort SEA")

@@ -109,6 +109,7 @@ func readCounter() -> UInt64 {
 public func realmSecondary(_ context: UInt64) {
   say("hello from REC 1, started by PSCI CPU_ON")
   check(context == 0xC0FFEE, "REC 1 starts with the CPU_ON context in x0")
+  if realmHasPAuth() { check(realmPAuthKey() == 0, "REC 1 starts with its own (zero) pointer authentication keys") }
   _ = rsi(PSCIFunction.cpuOff.rawValue)
   check(false, "CPU_OFF returned")
 }

@@ -171,6 +171,8 @@ uint64_t testhost_fp_get(void);
 uint64_t testhost_fp_sve_setup(uint64_t len);
 void testhost_fp_sve_load(const void *buffer);
 void testhost_fp_sve_store(void *buffer);
+void testhost_el1_set(uint64_t value);
+uint64_t testhost_el1_mismatches(uint64_t value);
 extern __attribute__((visibility("hidden"))) char testrealm_image_start[], testrealm_image_end[];
 ALWAYS_INLINE uint64_t testrealm_image_address(void) { return (uint64_t)testrealm_image_start; }
 ALWAYS_INLINE uint64_t testrealm_image_size(void) { return (uint64_t)(testrealm_image_end - testrealm_image_start); }
@@ -282,6 +284,9 @@ ALWAYS_INLINE uint64_t *rmm_ns_fp_area(long cpu) { return rmm_ns_fp_state + cpu 
 #define RMM_NS_SVE_AREA_WORDS ((32 * 256 + 17 * 32) / 8)
 extern __attribute__((visibility("hidden"))) uint64_t rmm_ns_sve_state[];
 ALWAYS_INLINE uint64_t *rmm_ns_sve_area(long cpu) { return rmm_ns_sve_state + cpu * RMM_NS_SVE_AREA_WORDS; }
+/* The host's EL1 state while a REC runs: 34 slots as RECSystemRegisters, 4 timers. */
+extern __attribute__((visibility("hidden"))) uint64_t rmm_ns_el1_state[];
+ALWAYS_INLINE uint64_t *rmm_ns_el1_area(long cpu) { return rmm_ns_el1_state + cpu * 40; }
 
 /* ---- linker-script symbols (hidden: PC-relative, no GOT) ------------------- */
 #define LINKER_SYMBOL extern __attribute__((visibility("hidden"))) char
