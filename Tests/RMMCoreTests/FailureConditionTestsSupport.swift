@@ -26,6 +26,21 @@ struct MachineState: Equatable {
   var entries: Int
 }
 
+extension MachineState {
+  /// What differs, briefly (the whole state is thousands of lines).
+  func differences(from old: MachineState) -> String {
+    var out: [String] = []
+    let changed = zip(old.granules, granules).filter { $0 != $1 }.map { "\($0.0) -> \($0.1)" }
+    if !changed.isEmpty { out.append("granules [\(changed.prefix(4).joined(separator: "; "))]") }
+    if realmPAS != old.realmPAS { out.append("GPT \(old.realmPAS.symmetricDifference(realmPAS).sorted())") }
+    if tlbIPAInvalidations != old.tlbIPAInvalidations || tlbVMIDInvalidations != old.tlbVMIDInvalidations {
+      out.append("TLB maintenance")
+    }
+    if entries != old.entries { out.append("a REC was entered") }
+    return out.joined(separator: ", ")
+  }
+}
+
 extension RealmHarness {
   /// `snapshot()` without the granules in `excluded` (the running REC's page, whose x0 and
   /// PC an RSI call changes even when it fails).
@@ -55,7 +70,8 @@ extension RealmHarness {
     let before = machineState()
     let result = call()
     XCTAssertEqual(result.x0, expected, "\(name): status", file: file, line: line)
-    XCTAssertEqual(machineState(), before, "\(name): nothing changed", file: file, line: line)
+    let after = machineState()
+    if after != before { XCTFail("\(name): changed: \(after.differences(from: before))", file: file, line: line) }
     XCTAssertFalse(env.granules.storage.anyLocked, "\(name): no lock left held", file: file, line: line)
     return result
   }
