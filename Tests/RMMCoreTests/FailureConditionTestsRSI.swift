@@ -208,4 +208,38 @@ final class FailureConditionRSITests: XCTestCase {
     XCTAssertEqual(n.realmCall([RSICommand.hostCall.rawValue, 1 << 39], unchanged: true)[0], rsiInputError, "unprotected")
     XCTAssertEqual(n.realmCall([RSICommand.hostCall.rawValue, 1 << 40], unchanged: true)[0], rsiInputError, "beyond")
   }
+
+  // ---- beyond the spec's conditions: realm memory the RMM writes for the realm ----
+
+  /// RIPAS RAM but no DATA yet: a synthesised stage-2 data abort exit (level 3) at the IPA;
+  /// the SMC runs again once the host has populated the page (reference RMM behaviour).
+  func testRsiRealmConfig_unpopulated_ram() {
+    let n = RunFixture()
+    n.script(.sync, esr: RunFixture.smc, registers: [RSICommand.realmConfig.rawValue, 0x6000])
+    XCTAssertEqual(n.enter(), success)
+    XCTAssertEqual(n.exitField(RecRunLayout.exitReason), UInt64(RecExitReason.sync.rawValue))
+    XCTAssertEqual(n.exitField(RecRunLayout.exitESR), 0x24 << 26 | 1 << 25 | 0x07)
+    XCTAssertEqual(n.exitField(RecRunLayout.exitHPFAR), 0x6000 >> 8)
+    XCTAssertEqual(n.pc(n.rec0), 0x1000, "the SMC is not completed")
+  }
+
+  /// RIPAS EMPTY (outside the RAM range): RSI_ERROR_INPUT, no exit.
+  func testRsiRealmConfig_ripas_empty() {
+    let n = RunFixture()
+    XCTAssertEqual(n.realmCall([RSICommand.realmConfig.rawValue, 0x40_0000], unchanged: true)[0], rsiInputError)
+  }
+
+  func testRsiHostCall_unpopulated_ram() {
+    let n = RunFixture()
+    n.script(.sync, esr: RunFixture.smc, registers: [RSICommand.hostCall.rawValue, 0x6100])
+    XCTAssertEqual(n.enter(), success)
+    XCTAssertEqual(n.exitField(RecRunLayout.exitReason), UInt64(RecExitReason.sync.rawValue), "not a host-call exit")
+    XCTAssertEqual(n.exitField(RecRunLayout.exitHPFAR), 0x6000 >> 8)
+    XCTAssertEqual(n.f.h.peek(n.rec0, RECLayout.pending), PendingExit.none.rawValue, "no host call pending")
+  }
+
+  func testRsiHostCall_ripas_empty() {
+    let n = RunFixture()
+    XCTAssertEqual(n.realmCall([RSICommand.hostCall.rawValue, 0x40_0000], unchanged: true)[0], rsiInputError)
+  }
 }

@@ -281,6 +281,9 @@ final class FailureConditionRECTests: XCTestCase {
     XCTAssertEqual(f.h.realm().recsCreated, 1, "rec_index + 1")
     XCTAssertEqual(f.h.realm().liveRECs, 1, "num_recs + 1")
     XCTAssertEqual(f.aux.map { f.h.env.gate.memory.isZero($0) }, [true, true], "rec_attest: NO_ATTEST_IN_PROGRESS")
+    XCTAssertEqual([page[RECLayout.auxCount / 8], page[RECLayout.aux / 8], page[RECLayout.aux / 8 + 1]],
+                   [2, f.aux[0], f.aux[1]], "rec_aux: the aux granules, in order")
+    XCTAssertEqual(f.aux.map { f.h.state($0) }, [.recAux, .recAux], "rec_aux_state")
   }
 
   // ---- REC_DESTROY ----
