@@ -41,6 +41,9 @@ public enum RSIStatus: UInt64, Sendable {
   case errorInput = 1
   case errorState = 2
   case incomplete = 3
+  /// The command failed for an unknown or IMPLEMENTATION DEFINED reason (token
+  /// generation in RSI_ATTESTATION_TOKEN_CONTINUE: B5.3.1 `unknown`).
+  case errorUnknown = 4
 }
 
 /// PSCI return codes (DEN0022), as the 64-bit value in x0.

@@ -150,7 +150,7 @@ extension RMIDispatcher {
     // goes to the host first (the SMC runs again afterwards), EMPTY is refused.
     switch lockRealmPage(s2, ipa: ipa) {
     case .data(let page): environment.granules.release(page)
-    case .unassignedRAM: return unpopulatedAbortExit(ipa: ipa, &exit)
+    case .dataAbortToHost: return unpopulatedAbortExit(ipa: ipa, &exit)
     case .invalid:
       rec.finishSMC(RSIStatus.errorInput.rawValue)
       return false
@@ -182,7 +182,7 @@ extension RMIDispatcher {
       guard attestation.beginSignature(arena: workspace.arena, digest: workspace.digest) else {
         attestation.abandonSignature(arena: workspace.arena)
         workspace.state = .none
-        return .failed(.errorState)
+        return .failed(.errorUnknown)  // the signer failed (B5.3.1 `unknown`)
       }
       workspace.state = .signing
     case .signing, .signed:
@@ -198,7 +198,7 @@ extension RMIDispatcher {
         else {
           attestation.abandonSignature(arena: workspace.arena)
           workspace.state = .none
-          return .failed(.errorState)
+          return .failed(.errorUnknown)
         }
         workspace.state = .signed
       case .inProgress:
@@ -206,7 +206,7 @@ extension RMIDispatcher {
       case .failed:
         attestation.abandonSignature(arena: workspace.arena)
         workspace.state = .none
-        return .failed(.errorState)
+        return .failed(.errorUnknown)
       }
     }
 
@@ -217,7 +217,7 @@ extension RMIDispatcher {
     let page: LockedGranule
     switch lockRealmPage(s2, ipa: ipa) {
     case .data(let locked): page = locked
-    case .unassignedRAM: return .populateFirst  // the host unmapped it meanwhile; the token waits
+    case .dataAbortToHost: return .populateFirst  // the host unmapped it meanwhile; the token waits
     case .invalid: return .failed(.errorInput)
     }
     let copied: Bool = (try? environment.gate.withRealmGranule(

@@ -42,8 +42,9 @@ extension RMIDispatcher {
       environment.granules.releaseAll(locked)
       throw .realm()
     }
-    // RECs are created in MPIDR order: the MPIDR must name the next index.
-    guard RECParameters.index(ofMPIDR: params.mpidr) == realm.recsCreated else {
+    // RECs are created in MPIDR order: the MPIDR must name the next index, one of the
+    // 2^MAX_RECS_ORDER that RMI_FEATURES reports.
+    guard RECParameters.index(ofMPIDR: params.mpidr) == realm.recsCreated, realm.recsCreated < LiveRECs.capacity else {
       environment.granules.releaseAll(locked)
       throw .input
     }
@@ -73,12 +74,14 @@ extension RMIDispatcher {
       let content = RIMDescriptor.recParamsContent(realm.hashAlgorithm, flags: params.flags, pc: params.pc, gprs: params.gprs)
       realm.rim = RIMDescriptor.extendForREC(realm.hashAlgorithm, rim: realm.rim, content: content)
     }
+    let index = realm.recsCreated
     realm.recsCreated += 1
     realm.liveRECs += 1
     do throws(RMIError) { try storeRealm(realm, locked.granule(rd)) } catch {
       environment.granules.releaseAll(locked)
       throw error
     }
+    setREC(index: index, live: true, locked.granule(rd))
     environment.granules.releaseAll(locked)
   }
 
@@ -116,9 +119,11 @@ extension RMIDispatcher {
     var auxCount = 0
     var aux: InlineArray<16, UInt64> = .init(repeating: 0)
     var sameOwner = false
+    var index: UInt64 = 0
     do throws(GateError) {
       try environment.gate.withRealmGranule(locked.granule(rec), AccessIntent(.recRead, .read, expecting: .rec)) { page in
         sameOwner = page.load64(at: RECLayout.owner) == owner
+        index = page.load64(at: RECLayout.index)
         auxCount = min(Int(page.load64(at: RECLayout.auxCount)), 16)
         for i in 0..<auxCount { aux[i] = page.load64(at: RECLayout.aux + 8 * i) }
       }
@@ -147,6 +152,36 @@ extension RMIDispatcher {
     locked.setState(.delegated, of: rec)
     realm.liveRECs -= 1
     do throws(RMIError) { try storeRealm(realm, locked.granule(owner)) } catch {}
+    setREC(index: index, live: false, locked.granule(owner))
     environment.granules.releaseAll(locked)
+  }
+}
+
+/// Which REC indices of a realm exist now: a bitmap in the RD, so that PSCI can tell an
+/// MPIDR that names a live REC from one whose REC was destroyed (MpidrIsUsed).
+public enum LiveRECs {
+  /// 2^MAX_RECS_ORDER (RMI_FEATURES): the indices a realm's RECs can have.
+  public static let capacity: UInt64 = 1 << 10
+  static func word(_ index: UInt64) -> Int { RDLayout.liveRECBitmap + 8 * Int(index / 64) }
+  static func bit(_ index: UInt64) -> UInt64 { 1 << (index % 64) }
+}
+
+extension RMIDispatcher {
+  /// Marks REC `index` live or gone in its realm's RD (locked by the caller).
+  func setREC(index: UInt64, live: Bool, _ rd: borrowing LockedGranule) {
+    guard index < LiveRECs.capacity else { return }
+    _ = try? environment.gate.withRealmGranule(rd, AccessIntent(.rdWrite, .write, expecting: .rd)) { page in
+      let word = page.load64(at: LiveRECs.word(index))
+      page.store64(live ? word | LiveRECs.bit(index) : word & ~LiveRECs.bit(index), at: LiveRECs.word(index))
+    }
+  }
+
+  /// Whether REC `index` of the realm at `rd` exists (locks the RD).
+  func recExists(index: UInt64, rd: UInt64) -> Bool {
+    guard index < LiveRECs.capacity, let granule = environment.granules.lock(rd, expecting: .rd) else { return false }
+    defer { environment.granules.release(granule) }
+    return (try? environment.gate.withRealmGranule(granule, AccessIntent(.rdRead, .read, expecting: .rd)) { page in
+      page.load64(at: LiveRECs.word(index)) & LiveRECs.bit(index) != 0
+    }) ?? false
   }
 }

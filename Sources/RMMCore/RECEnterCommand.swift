@@ -149,11 +149,11 @@ extension RMIDispatcher {
     let pending = PendingExit(rawValue: page.field(RECLayout.pending)) ?? .none
     guard page.field(RECLayout.flags) & RECLayout.flagRunnable != 0 else { throw .rec }
     guard page.field(RECLayout.psciTarget) & RECLayout.psciPendingBit == 0 else { throw .rec }
+    // rec_mmio (B4.3.14): EMUL_MMIO needs an emulatable abort to complete. INJECT_SEA
+    // has no failure condition: it takes effect only after an abort at an unprotected
+    // IPA, and there EMUL_MMIO is ignored (A4.2.3).
     let emulate = flags & RecRunLayout.flagEmulatedMMIO != 0
-    let injectSEA = flags & RecRunLayout.flagInjectSEA != 0
-    guard !(emulate && injectSEA) else { throw .rec }
     guard !emulate || pending == .emulatableMMIO else { throw .rec }
-    guard !injectSEA || pending == .emulatableMMIO || pending == .unprotectedAbort else { throw .rec }
     guard enter.gicIsValid(listRegisters: environment.cpu.listRegisterCount) else { throw .rec }
 
     let control = RECEntryControl(stage2: realm.stage2, trapWFI: flags & RecRunLayout.flagTrapWFI != 0,
@@ -162,11 +162,13 @@ extension RMIDispatcher {
     let cpu = environment.cpu
     cpu.load(&page, control)  // from here the REC's EL1 state lives in the CPU
     var running = RunningREC(rd: owner, realm: realm)
-    completePendingExit(&page, &running, pending, enter)
+    var exitBeforeRunning = completePendingExit(&page, &running, pending, enter, &exit)
     var syndrome = RealmExitSyndrome(kind: .irq)
     while true {
+      if exitBeforeRunning { break }
       syndrome = cpu.resume(&page)
-      if handleExit(&page, &running, syndrome, &exit) { break }
+      exitBeforeRunning = handleExit(&page, &running, syndrome, &exit)
+      if exitBeforeRunning { break }
       if cpu.interruptPending {
         // A physical interrupt for the host arrived while the RMM served the realm.
         exit = RECExit()
@@ -186,46 +188,59 @@ extension RMIDispatcher {
   }
 
   /// Finishes what the previous exit left open, with the host's answer in `enter`.
+  /// Returns true when the host must see an exit before the realm can run (the
+  /// RsiHostCall page vanished while the host served the call: A4.2.2).
   func completePendingExit(_ page: inout Environment.CPU.RECPage, _ running: inout RunningREC, _ pending: PendingExit,
-                           _ enter: RECEnter) {
+                           _ enter: RECEnter, _ exit: inout RECExit) -> Bool {
     switch pending {
     case .none, .psci:
       break
     case .hostCall:
       // The host's results go back into the realm's RsiHostCall structure.
       let ipa = page.field(RECLayout.pendingIPA)
-      if case .data(let data) = lockRealmPage(running.realm.stage2, ipa: ipa) {
+      switch lockRealmPage(running.realm.stage2, ipa: ipa) {
+      case .data(let data):
         let offset = Int(ipa & (granuleSize - 1))
         let results = enter.gprs.span
         _ = try? environment.gate.withRealmGranule(data, AccessIntent(.rsiHostCallWrite, .write, expecting: .data, length: 0x100)) { p in
           for i in 0..<31 { p.store64(results[i], at: offset + RSIHostCallLayout.gprs + 8 * i) }
         }
         environment.granules.release(data)
+      case .dataAbortToHost:
+        // The page went away while the host served the call: a data abort exit, and
+        // the call stays pending until the results can be written (A4.2.2).
+        return unpopulatedAbortExit(ipa: ipa & ~(granuleSize - 1), &exit)
+      case .invalid:
+        break  // the realm itself made it EMPTY: nothing to write the results to
       }
       page.finishSMC(RSIStatus.success.rawValue)
     case .emulatableMMIO:
       let esr = page.field(RECLayout.pendingESR)
-      if enter.flags & RecRunLayout.flagEmulatedMMIO != 0 {
+      if enter.flags & RecRunLayout.flagInjectSEA != 0 {
+        injectDataAbort(&page, far: page.field(RECLayout.pendingIPA))
+      } else if enter.flags & RecRunLayout.flagEmulatedMMIO != 0 {
         let isWrite = esr & (1 << 6) != 0
         let register = Int((esr >> 16) & 0x1F)
         if !isWrite && register != 31 {
           page.setGPR(register, Self.emulatedLoadValue(enter.gprs[0], esr: esr))
         }
         page.advancePC()
-      } else if enter.flags & RecRunLayout.flagInjectSEA != 0 {
-        injectDataAbort(&page, far: page.field(RECLayout.pendingIPA))
       }
     case .unprotectedAbort:
       if enter.flags & RecRunLayout.flagInjectSEA != 0 {
         injectDataAbort(&page, far: page.field(RECLayout.pendingIPA))
       }
     case .ripasChange:
-      let reject = enter.flags & RecRunLayout.flagRIPASResponseReject != 0
-      let base = reject ? page.field(RECLayout.pendingIPA) : page.field(RECLayout.ripasAddr)
+      // new_base is how far the host got (rec.ripas_addr); the host can refuse only an
+      // unfinished change to RAM (A5.4, RecRipasChangeResponse).
+      let reached = page.field(RECLayout.ripasAddr)
+      let rejected = enter.flags & RecRunLayout.flagRIPASResponseReject != 0
+        && page.field(RECLayout.ripasValue) == RIPAS.ram.rawValue && reached != page.field(RECLayout.ripasTop)
       page.setField(RECLayout.ripasAddr, 0)
       page.setField(RECLayout.ripasTop, 0)
-      page.finishSMC(RSIStatus.success.rawValue, base, reject ? RSIResponse.reject : RSIResponse.accept)
+      page.finishSMC(RSIStatus.success.rawValue, reached, rejected ? RSIResponse.reject : RSIResponse.accept)
     }
     page.setField(RECLayout.pending, PendingExit.none.rawValue)
+    return false
   }
 }

@@ -38,21 +38,26 @@ extension RMIDispatcher {
 
     let realm = try loadRealm(locked.granule(rd))
     let s2 = realm.stage2
-    let walk = try walk(s2, base, to: RTTLevel.page)
+    let walk = try walk(s2, base & ~(granuleSize - 1), to: RTTLevel.page)
     defer { environment.granules.release(walk.table) }
-    let entrySize = RTTLevel.size(walk.level)
-    guard RTTLevel.isAligned(base, to: walk.level) else { throw .rtt(level: walk.level) }
-    // One mapping of the table for the whole run of entries (one audited access).
-    var address = base
     let level = walk.level
+    let entrySize = RTTLevel.size(level)
+    // B4.3.21: base_align and no_progress apply only when the entry at base does not
+    // already have the requested RIPAS; top_gran_align comes before no_progress.
+    let alreadyThere = walk.entry.ripas == request.value && !walk.entry.isTableOrUnprotected
+    guard RTTLevel.isAligned(base, to: level) || alreadyThere else { throw .rtt(level: level) }
+    guard isGranuleAligned(top) else { throw .input }
+    // walk_top: from the entry at base, up to the first table (or DESTROYED entry
+    // without the realm's consent), whole entries below top only. One mapping of the
+    // table for the whole run of entries (one audited access).
+    var entryStart = base & ~(entrySize - 1)
     let first = walk.index
-    let protected = s2.isProtected(base)
     let tlb = environment.tlb
     do throws(GateError) {
       try environment.gate.withRealmGranule(walk.table, AccessIntent(.rttWrite, .write, expecting: .rtt)) { page in
         var index = first
-        while address + entrySize <= top && index < 512 {
-          guard let entry = S2TTE.decode(page.load64(at: index * 8), level: level, protected: protected),
+        while entryStart + entrySize <= top && index < 512 {
+          guard let entry = S2TTE.decode(page.load64(at: index * 8), level: level, protected: true),
                 let changed = Self.ripasChange(entry, to: request.value, changeDestroyed: request.changeDestroyed) else {
             break
           }
@@ -60,14 +65,17 @@ extension RMIDispatcher {
             // RIPAS changes keep assigned entries assigned and unassigned ones unassigned:
             // reference counts stay; a mapping that stops being valid is invalidated.
             page.store64(changed.encode(level: level), at: index * 8)
-            if entry.isValidDescriptor { tlb.invalidate(vmid: s2.vmid, ipa: address, level: level) }
+            if entry.isValidDescriptor { tlb.invalidate(vmid: s2.vmid, ipa: entryStart, level: level) }
           }
-          address += entrySize
+          entryStart += entrySize
           index += 1
         }
       }
     } catch { throw internalError }
-    guard address > base else { throw .rtt(level: walk.level) }
+    guard entryStart > base || alreadyThere else { throw .rtt(level: level) }
+    // out_top = Min(top, walk_top); never below base (an unaligned base whose entry
+    // reaches past top makes no progress either way).
+    let address = max(entryStart, base)
     do throws(GateError) {
       try environment.gate.withRealmGranule(recGranule, AccessIntent(.recWrite, .write, expecting: .rec)) { page in
         page.store64(address, at: RECLayout.ripasAddr)

@@ -94,7 +94,7 @@ extension RMIDispatcher {
         environment.granules.release(page)
         rec.finishSMC(RSIStatus.success.rawValue)
         return false
-      case .unassignedRAM:
+      case .dataAbortToHost:
         return unpopulatedAbortExit(ipa: ipa, &exit)  // the SMC runs again once populated
       case .invalid:
         rec.finishSMC(input)
@@ -116,7 +116,7 @@ extension RMIDispatcher {
         rec.setField(RECLayout.pendingIPA, ipa)
         rec.setField(RECLayout.pending, PendingExit.hostCall.rawValue)
         return true
-      case .unassignedRAM:
+      case .dataAbortToHost:
         return unpopulatedAbortExit(ipa: ipa, &exit)
       case .invalid:
         rec.finishSMC(input)

@@ -182,9 +182,9 @@ extension RMIDispatcher {
       environment.granules.release(child)
       throw .rtt(level: level)
     }
-    if parentEntry.isLive && !RTTLevel.allowsBlock(level - 1) {  // no blocks at level 0
+    if parentEntry.isLive && !RTTLevel.allowsBlock(level - 1) {  // no blocks at level 0: not homogeneous
       environment.granules.release(child)
-      throw .rtt(level: level - 1)
+      throw .rtt(level: level)
     }
     try update(&walk, to: parentEntry, ipa: ipa, vmid: s2.vmid)
     scrubForDestroy(child)
@@ -261,14 +261,17 @@ extension RMIDispatcher {
     var (rdGranule, realm) = try openRealm(rd)
     defer { environment.granules.release(rdGranule) }
     let s2 = realm.stage2
-    guard isGranuleAligned(base), isGranuleAligned(top), base < top, top <= s2.unprotectedBase else {
-      throw .input
-    }
+    // B4.3.18: size_valid, top_bound (the last granule below top is protected),
+    // realm_state, then base_align and rtte_state at the level the walk reached;
+    // top_gran_align before no_progress.
+    guard base < top, top &- granuleSize < s2.unprotectedBase else { throw .input }
     guard realm.state == .new else { throw .realm() }
-    let walk = try walk(s2, base, to: RTTLevel.page)
+    let walk = try walk(s2, base & ~(granuleSize - 1), to: RTTLevel.page)
     defer { environment.granules.release(walk.table) }
     let entrySize = RTTLevel.size(walk.level)
     guard RTTLevel.isAligned(base, to: walk.level) else { throw .rtt(level: walk.level) }
+    guard case .unassigned = walk.entry else { throw .rtt(level: walk.level) }
+    guard isGranuleAligned(top) else { throw .input }
     // One mapping of the table for the whole run of entries (one audited access).
     var address = base
     var rim = realm.rim
@@ -279,9 +282,11 @@ extension RMIDispatcher {
       try environment.gate.withRealmGranule(walk.table, AccessIntent(.rttWrite, .write, expecting: .rtt)) { page in
         var index = first
         while address + entrySize <= top && index < 512 {
-          guard case .unassigned(let ripas)? = S2TTE.decode(page.load64(at: index * 8), level: level, protected: true),
-                ripas != .destroyed else { break }
-          if ripas == .empty { page.store64(S2TTE.unassigned(.ram).encode(level: level), at: index * 8) }
+          // Every UNASSIGNED entry becomes RAM, DESTROYED ones too (A5.2.4: in REALM_NEW
+          // the host may make any unassigned IPA RAM; each such entry is measured).
+          guard case .unassigned(let ripas)? = S2TTE.decode(page.load64(at: index * 8), level: level, protected: true)
+          else { break }
+          if ripas != .ram { page.store64(S2TTE.unassigned(.ram).encode(level: level), at: index * 8) }
           rim = RIMDescriptor.extendForRIPAS(algorithm, rim: rim, base: address, top: address + entrySize)
           address += entrySize
           index += 1

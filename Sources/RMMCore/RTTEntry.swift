@@ -48,6 +48,13 @@ public enum S2TTE: Equatable, Sendable {
   static let protectedAttributes: UInt64 = (0b0110 << 2) | (0b11 << 6) | (0b11 << 8) | (1 << 10)
   static let accessFlag: UInt64 = 1 << 10
   static let innerShareable: UInt64 = 0b11 << 8
+  static let outerShareable: UInt64 = 0b10 << 8
+  /// A5.5.11: an unprotected mapping is Inner Shareable if it is cacheable (FWB
+  /// MemAttr[4:2] 0b110/0b111: Normal Write-Back) and Outer Shareable if not (Device,
+  /// Normal Non-cacheable).
+  static func shareability(_ descriptor: UInt64) -> UInt64 {
+    (descriptor >> 2) & 0b111 >= 0b110 ? innerShareable : outerShareable
+  }
   static let nonSecure: UInt64 = 1 << 55
   /// XN[1:0] (bits 54:53) = 0b10: the realm may never execute from unprotected memory.
   static let executeNever: UInt64 = 0b10 << 53
@@ -88,7 +95,7 @@ public enum S2TTE: Equatable, Sendable {
     case .assignedRAM(let pa): return (pa & Self.oaMask) | Self.protectedAttributes | leafType
     case .unassignedNS: return 0
     case .assignedNS(let descriptor):
-      return (descriptor & (Self.oaMask | Self.hostAttributeMask)) | Self.accessFlag | Self.innerShareable
+      return (descriptor & (Self.oaMask | Self.hostAttributeMask)) | Self.accessFlag | Self.shareability(descriptor)
         | Self.nonSecure | Self.executeNever | leafType
     case .table(let pa): return (pa & Self.oaMask) | 0b11
     }
@@ -100,6 +107,14 @@ public enum S2TTE: Equatable, Sendable {
     switch self {
     case .unassigned, .unassignedNS: return false
     default: return true
+    }
+  }
+
+  /// Tables and unprotected entries have no RIPAS of their own.
+  var isTableOrUnprotected: Bool {
+    switch self {
+    case .table, .unassignedNS, .assignedNS: return true
+    default: return false
     }
   }
 

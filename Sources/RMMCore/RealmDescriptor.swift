@@ -62,6 +62,7 @@ enum RDLayout {
   static let watchpoints = 0x058
   static let pmuCounters = 0x060
   static let sveVectorLength = 0x068
+  static let liveRECBitmap = 0x080  // 1024 bits, to 0x100 (LiveRECs)
   static let rim = 0x100            // 64 bytes
   static let rems = 0x140           // 4 x 64 bytes
   static let personalizationValue = 0x300  // 64 bytes

@@ -6,9 +6,10 @@ import RMMABI
 enum RealmPage {
   /// Protected RAM backed by this DATA granule, now locked by the caller.
   case data(LockedGranule)
-  /// Protected, RIPAS RAM, but the host has not populated it yet.
-  case unassignedRAM
-  /// Unprotected, beyond the IPA space, RIPAS EMPTY or DESTROYED.
+  /// Protected, and a realm access would take a REC exit due to Data Abort (A5.2.9):
+  /// RIPAS RAM that the host has not populated yet, or RIPAS DESTROYED.
+  case dataAbortToHost
+  /// Unprotected, beyond the IPA space, or RIPAS EMPTY.
   case invalid
 }
 
@@ -25,8 +26,8 @@ extension RMIDispatcher {
       let pa = base + ((ipa & (RTTLevel.size(walk.level) - 1)) & ~(granuleSize - 1))
       guard let granule = environment.granules.lock(pa, expecting: .data) else { return .invalid }
       return .data(granule)
-    case .unassigned(.ram):
-      return .unassignedRAM
+    case .unassigned(.ram), .unassigned(.destroyed), .assignedDestroyed:
+      return .dataAbortToHost
     default:
       return .invalid
     }

@@ -38,8 +38,10 @@ extension RMIDispatcher {
 
     case .cpuOn, .affinityInfo:
       let target = rec.gpr(1)
+      // MpidrIsUsed: the MPIDR names a REC of this realm that exists now.
       let targetValid = target & ~RECParameters.mpidrValidBits == 0
         && RECParameters.index(ofMPIDR: target) < running.realm.recsCreated
+        && recExists(index: RECParameters.index(ofMPIDR: target), rd: running.rd)
       if function == .affinityInfo {
         guard rec.gpr(2) == 0, targetValid else { rec.finishSMC(status(.invalidParameters)); return false }
         // The caller is running: ON, without asking the host (B6.3.1).
@@ -58,6 +60,8 @@ extension RMIDispatcher {
       exit.reason = .psci
       exit.gprs[0] = fid
       exit.gprs[1] = target
+      exit.gprs[2] = rec.gpr(2)  // A4.3.3: the call's arguments (entry point / lowest level)
+      exit.gprs[3] = function == .cpuOn ? rec.gpr(3) : 0  // context id
       return true
 
     case .systemOff, .systemReset:
@@ -86,8 +90,10 @@ extension RMIDispatcher {
     guard locked.state(of: caller) == .rec, locked.state(of: target) == .rec else { throw .input }
     let callerREC = locked.granule(caller)
     let targetREC = locked.granule(target)
-    guard callerREC.descriptor.refcount == 0, targetREC.descriptor.refcount == 0 else { throw .rec }
-    let request = recLoad(callerREC, RECLayout.psciTarget)
+    // B4.3.7 has no REC_RUNNING condition. A running caller has nothing the host may
+    // complete yet (its REC_ENTER has not returned): `pending`. A running target is
+    // only read (it is runnable, so CPU_ON answers ALREADY_ON, AFFINITY_INFO ON).
+    let request = callerREC.descriptor.refcount == 0 ? recLoad(callerREC, RECLayout.psciTarget) : 0
     guard request & RECLayout.psciPendingBit != 0 else { throw .input }  // nothing to complete
     guard recLoad(callerREC, RECLayout.owner) == recLoad(targetREC, RECLayout.owner) else { throw .input }
     let targetMPIDR = request & ~RECLayout.psciPendingBit

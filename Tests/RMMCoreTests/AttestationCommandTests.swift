@@ -171,6 +171,8 @@ final class AttestationCommandTests: XCTestCase {
     XCTAssertEqual(m.attestation.started, 2)
   }
 
+  /// No attestation service: RSI_ERROR_STATE at INIT. A signer that fails: RSI_ERROR_UNKNOWN
+  /// (B5.3.1 `unknown`), and the token is gone (RSI_ERROR_STATE until a new INIT).
   func testNoAttestationOrAFailingSignerGiveErrorState() throws {
     let m = try machine()
     m.attestation.available = false
@@ -178,7 +180,7 @@ final class AttestationCommandTests: XCTestCase {
     m.attestation.available = true
     m.attestation.beginFails = true
     XCTAssertEqual(initToken(m).x0, RSIStatus.success.rawValue)
-    XCTAssertEqual(rsi(m, .attestTokenContinue, [tokenIPA, 0, 4096]).x0, RSIStatus.errorState.rawValue)
+    XCTAssertEqual(rsi(m, .attestTokenContinue, [tokenIPA, 0, 4096]).x0, RSIStatus.errorUnknown.rawValue)
     m.attestation.beginFails = false
     XCTAssertEqual(rsi(m, .attestTokenContinue, [tokenIPA, 0, 4096]).x0, RSIStatus.errorState.rawValue,
                    "a failed signature needs a new INIT")

@@ -218,7 +218,7 @@ final class FailureConditionRSITests: XCTestCase {
     n.script(.sync, esr: RunFixture.smc, registers: [RSICommand.realmConfig.rawValue, 0x6000])
     XCTAssertEqual(n.enter(), success)
     XCTAssertEqual(n.exitField(RecRunLayout.exitReason), UInt64(RecExitReason.sync.rawValue))
-    XCTAssertEqual(n.exitField(RecRunLayout.exitESR), 0x24 << 26 | 1 << 25 | 0x07)
+    XCTAssertEqual(n.exitField(RecRunLayout.exitESR), 0x24 << 26 | 0x07)
     XCTAssertEqual(n.exitField(RecRunLayout.exitHPFAR), 0x6000 >> 8)
     XCTAssertEqual(n.pc(n.rec0), 0x1000, "the SMC is not completed")
   }

@@ -55,8 +55,6 @@ final class RECEnterTests: XCTestCase {
     XCTAssertEqual(n.env.call(.recEnter, n.f.h.rd, n.run).x0, errorInput, "not a REC")
     n.setEnter(RecRunLayout.enterFlags, RecRunLayout.flagEmulatedMMIO)
     XCTAssertEqual(n.enter(), status(.errorREC), "EMUL_MMIO without an MMIO exit")
-    n.setEnter(RecRunLayout.enterFlags, RecRunLayout.flagInjectSEA)
-    XCTAssertEqual(n.enter(), status(.errorREC), "INJECT_SEA without an abort exit")
     n.setEnter(RecRunLayout.enterFlags, 0)
     n.setEnter(RecRunLayout.enterGICv3HCR, 1 << 10)
     XCTAssertEqual(n.enter(), status(.errorREC), "ICH_HCR.TC")
