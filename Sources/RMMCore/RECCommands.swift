@@ -38,6 +38,9 @@ extension RMIDispatcher {
       environment.granules.releaseAll(locked)
       throw error
     }
+    let features = (try? environment.gate.withRealmGranule(locked.granule(rd), AccessIntent(.rdRead, .read, expecting: .rd)) {
+      page in RealmDescriptor.loadFeatures(from: page)
+    }) ?? RealmFeatures()
     guard realm.liveRECs < maxLiveRECs, realm.state == .new else {
       environment.granules.releaseAll(locked)
       throw .realm()
@@ -57,6 +60,8 @@ extension RMIDispatcher {
         page.store64(realm.recsCreated, at: RECLayout.index)
         page.store64(rd, at: RECLayout.owner)
         page.store64(params.pc, at: RECLayout.pc)
+        page.store64(features.breakpoints, at: RECLayout.breakpoints)
+        page.store64(features.watchpoints, at: RECLayout.watchpoints)
         page.store64(UInt64(params.auxCount), at: RECLayout.auxCount)
         for i in 0..<params.auxCount { page.store64(params.aux[i], at: RECLayout.aux + 8 * i) }
         for i in 0..<8 { page.store64(params.gprs[i], at: RECLayout.context + RECContextLayout.gprs + 8 * i) }

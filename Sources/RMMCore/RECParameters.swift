@@ -79,6 +79,10 @@ public enum RECLayout {
   public static let psciEntry = 0x220
   public static let psciContext = 0x228
   public static let psciFID = 0x230
+  /// The realm's breakpoints and watchpoints (RmiRealmParams), copied at REC_CREATE for
+  /// the ID registers a trapped read answers with (IDRegisters.swift).
+  public static let breakpoints = 0x238
+  public static let watchpoints = 0x240
   public static let el1 = 0x300          // EL1 system registers (RECSystemRegisters)
   public static let gic = 0x500          // GICv3 virtual interface state
   public static let timers = 0x600       // EL1 timers

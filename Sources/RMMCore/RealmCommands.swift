@@ -80,12 +80,12 @@ extension RMIDispatcher {
       hashAlgorithm: params.hashAlgorithm, recsCreated: 0, liveRECs: 0,
       rim: RIMDescriptor.initial(params.hashAlgorithm, flags: params.flags, s2sz: params.ipaWidth,
                                  sveVectorLength: params.sveVectorLength, breakpoints: params.breakpoints,
-                                 watchpoints: params.watchpoints, pmuCounters: params.pmuCounters),
-      features: RealmFeatures(breakpoints: params.breakpoints, watchpoints: params.watchpoints))
+                                 watchpoints: params.watchpoints, pmuCounters: params.pmuCounters))
     locked.setState(.rd, of: rd)
     do throws(GateError) {
       try environment.gate.withRealmGranule(locked.granule(rd), AccessIntent(.rdWrite, .write, expecting: .rd)) { page in
         realm.store(to: &page)
+        RealmDescriptor.store(RealmFeatures(breakpoints: params.breakpoints, watchpoints: params.watchpoints), to: &page)
         for i in 0..<8 { page.store64(params.personalizationValue[i], at: RDLayout.personalizationValue + 8 * i) }
       }
     } catch {

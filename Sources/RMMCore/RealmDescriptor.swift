@@ -78,8 +78,6 @@ public struct RealmDescriptor: Equatable, Sendable {
   /// RECs that exist now: REALM_DESTROY needs zero.
   public var liveRECs: UInt64
   public var rim: Digest64
-  /// What REALM_CREATE gave the realm that its ID registers reflect.
-  public var features: RealmFeatures = RealmFeatures()
 
   /// nil if the granule does not hold a well-formed RD (corruption).
   public static func load<Page: ReadablePage>(from page: Page) -> RealmDescriptor? {
@@ -97,9 +95,7 @@ public struct RealmDescriptor: Equatable, Sendable {
     rim.length = MeasurementHash.digestLength(hash)
     return RealmDescriptor(state: state, stage2: stage2, hashAlgorithm: hash,
                            recsCreated: page.load64(at: RDLayout.recsCreated),
-                           liveRECs: page.load64(at: RDLayout.liveRECs), rim: rim,
-                           features: RealmFeatures(breakpoints: page.load64(at: RDLayout.breakpoints),
-                                                   watchpoints: page.load64(at: RDLayout.watchpoints)))
+                           liveRECs: page.load64(at: RDLayout.liveRECs), rim: rim)
   }
 
   /// Writes every field of this struct back to the RD granule.
@@ -114,6 +110,15 @@ public struct RealmDescriptor: Equatable, Sendable {
     page.store64(recsCreated, at: RDLayout.recsCreated)
     page.store64(liveRECs, at: RDLayout.liveRECs)
     for i in 0..<8 { page.store64(rim.words[i], at: RDLayout.rim + 8 * i) }
+  }
+
+  /// What REALM_CREATE gave the realm that its ID registers reflect; only REC_ENTER
+  /// needs it, so it is not part of every command's load.
+  public static func loadFeatures<Page: ReadablePage>(from page: Page) -> RealmFeatures {
+    RealmFeatures(breakpoints: page.load64(at: RDLayout.breakpoints), watchpoints: page.load64(at: RDLayout.watchpoints))
+  }
+
+  public static func store<Page: WritablePage>(_ features: RealmFeatures, to page: inout Page) {
     page.store64(features.breakpoints, at: RDLayout.breakpoints)
     page.store64(features.watchpoints, at: RDLayout.watchpoints)
   }

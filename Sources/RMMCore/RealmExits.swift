@@ -32,7 +32,8 @@ extension RMIDispatcher {
       return false
     case 0x18:  // MSR/MRS trapped: ID registers (TID3), debug (TDA/TDOSA/TDRA), PMU, ...
       switch SystemRegisterTraps.action(esr: s.esr, hardware: environment.cpu.hardwareIDRegisters,
-                                        realm: running.realm.features) {
+                                        realm: RealmFeatures(breakpoints: rec.field(RECLayout.breakpoints),
+                                                             watchpoints: rec.field(RECLayout.watchpoints))) {
       case .read(let value):
         let register = Int((s.esr >> 5) & 0x1F)
         if register != 31 { rec.setGPR(register, value) }
