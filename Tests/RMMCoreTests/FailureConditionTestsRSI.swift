@@ -229,6 +229,28 @@ final class FailureConditionRSITests: XCTestCase {
     XCTAssertEqual(n.realmCall([RSICommand.realmConfig.rawValue, 0x40_0000], unchanged: true)[0], rsiInputError)
   }
 
+  /// Not specified: RIPAS DESTROYED (DATA_DESTROY of RAM in an active realm). A realm
+  /// access there takes a REC exit due to Data Abort (A5.2.3), so the RSI access does the
+  /// same: the SMC is not completed.
+  func testRsiRealmConfig_ripas_destroyed() {
+    let n = RunFixture()
+    destroy(n, 0x6000)
+    n.script(.sync, esr: RunFixture.smc, registers: [RSICommand.realmConfig.rawValue, 0x6000])
+    XCTAssertEqual(n.enter(), success)
+    XCTAssertEqual(n.exitField(RecRunLayout.exitReason), UInt64(RecExitReason.sync.rawValue))
+    XCTAssertEqual(n.exitField(RecRunLayout.exitESR), 0x24 << 26 | 0x07)
+    XCTAssertEqual(n.exitField(RecRunLayout.exitHPFAR), 0x6000 >> 8)
+    XCTAssertEqual(n.pc(n.rec0), 0x1000, "the SMC is not completed")
+  }
+
+  /// RIPAS RAM with a DATA granule, then DATA_DESTROY: RIPAS DESTROYED at `ipa`.
+  func destroy(_ n: RunFixture, _ ipa: UInt64) {
+    let data = n.f.h.allocateDelegatedCopy()
+    XCTAssertEqual(n.env.call(.dataCreateUnknown, n.f.h.rd, data, ipa).x0, success)
+    XCTAssertEqual(n.env.call(.dataDestroy, n.f.h.rd, ipa).x0, success)
+    XCTAssertEqual(n.f.h.readEntry(ipa, 3).x4, RIPAS.destroyed.rawValue)
+  }
+
   func testRsiHostCall_unpopulated_ram() {
     let n = RunFixture()
     n.script(.sync, esr: RunFixture.smc, registers: [RSICommand.hostCall.rawValue, 0x6100])
@@ -236,6 +258,17 @@ final class FailureConditionRSITests: XCTestCase {
     XCTAssertEqual(n.exitField(RecRunLayout.exitReason), UInt64(RecExitReason.sync.rawValue), "not a host-call exit")
     XCTAssertEqual(n.exitField(RecRunLayout.exitHPFAR), 0x6000 >> 8)
     XCTAssertEqual(n.f.h.peek(n.rec0, RECLayout.pending), PendingExit.none.rawValue, "no host call pending")
+  }
+
+  func testRsiHostCall_ripas_destroyed() {
+    let n = RunFixture()
+    destroy(n, 0x6000)
+    n.script(.sync, esr: RunFixture.smc, registers: [RSICommand.hostCall.rawValue, 0x6100])
+    XCTAssertEqual(n.enter(), success)
+    XCTAssertEqual(n.exitField(RecRunLayout.exitReason), UInt64(RecExitReason.sync.rawValue), "not a host-call exit")
+    XCTAssertEqual(n.exitField(RecRunLayout.exitHPFAR), 0x6000 >> 8)
+    XCTAssertEqual(n.f.h.peek(n.rec0, RECLayout.pending), PendingExit.none.rawValue, "no host call pending")
+    XCTAssertEqual(n.pc(n.rec0), 0x1000, "the SMC is not completed")
   }
 
   func testRsiHostCall_ripas_empty() {
