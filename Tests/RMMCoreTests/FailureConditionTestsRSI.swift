@@ -243,6 +243,19 @@ final class FailureConditionRSITests: XCTestCase {
     XCTAssertEqual(n.pc(n.rec0), 0x1000, "the SMC is not completed")
   }
 
+  func testRsiAttestTokenContinue_ripas_destroyed() {
+    let n = RunFixture()
+    destroy(n, 0x6000)
+    XCTAssertEqual(n.realmCall([RSICommand.attestTokenInit.rawValue, 1, 2, 3, 4, 5, 6, 7, 8])[0], rsiOK)
+    let pc = n.pc(n.rec0)
+    n.script(.sync, esr: RunFixture.smc, registers: [RSICommand.attestTokenContinue.rawValue, 0x6000, 0, 4096])
+    XCTAssertEqual(n.enter(), success)
+    XCTAssertEqual(n.exitField(RecRunLayout.exitReason), UInt64(RecExitReason.sync.rawValue))
+    XCTAssertEqual(n.exitField(RecRunLayout.exitESR) >> 26, 0x24)
+    XCTAssertEqual(n.exitField(RecRunLayout.exitHPFAR), 0x6000 >> 8)
+    XCTAssertEqual(n.pc(n.rec0), pc, "the SMC is not completed")
+  }
+
   /// RIPAS RAM with a DATA granule, then DATA_DESTROY: RIPAS DESTROYED at `ipa`.
   func destroy(_ n: RunFixture, _ ipa: UInt64) {
     let data = n.f.h.allocateDelegatedCopy()
