@@ -256,6 +256,35 @@ final class FailureConditionRSITests: XCTestCase {
     XCTAssertEqual(n.pc(n.rec0), pc, "the SMC is not completed")
   }
 
+  /// Not specified: while REC 0 waits for the host's results, another REC has the
+  /// RsiHostCall page made RIPAS EMPTY (ASSIGNED EMPTY: the realm asked for it). There is
+  /// no realm memory to write the results to: they are dropped and the call returns
+  /// RSI_SUCCESS (not a Data Abort exit: the host cannot map it back).
+  func testRsiHostCall_results_to_a_page_made_empty() {
+    let n = RunFixture()
+    let data = n.f.h.allocateDelegatedCopy()
+    XCTAssertEqual(n.env.call(.dataCreateUnknown, n.f.h.rd, data, 0x2000).x0, success)
+    n.script(.sync, esr: RunFixture.smc, registers: [RSICommand.hostCall.rawValue, 0x2000])
+    XCTAssertEqual(n.enter(), success)
+    XCTAssertEqual(n.exitField(RecRunLayout.exitReason), UInt64(RecExitReason.hostCall.rawValue))
+    // REC 1's RSI_IPA_STATE_SET(0x2000, 0x3000, EMPTY), as its exit would have recorded it.
+    n.f.h.poke(n.rec1, RECLayout.ripasAddr, 0x2000)
+    n.f.h.poke(n.rec1, RECLayout.ripasTop, 0x3000)
+    n.f.h.poke(n.rec1, RECLayout.ripasValue, RIPAS.empty.rawValue)
+    XCTAssertEqual(n.env.call(.rttSetRIPAS, n.f.h.rd, n.rec1, 0x2000, 0x3000).x0, success)
+    XCTAssertEqual(n.f.h.readEntry(0x2000, 3).x4, RIPAS.empty.rawValue)
+    let page = n.env.gate.memory.page(data)
+    let pc = n.pc(n.rec0)
+    n.setEnter(RecRunLayout.enterGPRs, 0x1234)
+    n.script(.irq)
+    XCTAssertEqual(n.enter(), success)
+    XCTAssertEqual(n.exitField(RecRunLayout.exitReason), UInt64(RecExitReason.irq.rawValue), "no Data Abort exit")
+    XCTAssertEqual(n.gpr(n.rec0, 0), rsiOK)
+    XCTAssertEqual(n.pc(n.rec0), pc + 4, "the SMC completed")
+    XCTAssertEqual(n.env.gate.memory.page(data), page, "nothing written")
+    XCTAssertEqual(n.f.h.peek(n.rec0, RECLayout.pending), PendingExit.none.rawValue, "no host call pending")
+  }
+
   /// RIPAS RAM with a DATA granule, then DATA_DESTROY: RIPAS DESTROYED at `ipa`.
   func destroy(_ n: RunFixture, _ ipa: UInt64) {
     let data = n.f.h.allocateDelegatedCopy()
