@@ -111,6 +111,14 @@ final class FailureConditionPSCITests: XCTestCase {
     XCTAssertEqual(n.f.h.env.gate.memory.page(n.rec1), before, "target untouched")
   }
 
+  /// runnable, the caller itself: it is running, so ALREADY_ON, answered by the RMM
+  /// (no REC exit: the host could not complete it, PSCI_COMPLETE `alias`).
+  func testPsciCpuOn_runnable_caller_itself() {
+    let n = RunFixture()
+    XCTAssertEqual(n.realmCall([PSCIFunction.cpuOn.smc64, 0, 0x3000, 0], unchanged: true)[0], psci(.alreadyOn))
+    XCTAssertEqual(n.f.h.peek(n.rec0, RECLayout.psciTarget), 0, "nothing pending")
+  }
+
   func testPsciCpuOn_success() {
     let n = RunFixture()
     n.script(.sync, esr: RunFixture.smc, registers: [PSCIFunction.cpuOn.rawValue, 1, 0x3000, 0x1_0000_0042])

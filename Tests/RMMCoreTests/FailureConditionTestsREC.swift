@@ -138,6 +138,73 @@ final class FailureConditionRECEnterTests: XCTestCase {
                    [PSCIFunction.cpuSuspend.smc64, 0x1_0000_0001, 0x4000, 0x77, 0], "FID, three arguments, nothing more")
     XCTAssertEqual(n.exitField(RecRunLayout.exitESR), 0)
   }
+
+  /// A4.2.2 / A4.3.3: a fault on the RMM's write of `exit` (the run page delegated after
+  /// `enter` was read) is RMI_ERROR_INPUT; the REC ran, and is not left REC_RUNNING.
+  func testRecEnter_run_pas_exit_write_fault() {
+    let n = RunFixture()
+    n.env.gate.memory.writeFaulting = [n.run]
+    let exitBefore = Array(n.env.gate.memory.page(n.run)[(RecRunLayout.exit / 8)...])
+    n.script(.irq)
+    XCTAssertEqual(n.enter(), errorInput, "GPF writing exit")
+    XCTAssertEqual(n.env.cpu.state.entries.count, 1, "enter was read and the REC entered")
+    XCTAssertTrue(n.env.gate.memory.accesses.contains { $0.pa == n.run && $0.intent.purpose == .recRunExit && $0.allowed },
+                  "the exit write was attempted")
+    XCTAssertEqual(Array(n.env.gate.memory.page(n.run)[(RecRunLayout.exit / 8)...]), exitBefore, "exit not written")
+    XCTAssertEqual(n.env.granules.storage.peek(n.env.granules.index(of: n.rec0)!).refcount, 0, "not REC_RUNNING")
+    XCTAssertFalse(n.env.granules.storage.anyLocked)
+    n.env.gate.memory.writeFaulting = []
+    n.script(.irq)
+    XCTAssertEqual(n.enter(), success, "the REC can be entered again")
+  }
+
+  /// exit.gicv3_* and exit.cnt* (B4.4.17, A4.3.1): the REC's GIC and timer state as the
+  /// CPU's save reported it, whatever the exit, and not the host's `enter` values.
+  func testRecEnter_success_gic_and_timer_exit_fields() {
+    let n = RunFixture()
+    var saved = RealmExitSyndrome(kind: .irq)
+    saved.gicHCR = 0x0800_4006
+    saved.gicLRs = InlineArray { i in 0x4000_0000_0000_0000 | 0xA0 + UInt64(i) }
+    saved.gicMISR = 0x5
+    saved.gicVMCR = 0x00F0_0003
+    saved.cntvCTL = 0x5
+    saved.cntvCVAL = 0x1234_5678_9ABC
+    saved.cntpCTL = 0x1
+    saved.cntpCVAL = 0xFEDC_BA98_7654
+    n.env.cpu.state.saved = saved
+    n.setEnter(RecRunLayout.enterGICv3HCR, 1 << 1)         // UIE: valid, and not what save reports
+    n.setEnter(RecRunLayout.enterGICv3LRs, 0x5000_0000_0000_0042)
+    func check(_ what: String) {
+      XCTAssertEqual(n.exitField(RecRunLayout.exitGICv3HCR), saved.gicHCR, "\(what): gicv3_hcr")
+      XCTAssertEqual((0..<16).map { n.exitField(RecRunLayout.exitGICv3LRs + 8 * $0) },
+                     (0..<16).map { 0x4000_0000_0000_0000 | 0xA0 + UInt64($0) }, "\(what): gicv3_lrs")
+      XCTAssertEqual(n.exitField(RecRunLayout.exitGICv3MISR), saved.gicMISR, "\(what): gicv3_misr")
+      XCTAssertEqual(n.exitField(RecRunLayout.exitGICv3VMCR), saved.gicVMCR, "\(what): gicv3_vmcr")
+      XCTAssertEqual([n.exitField(RecRunLayout.exitCNTVCTL), n.exitField(RecRunLayout.exitCNTVCVAL),
+                      n.exitField(RecRunLayout.exitCNTPCTL), n.exitField(RecRunLayout.exitCNTPCVAL)],
+                     [saved.cntvCTL, saved.cntvCVAL, saved.cntpCTL, saved.cntpCVAL], "\(what): cntv_ctl/cval, cntp_ctl/cval")
+    }
+    n.script(.irq)
+    XCTAssertEqual(n.enter(), success)
+    XCTAssertEqual(n.exitField(RecRunLayout.exitReason), UInt64(RecExitReason.irq.rawValue))
+    check("IRQ exit")
+    // A host call (an exit the RMM builds from the realm's registers).
+    let data = n.f.h.allocateDelegatedCopy()
+    XCTAssertEqual(n.env.call(.dataCreateUnknown, n.f.h.rd, data, 0x2000).x0, success)
+    n.script(.sync, esr: RunFixture.smc, registers: [RSICommand.hostCall.rawValue, 0x2000])
+    XCTAssertEqual(n.enter(), success)
+    XCTAssertEqual(n.exitField(RecRunLayout.exitReason), UInt64(RecExitReason.hostCall.rawValue))
+    check("host call exit")
+    // An interrupt for the host while the RMM served an RSI call inside REC_ENTER (the
+    // exit is rebuilt as IRQ; the GIC and timer state still come from save).
+    n.script(.irq)
+    XCTAssertEqual(n.enter(), success, "host call completed")
+    n.env.cpu.state.interruptPending = true
+    n.script(.sync, esr: RunFixture.smc, registers: [RSICommand.version.rawValue, 0x1_0000])
+    XCTAssertEqual(n.enter(), success)
+    XCTAssertEqual(n.exitField(RecRunLayout.exitReason), UInt64(RecExitReason.irq.rawValue))
+    check("IRQ after an RSI call")
+  }
 }
 
 final class FailureConditionPSCICompleteTests: XCTestCase {

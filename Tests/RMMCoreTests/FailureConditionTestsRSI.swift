@@ -229,6 +229,70 @@ final class FailureConditionRSITests: XCTestCase {
     XCTAssertEqual(n.realmCall([RSICommand.realmConfig.rawValue, 0x40_0000], unchanged: true)[0], rsiInputError)
   }
 
+  /// Not specified: RIPAS DESTROYED (DATA_DESTROY of RAM in an active realm). A realm
+  /// access there takes a REC exit due to Data Abort (A5.2.3), so the RSI access does the
+  /// same: the SMC is not completed.
+  func testRsiRealmConfig_ripas_destroyed() {
+    let n = RunFixture()
+    destroy(n, 0x6000)
+    n.script(.sync, esr: RunFixture.smc, registers: [RSICommand.realmConfig.rawValue, 0x6000])
+    XCTAssertEqual(n.enter(), success)
+    XCTAssertEqual(n.exitField(RecRunLayout.exitReason), UInt64(RecExitReason.sync.rawValue))
+    XCTAssertEqual(n.exitField(RecRunLayout.exitESR), 0x24 << 26 | 0x07)
+    XCTAssertEqual(n.exitField(RecRunLayout.exitHPFAR), 0x6000 >> 8)
+    XCTAssertEqual(n.pc(n.rec0), 0x1000, "the SMC is not completed")
+  }
+
+  func testRsiAttestTokenContinue_ripas_destroyed() {
+    let n = RunFixture()
+    destroy(n, 0x6000)
+    XCTAssertEqual(n.realmCall([RSICommand.attestTokenInit.rawValue, 1, 2, 3, 4, 5, 6, 7, 8])[0], rsiOK)
+    let pc = n.pc(n.rec0)
+    n.script(.sync, esr: RunFixture.smc, registers: [RSICommand.attestTokenContinue.rawValue, 0x6000, 0, 4096])
+    XCTAssertEqual(n.enter(), success)
+    XCTAssertEqual(n.exitField(RecRunLayout.exitReason), UInt64(RecExitReason.sync.rawValue))
+    XCTAssertEqual(n.exitField(RecRunLayout.exitESR) >> 26, 0x24)
+    XCTAssertEqual(n.exitField(RecRunLayout.exitHPFAR), 0x6000 >> 8)
+    XCTAssertEqual(n.pc(n.rec0), pc, "the SMC is not completed")
+  }
+
+  /// Not specified: while REC 0 waits for the host's results, another REC has the
+  /// RsiHostCall page made RIPAS EMPTY (ASSIGNED EMPTY: the realm asked for it). There is
+  /// no realm memory to write the results to: they are dropped and the call returns
+  /// RSI_SUCCESS (not a Data Abort exit: the host cannot map it back).
+  func testRsiHostCall_results_to_a_page_made_empty() {
+    let n = RunFixture()
+    let data = n.f.h.allocateDelegatedCopy()
+    XCTAssertEqual(n.env.call(.dataCreateUnknown, n.f.h.rd, data, 0x2000).x0, success)
+    n.script(.sync, esr: RunFixture.smc, registers: [RSICommand.hostCall.rawValue, 0x2000])
+    XCTAssertEqual(n.enter(), success)
+    XCTAssertEqual(n.exitField(RecRunLayout.exitReason), UInt64(RecExitReason.hostCall.rawValue))
+    // REC 1's RSI_IPA_STATE_SET(0x2000, 0x3000, EMPTY), as its exit would have recorded it.
+    n.f.h.poke(n.rec1, RECLayout.ripasAddr, 0x2000)
+    n.f.h.poke(n.rec1, RECLayout.ripasTop, 0x3000)
+    n.f.h.poke(n.rec1, RECLayout.ripasValue, RIPAS.empty.rawValue)
+    XCTAssertEqual(n.env.call(.rttSetRIPAS, n.f.h.rd, n.rec1, 0x2000, 0x3000).x0, success)
+    XCTAssertEqual(n.f.h.readEntry(0x2000, 3).x4, RIPAS.empty.rawValue)
+    let page = n.env.gate.memory.page(data)
+    let pc = n.pc(n.rec0)
+    n.setEnter(RecRunLayout.enterGPRs, 0x1234)
+    n.script(.irq)
+    XCTAssertEqual(n.enter(), success)
+    XCTAssertEqual(n.exitField(RecRunLayout.exitReason), UInt64(RecExitReason.irq.rawValue), "no Data Abort exit")
+    XCTAssertEqual(n.gpr(n.rec0, 0), rsiOK)
+    XCTAssertEqual(n.pc(n.rec0), pc + 4, "the SMC completed")
+    XCTAssertEqual(n.env.gate.memory.page(data), page, "nothing written")
+    XCTAssertEqual(n.f.h.peek(n.rec0, RECLayout.pending), PendingExit.none.rawValue, "no host call pending")
+  }
+
+  /// RIPAS RAM with a DATA granule, then DATA_DESTROY: RIPAS DESTROYED at `ipa`.
+  func destroy(_ n: RunFixture, _ ipa: UInt64) {
+    let data = n.f.h.allocateDelegatedCopy()
+    XCTAssertEqual(n.env.call(.dataCreateUnknown, n.f.h.rd, data, ipa).x0, success)
+    XCTAssertEqual(n.env.call(.dataDestroy, n.f.h.rd, ipa).x0, success)
+    XCTAssertEqual(n.f.h.readEntry(ipa, 3).x4, RIPAS.destroyed.rawValue)
+  }
+
   func testRsiHostCall_unpopulated_ram() {
     let n = RunFixture()
     n.script(.sync, esr: RunFixture.smc, registers: [RSICommand.hostCall.rawValue, 0x6100])
@@ -236,6 +300,17 @@ final class FailureConditionRSITests: XCTestCase {
     XCTAssertEqual(n.exitField(RecRunLayout.exitReason), UInt64(RecExitReason.sync.rawValue), "not a host-call exit")
     XCTAssertEqual(n.exitField(RecRunLayout.exitHPFAR), 0x6000 >> 8)
     XCTAssertEqual(n.f.h.peek(n.rec0, RECLayout.pending), PendingExit.none.rawValue, "no host call pending")
+  }
+
+  func testRsiHostCall_ripas_destroyed() {
+    let n = RunFixture()
+    destroy(n, 0x6000)
+    n.script(.sync, esr: RunFixture.smc, registers: [RSICommand.hostCall.rawValue, 0x6100])
+    XCTAssertEqual(n.enter(), success)
+    XCTAssertEqual(n.exitField(RecRunLayout.exitReason), UInt64(RecExitReason.sync.rawValue), "not a host-call exit")
+    XCTAssertEqual(n.exitField(RecRunLayout.exitHPFAR), 0x6000 >> 8)
+    XCTAssertEqual(n.f.h.peek(n.rec0, RECLayout.pending), PendingExit.none.rawValue, "no host call pending")
+    XCTAssertEqual(n.pc(n.rec0), 0x1000, "the SMC is not completed")
   }
 
   func testRsiHostCall_ripas_empty() {

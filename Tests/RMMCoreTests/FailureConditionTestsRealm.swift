@@ -91,6 +91,23 @@ final class FailureConditionRealmTests: XCTestCase {
     h.expectFailure(errorInput, "second root is a REC") { h.env.call(.realmCreate, h.rd, h.paramsPA) }
   }
 
+  /// vmid_valid: a VMID beyond the VMIDs the platform implements (8 bits here). Bits
+  /// 63:16 of the slot are SBZ and ignored (RealmTests.testSBZFieldsOfRealmParamsAreIgnored).
+  func testRealmCreate_vmid_valid() {
+    var h = RealmHarness()
+    h.env.vmids.maximum = 0xFF
+    h.delegate(h.rd)
+    h.delegate(h.rttBase)
+    h.delegate(h.rttBase + 4096)
+    var c = RealmHarness.RealmConfig()
+    c.vmid = 0x100
+    h.writeRealmParams(c)
+    h.expectFailure(errorInput, "VMID 0x100 without 16-bit VMIDs") { h.env.call(.realmCreate, h.rd, h.paramsPA) }
+    c.vmid = 0xFF
+    h.writeRealmParams(c)
+    XCTAssertEqual(h.env.call(.realmCreate, h.rd, h.paramsPA).x0, success, "the largest VMID")
+  }
+
   func testRealmCreate_success_rpv_and_counters() {
     var h = RealmHarness()
     XCTAssertEqual(h.createRealm(), success)

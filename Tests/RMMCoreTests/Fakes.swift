@@ -85,6 +85,9 @@ final class FakeMemoryState {
   var accesses: [(pa: UInt64, intent: AccessIntent, allowed: Bool)] = []
   /// NS pages whose access faults (a granule-protection fault in the firmware).
   var faulting: Set<UInt64> = []
+  /// NS pages whose writes fault but whose reads do not (a page delegated between the
+  /// RMM's read of it and its write back, on the real machine).
+  var writeFaulting: Set<UInt64> = []
   /// Granules with no memory behind them: the first Realm-PAS write aborts.
   var absent: Set<UInt64> = []
 
@@ -146,6 +149,7 @@ final class FakeMemoryState {
     baseline = checkpoint
     accesses.removeAll(keepingCapacity: true)
     faulting.removeAll()
+    writeFaulting.removeAll()
     absent.removeAll()
   }
 }
@@ -204,7 +208,7 @@ struct FakeGate<Storage: GranuleDescriptorStorage>: PhysicalMemoryGate {
       && offset + Int(intent.length) <= 4096
     memory.accesses.append((pa, intent, allowed))
     guard allowed else { throw .policyViolation }
-    guard !memory.faulting.contains(pa) else { throw .nonSecureAccessFault }
+    guard !memory.faulting.contains(pa), !memory.writeFaulting.contains(pa) else { throw .nonSecureAccessFault }
     // One copy, as the firmware does (PageBuffer.load64 per word copied the whole buffer each time).
     let frame = memory.frame(pa)
     withUnsafeBytes(of: &buffer.words) { bytes in
@@ -270,6 +274,9 @@ final class FakeCPUState {
   var script: [(prepare: (FakeFrame) -> Void, syndrome: RealmExitSyndrome)] = []
   var entries: [RECEntryControl] = []
   var interruptPending = false
+  /// The GIC and timer state the CPU holds when the REC stops, which `save` reports
+  /// (only those fields are used; all zero unless a test sets them).
+  var saved = RealmExitSyndrome(kind: .irq)
   /// Every 4-bit field 1 (AArch64 and AArch32 at each EL, every feature present), but
   /// DFR0 reports 6 breakpoints, 4 watchpoints and 2 context-aware ones.
   var idRegisters: HardwareIDRegisters = {
@@ -300,7 +307,17 @@ struct FakeRealmCPU: RealmExecution {
     next.prepare(rec.frame)
     return next.syndrome
   }
-  func save(_ rec: inout FakePage, _ syndrome: inout RealmExitSyndrome) {}
+  func save(_ rec: inout FakePage, _ syndrome: inout RealmExitSyndrome) {
+    let saved = state.saved
+    syndrome.gicHCR = saved.gicHCR
+    syndrome.gicLRs = saved.gicLRs
+    syndrome.gicMISR = saved.gicMISR
+    syndrome.gicVMCR = saved.gicVMCR
+    syndrome.cntvCTL = saved.cntvCTL
+    syndrome.cntvCVAL = saved.cntvCVAL
+    syndrome.cntpCTL = saved.cntpCTL
+    syndrome.cntpCVAL = saved.cntpCVAL
+  }
   /// The REC's EL1 registers live in its page here (no real CPU to load them into).
   func injectException(_ rec: inout FakePage, esr: UInt64, far: UInt64) {
     let el1 = RECLayout.el1
@@ -458,6 +475,7 @@ extension FakeEnvironment {
     cpu.state.script.removeAll(keepingCapacity: true)
     cpu.state.entries.removeAll(keepingCapacity: true)
     cpu.state.interruptPending = false
+    cpu.state.saved = RealmExitSyndrome(kind: .irq)
     vmids.state.used = checkpoint?.vmids ?? []
     // The signer's state lives in the REC's aux granules (restored with memory).
     attestation.state.started = 0

@@ -1,21 +1,20 @@
-// KNOWN-FAILING TESTS: each one asserts what the RMM specification (DEN0137 1.0-rel0)
-// requires where this RMM does something else today. They fail until the deviation is
-// fixed in Sources/; XCTExpectFailure does not exist on Linux, so they live here, apart
-// from the passing FailureCondition* suites. Every test names the spec condition, the
-// expected and the actual result. The tables in docs/spec-notes/*-failure-conditions.md
-// mark these rows **DEVIATES**.
-//
-// Deviations already being fixed (issue 12) have no test here.
+// REGRESSION TESTS for deviations from the RMM specification (DEN0137 1.0-rel0) that the
+// failure-condition review (docs/spec-notes/*-failure-conditions.md) found, all now fixed.
+// Each test asserts what the spec requires, names the spec condition, and says what the
+// RMM did before the fix ("Was:"). The tables list these fixes under "Deviations found
+// by this review and fixed". The other fixes of the same round (issue 12: exit.esr
+// sanitisation, SBZ fields ignored, PSCI answered by the RMM, ...) are pinned in
+// ConformanceTests.swift and the suites named in the tables.
 
 import XCTest
 import RMMABI
 @testable import RMMCore
 
-final class FailureConditionDeviations: XCTestCase {
+final class SpecDeviationRegressionTests: XCTestCase {
   // ---- RMI_RTT_INIT_RIPAS ----
 
   /// B4.3.18 base_align: base is not aligned to the walk level -> RMI_ERROR_RTT(walk.level).
-  /// There is no granule-alignment condition on base. Ours: RMI_ERROR_INPUT.
+  /// There is no granule-alignment condition on base. Was: RMI_ERROR_INPUT.
   func testRttInitRipas_base_align_unaligned_base() {
     var f = RTTFixture()
     _ = f.createTable(0, 2)
@@ -25,7 +24,7 @@ final class FailureConditionDeviations: XCTestCase {
 
   /// B4.3.18 rtte_state only requires the first entry to be UNASSIGNED, and A5.3.5 gives
   /// INIT_RIPAS no RIPAS dependency: an UNASSIGNED entry with RIPAS DESTROYED (DATA_DESTROY
-  /// in a NEW realm) becomes RAM. Ours: RMI_ERROR_RTT(3).
+  /// in a NEW realm) becomes RAM. Was: RMI_ERROR_RTT(3).
   func testRttInitRipas_rtte_state_unassigned_destroyed() {
     var f = RTTFixture()
     _ = f.createTable(0, 2)
@@ -40,7 +39,7 @@ final class FailureConditionDeviations: XCTestCase {
   // ---- RMI_RTT_SET_RIPAS ----
 
   /// B4.3.21 top_gran_align: top not granule aligned -> RMI_ERROR_INPUT, and it precedes
-  /// no_progress. Ours: no such check (partial success, or RMI_ERROR_RTT(3)).
+  /// no_progress. Was: no such check (partial success, or RMI_ERROR_RTT(3)).
   func testRttSetRipas_top_gran_align() {
     let (f, rec) = setRIPASFixture(0x1000, 0x4000, .empty, l3: true)
     _ = f.fail(errorInput, "top 0x2800") { f.h.env.call(.rttSetRIPAS, f.h.rd, rec, 0x1000, 0x2800) }
@@ -50,7 +49,7 @@ final class FailureConditionDeviations: XCTestCase {
 
   /// B4.3.21 base_align fires only if `ripas != rec.ripas_value`: when the entry already
   /// has the requested RIPAS, an unaligned base succeeds with out_top = Min(top, walk_top).
-  /// Ours: RMI_ERROR_RTT(2) whatever the RIPAS.
+  /// Was: RMI_ERROR_RTT(2) whatever the RIPAS.
   func testRttSetRipas_base_align_same_ripas() {
     let (f, rec) = setRIPASFixture(0x20_1000, 0x60_0000, .empty, l3: false)
     let r = f.h.env.call(.rttSetRIPAS, f.h.rd, rec, 0x20_1000, 0x60_0000)
@@ -62,7 +61,7 @@ final class FailureConditionDeviations: XCTestCase {
 
   /// A5.5.6 / B4.3.17 rtt_homo: an RTT of ASSIGNED(_NS) entries is homogeneous only at
   /// level 2 or 3, so folding a level-1 table of 512 contiguous ASSIGNED_NS blocks fails
-  /// with RMI_ERROR_RTT(level = 1). Ours: RMI_ERROR_RTT(0).
+  /// with RMI_ERROR_RTT(level = 1). Was: RMI_ERROR_RTT(0).
   func testRttFold_rtt_homo_level1() {
     var h = RealmHarness()
     var c = RealmHarness.RealmConfig()
@@ -82,7 +81,7 @@ final class FailureConditionDeviations: XCTestCase {
   // ---- RMI_RTT_MAP_UNPROTECTED ----
 
   /// A5.5.11: an ASSIGNED_NS entry is Inner Shareable if cacheable, Outer Shareable if
-  /// not. Ours: SH = Inner Shareable (0b11) for every MemAttr.
+  /// not. Was: SH = Inner Shareable (0b11) for every MemAttr.
   func testRttMapUnprotected_shareability_of_non_cacheable() {
     var f = RTTFixture()
     let ns: UInt64 = 1 << 39
@@ -98,7 +97,7 @@ final class FailureConditionDeviations: XCTestCase {
 
   // ---- RMI_PSCI_COMPLETE ----
 
-  /// B4.3.7 success `args`: the caller's x1..x3 are zero. Ours: they keep CPU_ON's
+  /// B4.3.7 success `args`: the caller's x1..x3 are zero. Was: they kept CPU_ON's
   /// target, entry point and context id.
   func testPsciComplete_success_args() {
     let (n, _) = psciFixture(.cpuOn)
@@ -107,7 +106,7 @@ final class FailureConditionDeviations: XCTestCase {
   }
 
   /// B3.27 PsciReturnCodePermitted: DENIED is permitted only if the CPU_ON target is not
-  /// runnable -> RMI_ERROR_INPUT when it is. Ours: RMI_SUCCESS, the realm sees DENIED.
+  /// runnable -> RMI_ERROR_INPUT when it is. Was: RMI_SUCCESS, the realm saw DENIED.
   func testPsciComplete_status_denied_for_runnable_target() {
     let (n, _) = psciFixture(.cpuOn)
     n.f.h.poke(n.rec1, RECLayout.flags, RECLayout.flagRunnable)
@@ -115,8 +114,8 @@ final class FailureConditionDeviations: XCTestCase {
   }
 
   /// B4.3.7 has no condition on the REC state: completing an AFFINITY_INFO for a target
-  /// that is running on another CPU succeeds (ON). Ours: RMI_ERROR_REC. (And a running
-  /// caller with nothing pending fails `pending`, RMI_ERROR_INPUT; ours: RMI_ERROR_REC.)
+  /// that is running on another CPU succeeds (ON). Was: RMI_ERROR_REC. (And a running
+  /// caller with nothing pending fails `pending`, RMI_ERROR_INPUT; was: RMI_ERROR_REC.)
   func testPsciComplete_running_recs() {
     let (n, _) = psciFixture(.affinityInfo)
     n.f.h.poke(n.rec1, RECLayout.flags, RECLayout.flagRunnable)
@@ -131,7 +130,7 @@ final class FailureConditionDeviations: XCTestCase {
   // ---- RMI_REC_ENTER ----
 
   /// B4.3.14 has no failure condition for inject_sea (A4.2.3: it only acts after a Data
-  /// Abort at an Unprotected IPA; all enter fields are ignored unless specified). Ours:
+  /// Abort at an Unprotected IPA; all enter fields are ignored unless specified). Was:
   /// RMI_ERROR_REC on the first entry and after a host call.
   func testRecEnter_inject_sea_without_abort() {
     let n = RunFixture()
@@ -140,7 +139,7 @@ final class FailureConditionDeviations: XCTestCase {
   }
 
   /// A4.2.3: with inject_sea set, emul_mmio is ignored: after an Emulatable Data Abort,
-  /// EMUL_MMIO | INJECT_SEA injects the SEA (PC not advanced). Ours: RMI_ERROR_REC.
+  /// EMUL_MMIO | INJECT_SEA injects the SEA (PC not advanced). Was: RMI_ERROR_REC.
   func testRecEnter_inject_sea_overrides_emul_mmio() {
     let n = RunFixture()
     let ipa: UInt64 = (1 << 39) + 0x1000
@@ -154,7 +153,7 @@ final class FailureConditionDeviations: XCTestCase {
   }
 
   /// A4.3.3: on a PSCI exit, exit.gprs[1..3] are the call's arguments: CPU_ON's
-  /// entry_point_address and context_id too. Ours: exit.gprs[2] = exit.gprs[3] = 0.
+  /// entry_point_address and context_id too. Was: exit.gprs[2] = exit.gprs[3] = 0.
   func testRecEnter_psci_exit_cpu_on_arguments() {
     let n = RunFixture()
     n.script(.sync, esr: RunFixture.smc, registers: [PSCIFunction.cpuOn.smc64, 1, 0x3000, 0x99])
@@ -163,8 +162,8 @@ final class FailureConditionDeviations: XCTestCase {
   }
 
   /// A4.2.2: on REC entry, if writing the host's results to RsiHostCall fails because the
-  /// IPA is not mapped, a REC exit due to Data Abort results. Ours: the results are
-  /// dropped and the realm gets RSI_SUCCESS.
+  /// IPA is not mapped, a REC exit due to Data Abort results. Was: the results were
+  /// dropped and the realm got RSI_SUCCESS.
   func testRecEnter_host_call_results_to_unmapped_page() {
     let n = RunFixture()
     let data = n.f.h.allocateDelegatedCopy()
@@ -181,7 +180,7 @@ final class FailureConditionDeviations: XCTestCase {
   }
 
   /// A4.3.4.3: ESR.ISS.SSE is not given to the host because the RMM performs the sign
-  /// extension of an emulated load. Ours: the host's value is only truncated.
+  /// extension of an emulated load. Was: the host's value was only truncated.
   func testRecEnter_emulated_load_sign_extension() {
     let n = RunFixture()
     let ipa: UInt64 = (1 << 39) + 0x1000
@@ -195,8 +194,8 @@ final class FailureConditionDeviations: XCTestCase {
     XCTAssertEqual(n.gpr(n.rec0, 7), 0xFFFF_FFFF_FFFF_FF80, "sign-extended byte")
   }
 
-  /// A4.3.4.1: a WFI/WFE exit reports EC and ISS.TI; every other field is zero. Ours
-  /// also reports ESR.IL.
+  /// A4.3.4.1: a WFI/WFE exit reports EC and ISS.TI; every other field is zero. Was:
+  /// ESR.IL reported too.
   func testRecEnter_wfi_exit_esr() {
     let n = RunFixture()
     n.script(.sync, esr: 0x01 << 26 | 1 << 25)
@@ -204,7 +203,7 @@ final class FailureConditionDeviations: XCTestCase {
     XCTAssertEqual(n.exitField(RecRunLayout.exitESR), 0x01 << 26)
   }
 
-  /// A4.3.10: an SError exit reports EC, IDS, AET, EA and DFSC. Ours also reports IL and IESB.
+  /// A4.3.10: an SError exit reports EC, IDS, AET, EA and DFSC. Was: IL and IESB too.
   func testRecEnter_serror_exit_esr() {
     let n = RunFixture()
     n.script(.serror, esr: 0x2F << 26 | 1 << 25 | 1 << 13 | 2 << 10 | 1 << 9 | 0x11)
@@ -213,7 +212,7 @@ final class FailureConditionDeviations: XCTestCase {
   }
 
   /// A4.3.4.2: an Instruction Abort exit reports EC, ISS.SET, ISS.EA, ISS.IFSC (and
-  /// HPFAR). Ours: EC, IL and IFSC (SET and EA dropped, IL added).
+  /// HPFAR). Was: EC, IL and IFSC (SET and EA dropped, IL added).
   func testRecEnter_instruction_abort_exit_esr() {
     let n = RunFixture()
     n.script(.sync, esr: 0x20 << 26 | 1 << 25 | 2 << 11 | 1 << 9 | 0x07, far: 0x5000, hpfar: (0x5000 >> 12) << 4)
@@ -223,8 +222,8 @@ final class FailureConditionDeviations: XCTestCase {
   }
 
   /// A4.3.4.3: every Data Abort exit reports ISS.SET, ISS.FnV and ISS.EA; WnR only for
-  /// emulatable aborts. Ours drops SET/FnV/EA, and keeps WnR on non-emulatable aborts at
-  /// an unprotected IPA. (ESR.IL is issue 12 and is left out of the comparison.)
+  /// emulatable aborts. Was: SET/FnV/EA dropped, WnR kept on non-emulatable aborts at an
+  /// unprotected IPA. (ESR.IL is left out here; ConformanceTests pins it.)
   func testRecEnter_data_abort_exit_esr_fields() {
     let n = RunFixture()
     let il: UInt64 = 1 << 25
@@ -242,8 +241,8 @@ final class FailureConditionDeviations: XCTestCase {
   // ---- RSI_IPA_STATE_SET ----
 
   /// B3.40 RecRipasChangeResponse / A5.4: the host can reject only a change to RAM, and
-  /// only while ripas_addr != ripas_top; otherwise the realm sees RSI_ACCEPT. Ours: the
-  /// REJECT flag is always honoured (and x1 = the request's base).
+  /// only while ripas_addr != ripas_top; otherwise the realm sees RSI_ACCEPT. Was: the
+  /// REJECT flag was always honoured (and x1 = the request's base).
   func testRsiIpaStateSet_response_reject_only_for_ram() {
     let n = RunFixture()
     n.script(.sync, esr: RunFixture.smc, registers: [RSICommand.ipaStateSet.rawValue, 0x1000, 0x3000, RIPAS.empty.rawValue, 0])
@@ -263,7 +262,7 @@ final class FailureConditionDeviations: XCTestCase {
   // ---- RSI_ATTESTATION_TOKEN_CONTINUE ----
 
   /// B5.3.1 `unknown`: token generation failing for an unknown reason -> RSI_ERROR_UNKNOWN
-  /// (4). Ours: RSI_ERROR_STATE (2); RSIStatus has no ERROR_UNKNOWN.
+  /// (4). Was: RSI_ERROR_STATE (2); RSIStatus had no ERROR_UNKNOWN.
   func testRsiAttestTokenContinue_unknown() {
     let n = RunFixture()
     let page = n.f.h.allocateDelegatedCopy()
@@ -276,8 +275,8 @@ final class FailureConditionDeviations: XCTestCase {
   // ---- PSCI_CPU_ON / PSCI_AFFINITY_INFO ----
 
   /// B6.3.3 mpidr / B6.3.1 target_match: MpidrIsUsed is false for the MPIDR of a REC that
-  /// was destroyed -> PSCI_INVALID_PARAMETERS. Ours: RMI_EXIT_PSCI, and the caller waits
-  /// for a PSCI_COMPLETE the host can never give (no REC has that MPIDR).
+  /// was destroyed -> PSCI_INVALID_PARAMETERS. Was: RMI_EXIT_PSCI, and the caller waited
+  /// for a PSCI_COMPLETE the host could never give (no REC has that MPIDR).
   func testPsciCpuOn_mpidr_of_destroyed_rec() {
     for call: [UInt64] in [[PSCIFunction.cpuOn.smc64, 1, 0x3000, 0], [PSCIFunction.affinityInfo.smc64, 1, 0]] {
       let n = RunFixture()
