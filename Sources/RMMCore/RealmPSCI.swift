@@ -14,7 +14,7 @@ extension RMIDispatcher {
       return false
 
     case .features:
-      let asked = rec.gpr(1)
+      let asked = rec.gpr(1) & 0xFFFF_FFFF  // PSCI function IDs are 32 bits; X1[63:32] SBZ
       let supported: Bool
       if let f = PSCIFunction(rawValue: asked) { supported = true; _ = f }
       else if let f = PSCIFunction(rawValue: asked & ~PSCIFunction.smc64Bit), f.hasSMC64Form { supported = true }
@@ -43,7 +43,8 @@ extension RMIDispatcher {
         && RECParameters.index(ofMPIDR: target) < running.realm.recsCreated
         && recExists(index: RECParameters.index(ofMPIDR: target), rd: running.rd)
       if function == .affinityInfo {
-        guard rec.gpr(2) == 0, targetValid else { rec.finishSMC(status(.invalidParameters)); return false }
+        // lowest_affinity_level is 32 bits (X2[63:32] SBZ, ignored).
+        guard rec.gpr(2) & 0xFFFF_FFFF == 0, targetValid else { rec.finishSMC(status(.invalidParameters)); return false }
         // The caller is running: ON, without asking the host (B6.3.1).
         guard target != rec.field(RECLayout.mpidr) else { rec.finishSMC(status(.success)); return false }
       } else {

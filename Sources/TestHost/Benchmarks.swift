@@ -22,26 +22,53 @@ func report(_ name: StaticString, _ ticks: UInt64, _ iterations: UInt64) {
   return status
 }
 
+/// Which benchmarks run (run configuration argument 0; 0 = all), so that
+/// scripts/profile can trace one path alone.
+enum BenchmarkSelection {
+  static let rmiVersion: UInt64 = 1 << 0
+  static let delegation: UInt64 = 1 << 1
+  static let realmCommands: UInt64 = 1 << 2
+  static let realmExecution: UInt64 = 1 << 3
+  /// Realm execution without the attestation token (17 M instructions of signing).
+  static let skipAttestation: UInt64 = 1 << 4
+  static var chosen: UInt64 {
+    let selection = RunConfiguration.argument(0)
+    return selection == 0 ? rmiVersion | delegation | realmCommands | realmExecution : selection
+  }
+  /// Iterations of each measured loop (run configuration argument 1; 0 = the default):
+  /// scripts/profile runs two counts and takes the difference, which leaves out boot
+  /// and set-up.
+  static func iterations(_ standard: UInt64) -> UInt64 {
+    let chosen = RunConfiguration.argument(1)
+    return chosen == 0 ? standard : chosen
+  }
+}
+
 func runBenchmarks() {
-  let iterations: UInt64 = 1000
+  let iterations = BenchmarkSelection.iterations(1000)
   var failures: UInt64 = 0
+  let chosen = BenchmarkSelection.chosen
   _ = rmi(.version, rmiABIVersion.encoded)
   var start = counter()
-  for _ in 0..<iterations { _ = rmi(.version, rmiABIVersion.encoded) }
-  report("rmi_version", counter() &- start, iterations)
-
-  start = counter()
-  for i in 0..<iterations {
-    let pa = Board.testGranules + 0x20_0000 + i * 0x1000
-    failures |= rmi(.granuleDelegate, pa).x0
-    failures |= rmi(.granuleUndelegate, pa).x0
+  if chosen & BenchmarkSelection.rmiVersion != 0 {
+    for _ in 0..<iterations { _ = rmi(.version, rmiABIVersion.encoded) }
+    report("rmi_version", counter() &- start, iterations)
   }
-  report("granule_delegate_undelegate", counter() &- start, iterations)
+
+  if chosen & BenchmarkSelection.delegation != 0 {
+    start = counter()
+    for i in 0..<iterations {
+      let pa = Board.testGranules + 0x20_0000 + i * 0x1000
+      failures |= rmi(.granuleDelegate, pa).x0
+      failures |= rmi(.granuleUndelegate, pa).x0
+    }
+    report("granule_delegate_undelegate", counter() &- start, iterations)
+  }
 
   // Realm lifecycle (the RMM is the only difference to the TRP; TRP answers SMC_UNKNOWN).
   if rmi(.features, 0).x0 == 0 {
-    failures |= benchmarkRealmCommands()
-    failures |= benchmarkRealmExecution()
+    if chosen & BenchmarkSelection.realmCommands != 0 { failures |= benchmarkRealmCommands() }
+    if chosen & BenchmarkSelection.realmExecution != 0 { failures |= benchmarkRealmExecution() }
   }
   console.write("BENCH failures ")
   console.decimal(failures == 0 ? 0 : 1)
@@ -54,7 +81,7 @@ func benchmarkRealmCommands() -> UInt64 {
   let rd = M.rd
   failures |= rmi(.granuleDelegate, rd).x0 | rmi(.granuleDelegate, M.rttBase).x0 | rmi(.granuleDelegate, M.rttBase + 0x1000).x0
   writeRealmParams(rttBase: M.rttBase, vmid: 9)
-  let rounds: UInt64 = 100
+  let rounds = BenchmarkSelection.iterations(100)
   var createDestroy: UInt64 = 0
   for _ in 0..<rounds {
     failures |= measure(&createDestroy) { rmi(.realmCreate, rd, M.realmParams).x0 }
@@ -109,8 +136,10 @@ func benchmarkRealmExecution() -> UInt64 {
   if !runner.run(RealmRunMemory.recs) { failures |= 1 }
   report("rec_enter_host_call_round_trip", runner.hostCallTicks, max(runner.hostCallRoundTrips, 1))
   report("rsi_version_in_realm", runner.rsiVersionInRealm, 1)
-  report("attestation_token_init_continue", runner.attestationInRealm, 1)
-  if runner.attestationInRealm == 0 { failures |= 1 }
+  if BenchmarkSelection.chosen & BenchmarkSelection.skipAttestation == 0 {
+    report("attestation_token_init_continue", runner.attestationInRealm, 1)
+    if runner.attestationInRealm == 0 { failures |= 1 }
+  }
   if !runner.tearDown() { failures |= 1 }
   return failures
 }

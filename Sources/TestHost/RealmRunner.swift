@@ -101,6 +101,11 @@ struct RealmRunner {
     mmio_write64(LifecycleMemory.recParams + UInt64(RecParamsLayout.gprs), 0x1111)
     mmio_write64(LifecycleMemory.recParams + UInt64(RecParamsLayout.gprs) + 8, 0x2222)
     mmio_write64(LifecycleMemory.recParams + UInt64(RecParamsLayout.gprs) + 16, benchmark ? 1 : 0)
+    // x3: the benchmark leaves out the attestation token (scripts/profile).
+    let skipAttestation = benchmark && BenchmarkSelection.chosen & BenchmarkSelection.skipAttestation != 0
+    mmio_write64(LifecycleMemory.recParams + UInt64(RecParamsLayout.gprs) + 24, skipAttestation ? 1 : 0)
+    // x4: rounds of the realm's own loops (0: its default).
+    mmio_write64(LifecycleMemory.recParams + UInt64(RecParamsLayout.gprs) + 32, benchmark ? RunConfiguration.argument(1) : 0)
     ok = ok && rmi(.recCreate, M.rd, M.recs, LifecycleMemory.recParams).x0 == 0
     writeRECParams(mpidr: 1, runnable: false, pc: 0, aux: M.recs + 0x4000)
     ok = ok && rmi(.recCreate, M.rd, M.recs + 0x1000, LifecycleMemory.recParams).x0 == 0

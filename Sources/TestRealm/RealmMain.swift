@@ -31,9 +31,9 @@ enum RealmLayout {
 }
 
 @_cdecl("realm_main")
-public func realmMain(_ x0: UInt64, _ x1: UInt64, _ x2: UInt64) {
+public func realmMain(_ x0: UInt64, _ x1: UInt64, _ x2: UInt64, _ x3: UInt64, _ x4: UInt64) {
   if x2 == 1 {
-    runBenchmark()
+    runBenchmark(attestation: x3 == 0, rounds: x4 == 0 ? 1000 : x4)
     return
   }
   say("hello from REC 0 at R-EL1 (Embedded Swift)")
@@ -83,14 +83,17 @@ public func realmMain(_ x0: UInt64, _ x1: UInt64, _ x2: UInt64) {
 }
 
 /// Guest-instruction counts (QEMU -icount shift=0: the counter ticks once per instruction).
-func runBenchmark() {
-  let rounds: UInt64 = 1000
+func runBenchmark(attestation: Bool, rounds: UInt64) {
   _ = rsi(.version, rsiABIVersion.encoded)
   let start = readCounter()
   for _ in 0..<rounds { _ = rsi(.version, rsiABIVersion.encoded) }
   let perCall = (readCounter() &- start) / rounds
   _ = hostCall(HostCallCode.benchResult, first: perCall, text: "")
   for _ in 0..<rounds { _ = hostCall(HostCallCode.benchTick, text: "") }
+  guard attestation else {
+    _ = rsi(PSCIFunction.systemOff.rawValue)
+    return
+  }
   // A whole attestation token: INIT, then CONTINUE (signing included) until SUCCESS.
   var idle: UInt64 = 0
   let attestStart = readCounter()

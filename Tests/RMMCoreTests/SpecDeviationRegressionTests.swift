@@ -308,4 +308,25 @@ final class SpecDeviationRegressionTests: XCTestCase {
     precondition(n.enter() == success && n.exitField(RecRunLayout.exitReason) == UInt64(RecExitReason.psci.rawValue))
     return (n, ())
   }
+
+  /// B6.3.5: psci_func_id is X1[31:0] (UInt32); X1[63:32] SBZ. func_ok: a supported
+  /// function gives PSCI_SUCCESS whatever the SBZ bits. Was: the whole X1 compared,
+  /// PSCI_NOT_SUPPORTED.
+  func testPsciFeatures_func_ok_ignores_X1_upper_half() {
+    let n = RunFixture()
+    let x0 = n.realmCall([PSCIFunction.features.rawValue, 1 << 32 | PSCIFunction.version.rawValue], unchanged: true)[0]
+    XCTAssertEqual(x0, psci(.success), "PSCI_FEATURES(PSCI_VERSION) with X1[63:32] nonzero")
+  }
+
+  /// B6.3.1: lowest_affinity_level is X2[31:0] (UInt32); X2[63:32] SBZ. Level 0 with
+  /// junk above is level 0: target_bound does not hold, the call is forwarded to the
+  /// host (REC exit due to PSCI). Was: the whole X2 compared,
+  /// PSCI_INVALID_PARAMETERS without an exit.
+  func testPsciAffinityInfo_target_bound_ignores_X2_upper_half() {
+    let n = RunFixture()
+    n.script(.sync, esr: RunFixture.smc, registers: [PSCIFunction.affinityInfo.smc64, 1, 1 << 32])
+    XCTAssertEqual(n.enter(), success)
+    XCTAssertEqual(n.exitField(RecRunLayout.exitReason), UInt64(RecExitReason.psci.rawValue),
+                   "lowest_affinity_level 0 (X2[63:32] SBZ): forwarded to the host")
+  }
 }
