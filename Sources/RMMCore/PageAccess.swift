@@ -40,7 +40,7 @@ extension ReadablePage {
 }
 
 /// A 4 KiB page held in RMM memory: where NS structures land after the single copy.
-public struct PageBuffer: WritablePage {
+public struct PageBuffer: WritablePage, BitwiseCopyable {
   public var words: InlineArray<512, UInt64>
   @inlinable public init() { words = .init(repeating: 0) }
   @inlinable public func load64(at offset: Int) -> UInt64 {

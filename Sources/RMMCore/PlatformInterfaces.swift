@@ -44,9 +44,11 @@ public protocol PhysicalMemoryGate {
   /// Zeroes the Realm-PAS granule the caller holds locked.
   func scrubRealmGranule(_ granule: borrowing LockedGranule, _ intent: AccessIntent) throws(GateError)
 
-  /// Copies `intent.length` bytes of `buffer` to the NS granule `pa` at `offset` (results
-  /// the spec defines, such as the REC exit). A fault fails it cleanly.
-  func copyToNonSecure(_ pa: UInt64, offset: Int, _ intent: AccessIntent, from buffer: inout PageBuffer) throws(GateError)
+  /// Copies `intent.length` bytes of `buffer` (plain words: a page, the REC exit image)
+  /// to the NS granule `pa` at `offset` (results the spec defines). A fault fails it
+  /// cleanly; a length beyond the buffer or the granule is refused.
+  func copyToNonSecure<Buffer: BitwiseCopyable>(_ pa: UInt64, offset: Int, _ intent: AccessIntent,
+                                                from buffer: inout Buffer) throws(GateError)
 
   /// Tells the audit log which call the following accesses serve (RSI calls; the
   /// platform notes RMI calls itself on entry).
@@ -55,7 +57,10 @@ public protocol PhysicalMemoryGate {
   /// Copies the NS granule `pa` into `buffer`, once. NS granules are not locked: if
   /// the host delegates it meanwhile, the copy takes a fault and fails cleanly. A granule-protection fault or
   /// external abort during the copy fails it cleanly.
-  func copyFromNonSecure(_ pa: UInt64, _ intent: AccessIntent, into buffer: inout PageBuffer) throws(GateError)
+  /// `intent.length` bytes from the start of the granule, into `buffer` (plain words:
+  /// a page, the REC entry fields); a length beyond the buffer is refused.
+  func copyFromNonSecure<Buffer: BitwiseCopyable>(_ pa: UInt64, _ intent: AccessIntent,
+                                                  into buffer: inout Buffer) throws(GateError)
 
   /// Maps the REC's aux granules, in the REC's order, as one contiguous range at a
   /// virtual address that is the same on every CPU (the attestation signature keeps

@@ -88,13 +88,14 @@ extension RMIDispatcher {
   // ---- the command -------------------------------------------------------------------
 
   public func recEnter(rec: UInt64, runPA: UInt64) throws(RMIError) {
-    var runPage = PageBuffer()
+    // The `enter` fields, copied once from the host's page straight into `enter`.
+    var enter = RECEnter()
     do throws(GateError) {
       guard isGranuleAligned(runPA), environment.granules.state(of: runPA) == .undelegated else { throw .notDRAM }
-      try environment.gate.copyFromNonSecure(runPA, AccessIntent(.recRunEnter, .read, expecting: .undelegated, length: 0x400),
-                                             into: &runPage)
+      try environment.gate.copyFromNonSecure(
+        runPA, AccessIntent(.recRunEnter, .read, expecting: .undelegated, length: UInt16(RECEnter.copiedBytes)),
+        into: &enter.words)
     } catch { throw .input }
-    let enter = RECEnter(copyOf: runPage)
 
     // Claim the REC: running from here until the end of the call.
     guard var claim = environment.granules.lock(rec, expecting: .rec) else { throw .input }
@@ -114,24 +115,22 @@ extension RMIDispatcher {
     var exit = RECExit()
     let outcome: RMIError?? = environment.cpu.withRunningREC(claim) { page in
       do throws(RMIError) {
-        try runREC(&page, enter, &exit)
+        try runREC(&page, &enter, &exit)
         return nil
       } catch { return error }
     }
     guard let mapped = outcome else { throw internalError }
     if let error = mapped { throw error }
 
-    var exitPage = PageBuffer()
-    exit.store(to: &exitPage)
     do throws(GateError) {
       try environment.gate.copyToNonSecure(runPA, offset: RecRunLayout.exit,
                                            AccessIntent(.recRunExit, .write, expecting: .undelegated, length: 0x800),
-                                           from: &exitPage)
+                                           from: &exit.words)
     } catch { throw .input }
   }
 
   /// Everything REC_ENTER does while the REC's granule is mapped.
-  func runREC(_ page: inout Environment.CPU.RECPage, _ enter: RECEnter, _ exit: inout RECExit) throws(RMIError) {
+  func runREC(_ page: inout Environment.CPU.RECPage, _ enter: inout RECEnter, _ exit: inout RECExit) throws(RMIError) {
     let owner = page.field(RECLayout.owner)
     environment.gate.noteCall(function: RMICommand.recEnter.rawValue, realm: owner, ipa: 0)
     guard let rdGranule = environment.granules.lock(owner, expecting: .rd) else { throw internalError }
@@ -154,15 +153,19 @@ extension RMIDispatcher {
     // IPA, and there EMUL_MMIO is ignored (A4.2.3).
     let emulate = flags & RecRunLayout.flagEmulatedMMIO != 0
     guard !emulate || pending == .emulatableMMIO else { throw .rec }
-    guard enter.gicIsValid(listRegisters: environment.cpu.listRegisterCount) else { throw .rec }
+    guard RECEnter.gicIsValid(enter.words.span, listRegisters: environment.cpu.listRegisterCount) else { throw .rec }
 
+    var lrs: InlineArray<16, UInt64> = .init(repeating: 0)
+    do {
+      let entered = enter.words.span
+      for i in 0..<16 { lrs[i] = entered[RecRunLayout.enterGICv3LRs / 8 + i] }
+    }
     let control = RECEntryControl(stage2: realm.stage2, trapWFI: flags & RecRunLayout.flagTrapWFI != 0,
-                                  trapWFE: flags & RecRunLayout.flagTrapWFE != 0,
-                                  gicHCR: enter.gicHCR, gicLRs: enter.gicLRs)
+                                  trapWFE: flags & RecRunLayout.flagTrapWFE != 0, gicHCR: enter.gicHCR, gicLRs: lrs)
     let cpu = environment.cpu
     cpu.load(&page, control)  // from here the REC's EL1 state lives in the CPU
     var running = RunningREC(rd: owner, realm: realm)
-    var exitBeforeRunning = completePendingExit(&page, &running, pending, enter, &exit)
+    var exitBeforeRunning = completePendingExit(&page, &running, pending, &enter, &exit)
     var syndrome = RealmExitSyndrome(kind: .irq)
     while true {
       if exitBeforeRunning { break }
@@ -171,14 +174,15 @@ extension RMIDispatcher {
       if exitBeforeRunning { break }
       if cpu.interruptPending {
         // A physical interrupt for the host arrived while the RMM served the realm.
-        exit = RECExit()
+        exit.clear()
         exit.reason = .irq
         break
       }
     }
     cpu.save(&page, &syndrome)
     exit.gicHCR = syndrome.gicHCR
-    exit.gicLRs = syndrome.gicLRs
+    let lrsAtExit = syndrome.gicLRs.span
+    for i in 0..<16 { exit.setGICLR(i, lrsAtExit[i]) }
     exit.gicMISR = syndrome.gicMISR
     exit.gicVMCR = syndrome.gicVMCR
     exit.cntvCTL = syndrome.cntvCTL
@@ -191,7 +195,7 @@ extension RMIDispatcher {
   /// Returns true when the host must see an exit before the realm can run (the
   /// RsiHostCall page vanished while the host served the call: A4.2.2).
   func completePendingExit(_ page: inout Environment.CPU.RECPage, _ running: inout RunningREC, _ pending: PendingExit,
-                           _ enter: RECEnter, _ exit: inout RECExit) -> Bool {
+                           _ enter: inout RECEnter, _ exit: inout RECExit) -> Bool {
     switch pending {
     case .none, .psci:
       break
@@ -201,9 +205,9 @@ extension RMIDispatcher {
       switch lockRealmPage(running.realm.stage2, ipa: ipa) {
       case .data(let data):
         let offset = Int(ipa & (granuleSize - 1))
-        let results = enter.gprs.span
+        let results = enter.words.span
         _ = try? environment.gate.withRealmGranule(data, AccessIntent(.rsiHostCallWrite, .write, expecting: .data, length: 0x100)) { p in
-          for i in 0..<31 { p.store64(results[i], at: offset + RSIHostCallLayout.gprs + 8 * i) }
+          for i in 0..<31 { p.store64(results[RecRunLayout.enterGPRs / 8 + i], at: offset + RSIHostCallLayout.gprs + 8 * i) }
         }
         environment.granules.release(data)
       case .dataAbortToHost:
@@ -222,7 +226,7 @@ extension RMIDispatcher {
         let isWrite = esr & (1 << 6) != 0
         let register = Int((esr >> 16) & 0x1F)
         if !isWrite && register != 31 {
-          page.setGPR(register, Self.emulatedLoadValue(enter.gprs[0], esr: esr))
+          page.setGPR(register, Self.emulatedLoadValue(enter.gpr(0), esr: esr))
         }
         page.advancePC()
       }

@@ -4,26 +4,27 @@
 
 import RMMABI
 
-/// RmiRecEnter, as copied.
-public struct RECEnter: Sendable {
-  public var flags: UInt64 = 0
-  public var gprs: InlineArray<31, UInt64> = .init(repeating: 0)
-  public var gicHCR: UInt64 = 0
-  public var gicLRs: InlineArray<16, UInt64> = .init(repeating: 0)
+/// RmiRecEnter, as copied: the one copy of the run page's `enter` fields (0x000 to
+/// the end of the list registers), made straight from the host's page into this
+/// value's storage; every check and every use reads this copy, never the page.
+public struct RECEnter: ~Copyable, Sendable {
+  /// Words 0x000..<0x388 of RmiRecRun.
+  public static let copiedBytes = RecRunLayout.enterGICv3LRs + 16 * 8
+  public var words: InlineArray<113, UInt64> = .init(repeating: 0)
 
   public init() {}
 
-  /// From the single copy of the run page. The page is borrowed and read through a
-  /// span: a 4 KiB value captured or passed generically would be copied per element.
-  public init(copyOf page: borrowing PageBuffer) {
-    let words = page.words.span
-    flags = words[RecRunLayout.enterFlags / 8] & Self.knownFlags  // bits 63:5 SBZ, ignored (B4.4.15)
-    gprs = InlineArray { i in words[RecRunLayout.enterGPRs / 8 + i] }
-    gicHCR = words[RecRunLayout.enterGICv3HCR / 8]
-    gicLRs = InlineArray { i in words[RecRunLayout.enterGICv3LRs / 8 + i] }
-  }
+  // Reads go through a span: an InlineArray subscript that is not inlined (-Osize)
+  // copies the whole array per element read.
+  @inlinable @inline(__always) func word(_ offset: Int) -> UInt64 { words.span[offset / 8] }
 
-  static let knownFlags = RecRunLayout.flagEmulatedMMIO | RecRunLayout.flagInjectSEA | RecRunLayout.flagTrapWFI
+  /// The flags the spec defines; bits 63:5 SBZ, ignored (B4.4.15).
+  @inlinable public var flags: UInt64 { word(RecRunLayout.enterFlags) & Self.knownFlags }
+  @inline(__always) public func gpr(_ n: Int) -> UInt64 { word(RecRunLayout.enterGPRs + 8 * n) }
+  @inlinable public var gicHCR: UInt64 { word(RecRunLayout.enterGICv3HCR) }
+  @inline(__always) public func gicLR(_ n: Int) -> UInt64 { word(RecRunLayout.enterGICv3LRs + 8 * n) }
+
+  public static let knownFlags = RecRunLayout.flagEmulatedMMIO | RecRunLayout.flagInjectSEA | RecRunLayout.flagTrapWFI
     | RecRunLayout.flagTrapWFE | RecRunLayout.flagRIPASResponseReject
 
   /// ICH_HCR_EL2 bits the host may set: UIE, LRENPIE, NPIE, VGrp0EIE, VGrp0DIE,
@@ -34,11 +35,10 @@ public struct RECEnter: Sendable {
   /// Whether the GIC part is acceptable with `listRegisters` implemented: no HCR bits
   /// outside the host's set, no hardware (HW = 1) list registers, no list registers
   /// beyond those implemented.
-  public func gicIsValid(listRegisters: Int) -> Bool {
-    guard gicHCR & ~Self.hostGICHCRBits == 0 else { return false }
-    let lrs = gicLRs.span
+  @inlinable public static func gicIsValid(_ lrs: Span<UInt64>, listRegisters: Int) -> Bool {
+    guard lrs[RecRunLayout.enterGICv3HCR / 8] & ~Self.hostGICHCRBits == 0 else { return false }
     for i in 0..<16 {
-      let lr = lrs[i]
+      let lr = lrs[RecRunLayout.enterGICv3LRs / 8 + i]
       if i >= listRegisters { if lr != 0 { return false } else { continue } }
       if lr & (1 << 61) != 0 { return false }  // HW: a physical interrupt the host does not own
     }
@@ -46,51 +46,41 @@ public struct RECEnter: Sendable {
   }
 }
 
-/// RmiRecExit, as built.
+/// RmiRecExit, built in place: the image of the exit half of the run page (2 KiB,
+/// every field the spec does not set stays zero), written to the host once.
 public struct RECExit: Sendable {
-  public var reason: RecExitReason = .sync
-  public var esr: UInt64 = 0
-  public var far: UInt64 = 0
-  public var hpfar: UInt64 = 0
-  public var gprs: InlineArray<31, UInt64> = .init(repeating: 0)
-  public var gicHCR: UInt64 = 0
-  public var gicLRs: InlineArray<16, UInt64> = .init(repeating: 0)
-  public var gicMISR: UInt64 = 0
-  public var gicVMCR: UInt64 = 0
-  public var cntpCTL: UInt64 = 0
-  public var cntpCVAL: UInt64 = 0
-  public var cntvCTL: UInt64 = 0
-  public var cntvCVAL: UInt64 = 0
-  public var ripasBase: UInt64 = 0
-  public var ripasTop: UInt64 = 0
-  public var ripasValue: UInt64 = 0
-  public var imm: UInt64 = 0
+  public var words: InlineArray<256, UInt64> = .init(repeating: 0)
 
   public init() {}
 
-  /// The exit half of the run page (offsets relative to RecRunLayout.exit).
-  public func store<Page: WritablePage>(to page: inout Page) {
-    let base = RecRunLayout.exit
-    func put(_ value: UInt64, _ absolute: Int) { page.store64(value, at: absolute - base) }
-    put(UInt64(reason.rawValue), RecRunLayout.exitReason)
-    put(esr, RecRunLayout.exitESR)
-    put(far, RecRunLayout.exitFAR)
-    put(hpfar, RecRunLayout.exitHPFAR)
-    let registers = gprs.span
-    for i in 0..<31 { put(registers[i], RecRunLayout.exitGPRs + 8 * i) }
-    put(gicHCR, RecRunLayout.exitGICv3HCR)
-    let lrs = gicLRs.span
-    for i in 0..<16 { put(lrs[i], RecRunLayout.exitGICv3LRs + 8 * i) }
-    put(gicMISR, RecRunLayout.exitGICv3MISR)
-    put(gicVMCR, RecRunLayout.exitGICv3VMCR)
-    put(cntpCTL, RecRunLayout.exitCNTPCTL)
-    put(cntpCVAL, RecRunLayout.exitCNTPCVAL)
-    put(cntvCTL, RecRunLayout.exitCNTVCTL)
-    put(cntvCVAL, RecRunLayout.exitCNTVCVAL)
-    put(ripasBase, RecRunLayout.exitRIPASBase)
-    put(ripasTop, RecRunLayout.exitRIPASTop)
-    put(ripasValue, RecRunLayout.exitRIPASValue)
-    put(imm, RecRunLayout.exitImm)
+  @inline(__always) func word(_ absolute: Int) -> UInt64 { words.span[(absolute - RecRunLayout.exit) / 8] }
+  @inline(__always) mutating func set(_ absolute: Int, _ value: UInt64) { words[(absolute - RecRunLayout.exit) / 8] = value }
+
+  public var reason: RecExitReason {
+    get { RecExitReason(rawValue: UInt8(truncatingIfNeeded: word(RecRunLayout.exitReason))) ?? .sync }
+    set { set(RecRunLayout.exitReason, UInt64(newValue.rawValue)) }
+  }
+  public var esr: UInt64 { get { word(RecRunLayout.exitESR) } set { set(RecRunLayout.exitESR, newValue) } }
+  public var far: UInt64 { get { word(RecRunLayout.exitFAR) } set { set(RecRunLayout.exitFAR, newValue) } }
+  public var hpfar: UInt64 { get { word(RecRunLayout.exitHPFAR) } set { set(RecRunLayout.exitHPFAR, newValue) } }
+  @inline(__always) public func gpr(_ n: Int) -> UInt64 { word(RecRunLayout.exitGPRs + 8 * n) }
+  @inline(__always) public mutating func setGPR(_ n: Int, _ value: UInt64) { set(RecRunLayout.exitGPRs + 8 * n, value) }
+  public var gicHCR: UInt64 { get { word(RecRunLayout.exitGICv3HCR) } set { set(RecRunLayout.exitGICv3HCR, newValue) } }
+  @inline(__always) public mutating func setGICLR(_ n: Int, _ value: UInt64) { set(RecRunLayout.exitGICv3LRs + 8 * n, value) }
+  public var gicMISR: UInt64 { get { word(RecRunLayout.exitGICv3MISR) } set { set(RecRunLayout.exitGICv3MISR, newValue) } }
+  public var gicVMCR: UInt64 { get { word(RecRunLayout.exitGICv3VMCR) } set { set(RecRunLayout.exitGICv3VMCR, newValue) } }
+  public var cntpCTL: UInt64 { get { word(RecRunLayout.exitCNTPCTL) } set { set(RecRunLayout.exitCNTPCTL, newValue) } }
+  public var cntpCVAL: UInt64 { get { word(RecRunLayout.exitCNTPCVAL) } set { set(RecRunLayout.exitCNTPCVAL, newValue) } }
+  public var cntvCTL: UInt64 { get { word(RecRunLayout.exitCNTVCTL) } set { set(RecRunLayout.exitCNTVCTL, newValue) } }
+  public var cntvCVAL: UInt64 { get { word(RecRunLayout.exitCNTVCVAL) } set { set(RecRunLayout.exitCNTVCVAL, newValue) } }
+  public var ripasBase: UInt64 { get { word(RecRunLayout.exitRIPASBase) } set { set(RecRunLayout.exitRIPASBase, newValue) } }
+  public var ripasTop: UInt64 { get { word(RecRunLayout.exitRIPASTop) } set { set(RecRunLayout.exitRIPASTop, newValue) } }
+  public var ripasValue: UInt64 { get { word(RecRunLayout.exitRIPASValue) } set { set(RecRunLayout.exitRIPASValue, newValue) } }
+  public var imm: UInt64 { get { word(RecRunLayout.exitImm) } set { set(RecRunLayout.exitImm, newValue) } }
+
+  /// Back to an all-zero record (an exit replaced by another), without a new value.
+  public mutating func clear() {
+    for i in 0..<256 { words[i] = 0 }
   }
 }
 

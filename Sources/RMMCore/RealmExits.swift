@@ -49,7 +49,7 @@ extension RMIDispatcher {
       exit.esr = SanitisedSyndrome.wfx(s.esr)
       if s.esr & 0x2 != 0, s.esr & (1 << 2) != 0 {  // WFIT/WFET: the timeout register (RV, RN)
         let register = Int((s.esr >> 5) & 0x1F)
-        exit.gprs[0] = register == 31 ? 0 : rec.gpr(register)
+        exit.setGPR(0, register == 31 ? 0 : rec.gpr(register))
       }
       rec.advancePC()
       return true
@@ -89,7 +89,7 @@ extension RMIDispatcher {
           var value = register == 31 ? 0 : rec.gpr(register)
           let size = (s.esr >> 22) & 0x3
           if size < 3 { value &= (1 << (8 << size)) - 1 }
-          exit.gprs[0] = value
+          exit.setGPR(0, value)
         }
         rec.setField(RECLayout.pendingESR, s.esr)
         rec.setField(RECLayout.pending, PendingExit.emulatableMMIO.rawValue)

@@ -25,14 +25,14 @@ extension RMIDispatcher {
     case .cpuSuspend:
       // A hint: report it to the host, resume with success.
       exit.reason = .psci
-      for i in 0..<4 { exit.gprs[i] = rec.gpr(i) }
+      for i in 0..<4 { exit.setGPR(i, rec.gpr(i)) }
       rec.finishSMC(status(.success))
       return true
 
     case .cpuOff:
       rec.setField(RECLayout.flags, rec.field(RECLayout.flags) & ~RECLayout.flagRunnable)
       exit.reason = .psci
-      exit.gprs[0] = fid
+      exit.setGPR(0, fid)
       rec.finishSMC(status(.success))
       return true
 
@@ -59,10 +59,10 @@ extension RMIDispatcher {
       rec.setField(RECLayout.psciTarget, target | RECLayout.psciPendingBit)
       rec.setField(RECLayout.pending, PendingExit.psci.rawValue)
       exit.reason = .psci
-      exit.gprs[0] = fid
-      exit.gprs[1] = target
-      exit.gprs[2] = rec.gpr(2)  // A4.3.3: the call's arguments (entry point / lowest level)
-      exit.gprs[3] = function == .cpuOn ? rec.gpr(3) : 0  // context id
+      exit.setGPR(0, fid)
+      exit.setGPR(1, target)
+      exit.setGPR(2, rec.gpr(2))  // A4.3.3: the call's arguments (entry point / lowest level)
+      exit.setGPR(3, function == .cpuOn ? rec.gpr(3) : 0)  // context id
       return true
 
     case .systemOff, .systemReset:
@@ -75,7 +75,7 @@ extension RMIDispatcher {
         environment.granules.release(rd)
       }
       exit.reason = .psci
-      exit.gprs[0] = fid
+      exit.setGPR(0, fid)
       rec.advancePC()
       return true
     }

@@ -73,14 +73,16 @@ struct SlotGate: PhysicalMemoryGate {
     auditNote(function: function, realm: realm, ipa: ipa)
   }
 
-  func copyToNonSecure(_ pa: UInt64, offset: Int, _ intent: AccessIntent, from buffer: inout PageBuffer) throws(GateError) {
+  func copyToNonSecure<Buffer: BitwiseCopyable>(_ pa: UInt64, offset: Int, _ intent: AccessIntent,
+                                                from buffer: inout Buffer) throws(GateError) {
     let table = granuleTable
     guard table.index(of: pa) != nil else {
       audit(pa, intent, nil, allowed: false)
       throw .notDRAM
     }
     let state = table.state(of: pa)
-    let allowed = offset >= 0 && offset + Int(intent.length) <= 4096 && AccessPolicy.permits(intent, actualState: state)
+    let allowed = offset >= 0 && offset + Int(intent.length) <= 4096 && Int(intent.length) <= MemoryLayout<Buffer>.size
+      && AccessPolicy.permits(intent, actualState: state)
     audit(pa, intent, state, allowed: allowed)
     guard allowed else { throw .policyViolation }
     let va = mapSlot(pa, addressSpace: .nonSecure)
@@ -91,14 +93,15 @@ struct SlotGate: PhysicalMemoryGate {
     if faulted != 0 { throw .nonSecureAccessFault }
   }
 
-  func copyFromNonSecure(_ pa: UInt64, _ intent: AccessIntent, into buffer: inout PageBuffer) throws(GateError) {
+  func copyFromNonSecure<Buffer: BitwiseCopyable>(_ pa: UInt64, _ intent: AccessIntent,
+                                                  into buffer: inout Buffer) throws(GateError) {
     let table = granuleTable
     guard table.index(of: pa) != nil else {
       audit(pa, intent, nil, allowed: false)
       throw .notDRAM
     }
     let state = table.state(of: pa)
-    let allowed = AccessPolicy.permits(intent, actualState: state)
+    let allowed = Int(intent.length) <= MemoryLayout<Buffer>.size && AccessPolicy.permits(intent, actualState: state)
     audit(pa, intent, state, allowed: allowed)
     guard allowed else { throw .policyViolation }
     let va = mapSlot(pa, addressSpace: .nonSecure)

@@ -202,16 +202,17 @@ struct FakeGate<Storage: GranuleDescriptorStorage>: PhysicalMemoryGate {
 
   func noteCall(function: UInt64, realm: UInt64, ipa: UInt64) {}
 
-  func copyToNonSecure(_ pa: UInt64, offset: Int, _ intent: AccessIntent, from buffer: inout PageBuffer) throws(GateError) {
+  func copyToNonSecure<Buffer: BitwiseCopyable>(_ pa: UInt64, offset: Int, _ intent: AccessIntent,
+                                                from buffer: inout Buffer) throws(GateError) {
     guard table().index(of: pa) != nil else { throw .notDRAM }
     let allowed = AccessPolicy.permits(intent, actualState: table().state(of: pa)) && offset >= 0
-      && offset + Int(intent.length) <= 4096
+      && offset + Int(intent.length) <= 4096 && Int(intent.length) <= MemoryLayout<Buffer>.size
     memory.accesses.append((pa, intent, allowed))
     guard allowed else { throw .policyViolation }
     guard !memory.faulting.contains(pa), !memory.writeFaulting.contains(pa) else { throw .nonSecureAccessFault }
     // One copy, as the firmware does (PageBuffer.load64 per word copied the whole buffer each time).
     let frame = memory.frame(pa)
-    withUnsafeBytes(of: &buffer.words) { bytes in
+    withUnsafeBytes(of: &buffer) { bytes in
       (UnsafeMutableRawPointer(frame.words) + offset).copyMemory(from: bytes.baseAddress!, byteCount: Int(intent.length) & ~7)
     }
   }
@@ -241,17 +242,20 @@ struct FakeGate<Storage: GranuleDescriptorStorage>: PhysicalMemoryGate {
     return result
   }
 
-  func copyFromNonSecure(_ pa: UInt64, _ intent: AccessIntent, into buffer: inout PageBuffer) throws(GateError) {
+  func copyFromNonSecure<Buffer: BitwiseCopyable>(_ pa: UInt64, _ intent: AccessIntent,
+                                                  into buffer: inout Buffer) throws(GateError) {
     guard table().index(of: pa) != nil else { throw .notDRAM }
     let allowed = AccessPolicy.permits(intent, actualState: table().state(of: pa))
+      && Int(intent.length) <= MemoryLayout<Buffer>.size
     memory.accesses.append((pa, intent, allowed))
     guard allowed else { throw .policyViolation }
     guard !memory.faulting.contains(pa) else { throw .nonSecureAccessFault }
-    withUnsafeMutableBytes(of: &buffer.words) { bytes in
+    let length = Int(intent.length)
+    withUnsafeMutableBytes(of: &buffer) { bytes in
       if let frame = memory.frame(ifPresent: pa) {
-        bytes.copyMemory(from: UnsafeRawBufferPointer(start: frame.words, count: 4096))
+        bytes.baseAddress!.copyMemory(from: frame.words, byteCount: length)
       } else {
-        bytes.initializeMemory(as: UInt8.self, repeating: 0)
+        bytes.baseAddress!.initializeMemory(as: UInt8.self, repeating: 0, count: length)
       }
     }
   }
