@@ -6,6 +6,17 @@
 public protocol ReadablePage {
   /// Little-endian 64-bit load; `offset` must be 8-byte aligned and < 4096.
   func load64(at offset: Int) -> UInt64
+  /// Copies `destination.count` bytes from `offset` (8-byte aligned words); the whole
+  /// range must lie in the page.
+  func loadWords(at offset: Int, into destination: UnsafeMutableRawBufferPointer)
+}
+
+extension ReadablePage {
+  /// Word by word: for pages without a faster copy.
+  public func loadWords(at offset: Int, into destination: UnsafeMutableRawBufferPointer) {
+    precondition(offset >= 0 && offset & 7 == 0 && destination.count & 7 == 0 && destination.count <= 4096 - offset)
+    for i in 0..<(destination.count / 8) { destination.storeBytes(of: load64(at: offset + 8 * i), toByteOffset: 8 * i, as: UInt64.self) }
+  }
 }
 
 public protocol WritablePage: ReadablePage {

@@ -207,7 +207,10 @@ extension RMIDispatcher {
         let offset = Int(ipa & (granuleSize - 1))
         let results = enter.words.span
         _ = try? environment.gate.withRealmGranule(data, AccessIntent(.rsiHostCallWrite, .write, expecting: .data, length: 0x100)) { p in
-          for i in 0..<31 { p.store64(results[RecRunLayout.enterGPRs / 8 + i], at: offset + RSIHostCallLayout.gprs + 8 * i) }
+          results.withUnsafeBytes { raw in
+            p.storeBytes(UnsafeRawBufferPointer(rebasing: raw[RecRunLayout.enterGPRs..<(RecRunLayout.enterGPRs + 31 * 8)]),
+                         at: offset + RSIHostCallLayout.gprs)
+          }
         }
         environment.granules.release(data)
       case .dataAbortToHost:

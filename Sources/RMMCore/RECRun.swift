@@ -78,6 +78,14 @@ public struct RECExit: Sendable {
   public var ripasValue: UInt64 { get { word(RecRunLayout.exitRIPASValue) } set { set(RecRunLayout.exitRIPASValue, newValue) } }
   public var imm: UInt64 { get { word(RecRunLayout.exitImm) } set { set(RecRunLayout.exitImm, newValue) } }
 
+  /// The 31 gprs of the record as bytes, for one copy from the realm's RsiHostCall.
+  public mutating func withGPRBytes(_ body: (UnsafeMutableRawBufferPointer) -> Void) {
+    withUnsafeMutableBytes(of: &words) { raw in
+      let start = RecRunLayout.exitGPRs - RecRunLayout.exit
+      body(UnsafeMutableRawBufferPointer(rebasing: raw[start..<(start + 31 * 8)]))
+    }
+  }
+
   /// Back to an all-zero record (an exit replaced by another), without a new value.
   public mutating func clear() {
     for i in 0..<256 { words[i] = 0 }

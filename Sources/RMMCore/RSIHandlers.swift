@@ -109,7 +109,7 @@ extension RMIDispatcher {
         let offset = Int(ipa & (granuleSize - 1))
         _ = try? environment.gate.withRealmGranule(page, AccessIntent(.rsiHostCallRead, .read, expecting: .data, length: 0x100)) { p in
           exit.imm = p.load64(at: offset + RSIHostCallLayout.imm) & 0xFFFF
-          for i in 0..<31 { exit.setGPR(i, p.load64(at: offset + RSIHostCallLayout.gprs + 8 * i)) }
+          exit.withGPRBytes { p.loadWords(at: offset + RSIHostCallLayout.gprs, into: $0) }
         }
         environment.granules.release(page)
         exit.reason = .hostCall

@@ -21,6 +21,12 @@ struct SlotPage: WritablePage {
     UnsafeMutableRawPointer(bitPattern: base + UInt(offset))!.copyMemory(from: source, byteCount: bytes.count)
   }
 
+  func loadWords(at offset: Int, into destination: UnsafeMutableRawBufferPointer) {
+    precondition(offset >= 0 && offset & 7 == 0 && destination.count <= 4096 - offset)
+    guard let target = destination.baseAddress, destination.count > 0 else { return }
+    target.copyMemory(from: UnsafeRawPointer(bitPattern: base + UInt(offset))!, byteCount: destination.count)
+  }
+
   func load64(at offset: Int) -> UInt64 {
     precondition(offset >= 0 && offset < 4096 && offset & 7 == 0)
     return UnsafePointer<UInt64>(bitPattern: base + UInt(offset))!.pointee
