@@ -90,11 +90,21 @@ rmm_ns_copy:
 	.global	rmm_zero_new_granule
 rmm_zero_new_granule:
 	add	x2, x0, #4096
-1:	stp	xzr, xzr, [x0], #16
-	stp	xzr, xzr, [x0], #16
+	mrs	x1, dczid_el0
+	tbnz	x1, #4, 3f			/* DZP: DC ZVA prohibited, use stores */
+	and	x1, x1, #0xf
+	mov	x3, #4
+	lsl	x1, x3, x1			/* block size in bytes */
+1:	dc	zva, x0				/* takes the same external abort a store would */
+	add	x0, x0, x1
 	cmp	x0, x2
 	b.lo	1b
-	dsb	sy				/* a deferred abort must land inside the range */
+	b	2f
+3:	stp	xzr, xzr, [x0], #16
+	stp	xzr, xzr, [x0], #16
+	cmp	x0, x2
+	b.lo	3b
+2:	dsb	sy				/* a deferred abort must land inside the range */
 	mov	x0, #0
 	ret
 

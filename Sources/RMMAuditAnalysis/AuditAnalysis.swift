@@ -147,7 +147,7 @@ public struct AuditAnalysis {
     case .dataCreateWrite: return "RMI_DATA_CREATE: the copied contents into the new DATA granule"
     case .destroyScrub: return "the owner scrubs an object returning to DELEGATED"
     case .delegateScrub: return "RMI_GRANULE_DELEGATE: a DELEGATED granule is zero"
-    case .undelegateScrub: return "RMI_GRANULE_UNDELEGATE: scrubbed before it returns to the host"
+    case .undelegateScrub: return "RMI_GRANULE_UNDELEGATE scrub (no longer made: DELEGATED granules are zero)"
     case .realmParams: return "RMI_REALM_CREATE: RmiRealmParams, copied once"
     case .recParams: return "RMI_REC_CREATE: RmiRecParams, copied once"
     case .dataSource: return "RMI_DATA_CREATE: the host's source page, copied once"

@@ -31,7 +31,7 @@ public enum AccessPolicy {
     Rule(direction: .read, states: .none, maximumLength: 0),
     // Granule delegation: zero on the way in and on the way out.
     /* delegateScrub   */ Rule(direction: .write, states: States(.delegated), maximumLength: 4096),
-    /* undelegateScrub */ Rule(direction: .write, states: States(.delegated), maximumLength: 4096),
+    /* undelegateScrub */ Rule(direction: .write, states: States(.delegated), maximumLength: 4096),  // unused: DELEGATED is zero
     // Host pages: read once, as command parameters or as the DATA_CREATE source.
     /* realmParams     */ Rule(direction: .read, states: States(.undelegated), maximumLength: 4096),
     /* recParams       */ Rule(direction: .read, states: States(.undelegated), maximumLength: 4096),

@@ -39,12 +39,9 @@ extension RMIDispatcher {
       granules.release(granule)
       throw .input
     }
-    do throws(GateError) {
-      try environment.gate.scrubRealmGranule(granule, AccessIntent(.undelegateScrub, .write, expecting: .delegated))
-    } catch {
-      granules.release(granule)
-      throw .input
-    }
+    // gran_content (B4.3.6): a DELEGATED granule is all zeros already (every way into
+    // DELEGATED scrubs: delegation, and each object's destruction), so nothing is
+    // written here.
     guard environment.monitor.gtsiUndelegate(pa) == .ok else {
       granules.release(granule)  // still DELEGATED, and still zero
       throw .input
