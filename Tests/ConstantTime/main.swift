@@ -5,8 +5,10 @@
 // The inputs are marked secret (undefined) through valgrind_shim.c; memcheck then
 // reports any branch or memory address that depends on them. Only each call's result
 // (the Bool of a comparison, the word select returns) is marked public before it is
-// used. Built against the whole RMMCore module (swiftc -O -wmo -parse-as-library), the
-// way the firmware imports it. One "ok"/"FAIL" line per check; exit status 1 on a FAIL.
+// used. Built against the whole RMMABI and RMMCore modules, imported as the firmware
+// imports them, twice: swiftc -O -wmo, and Embedded with the firmware's -Osize. The
+// program's main is in valgrind_shim.c: each argument names a check (`checks` below),
+// one "ok"/"FAIL" line each; exit status 1 on a FAIL.
 
 import RMMCore
 
