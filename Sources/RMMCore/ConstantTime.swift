@@ -17,8 +17,10 @@ public enum ConstantTime {
     return difference == 0
   }
 
-  /// `condition ? a : b` without a branch on `condition`.
-  @inline(__always)
+  /// `condition ? a : b` without a branch on `condition`. Not inlined: inlined where
+  /// its operands sit in memory, the optimiser turned the mask idiom into a select of
+  /// their addresses and one load (a secret-dependent address; scripts/check-constant-time).
+  @inline(never)
   public static func select(_ condition: Bool, _ a: UInt64, _ b: UInt64) -> UInt64 {
     let mask = 0 &- UInt64(condition ? 1 : 0)
     return (a & mask) | (b & ~mask)
