@@ -7,14 +7,13 @@ import RMMABI
 
 extension RMIDispatcher {
   public func granuleDelegate(_ pa: UInt64) throws(RMIError) {
-    let granules = environment.granules
-    guard var granule = granules.lock(pa) else { throw .input }  // unaligned or not DRAM
+    guard var granule = environment.granules.lock(pa) else { throw .input }  // unaligned or not DRAM
     guard granule.state == .undelegated else {
-      granules.release(granule)
+      environment.granules.release(granule)
       throw .input
     }
     guard environment.monitor.gtsiDelegate(pa) == .ok else {
-      granules.release(granule)  // EL3 refused (secure, root, realm or RMM memory)
+      environment.granules.release(granule)  // EL3 refused (secure, root, realm or RMM memory)
       throw .input
     }
     // Invariant: a DELEGATED granule is all zeros, whatever the host left in it.
@@ -26,27 +25,26 @@ extension RMIDispatcher {
       // platform's RAM): undo, so that nothing is left half-changed.
       _ = environment.monitor.gtsiUndelegate(pa)
       granule.setState(.undelegated)
-      granules.release(granule)
+      environment.granules.release(granule)
       throw .input
     }
-    granules.release(granule)
+    environment.granules.release(granule)
   }
 
   public func granuleUndelegate(_ pa: UInt64) throws(RMIError) {
-    let granules = environment.granules
-    guard var granule = granules.lock(pa) else { throw .input }
+    guard var granule = environment.granules.lock(pa) else { throw .input }
     guard granule.state == .delegated else {  // includes the RMM's own memory (UNDELEGATED here)
-      granules.release(granule)
+      environment.granules.release(granule)
       throw .input
     }
     // gran_content (B4.3.6): a DELEGATED granule is all zeros already (every way into
     // DELEGATED scrubs: delegation, and each object's destruction), so nothing is
     // written here.
     guard environment.monitor.gtsiUndelegate(pa) == .ok else {
-      granules.release(granule)  // still DELEGATED, and still zero
+      environment.granules.release(granule)  // still DELEGATED, and still zero
       throw .input
     }
     granule.setState(.undelegated)
-    granules.release(granule)
+    environment.granules.release(granule)
   }
 }

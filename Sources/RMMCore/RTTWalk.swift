@@ -41,28 +41,27 @@ extension RMIDispatcher {
   /// Walks from the root towards `targetLevel` and returns with the last table reached
   /// locked (the caller releases it). Stops early at the first entry that is not a table.
   func walk(_ s2: Stage2Config, _ ipa: UInt64, to targetLevel: Int) throws(RMIError) -> RTTWalk {
-    let granules = environment.granules
     let protected = s2.isProtected(ipa)
     let root = s2.rootEntry(for: ipa)
-    guard let rootTable = granules.lock(root.table, expecting: .rtt) else { throw internalError }
+    guard let rootTable = environment.granules.lock(root.table, expecting: .rtt) else { throw internalError }
     var walk = RTTWalk(table: rootTable, level: s2.startLevel, index: root.index, entry: .unassignedNS)
     while true {
       let raw: UInt64
       do throws(RMIError) { raw = try readEntry(walk.table, walk.index) } catch {
-        granules.release(walk.table)
+        environment.granules.release(walk.table)
         throw error
       }
       guard let entry = S2TTE.decode(raw, level: walk.level, protected: protected) else {
-        granules.release(walk.table)
+        environment.granules.release(walk.table)
         throw internalError
       }
       walk.entry = entry
       guard walk.level < targetLevel, case .table(let childPA) = entry else { return walk }
-      guard let child = granules.lock(childPA, expecting: .rtt) else {
-        granules.release(walk.table)
+      guard let child = environment.granules.lock(childPA, expecting: .rtt) else {
+        environment.granules.release(walk.table)
         throw internalError
       }
-      granules.release(walk.table)
+      environment.granules.release(walk.table)
       walk.table = child
       walk.level += 1
       walk.index = tableIndex(ipa, level: walk.level)

@@ -81,12 +81,11 @@ struct SlotGate: PhysicalMemoryGate {
 
   func copyToNonSecure<Buffer: BitwiseCopyable>(_ pa: UInt64, offset: Int, _ intent: AccessIntent,
                                                 from buffer: inout Buffer) throws(GateError) {
-    let table = granuleTable
-    guard table.index(of: pa) != nil else {
+    guard granuleTable.index(of: pa) != nil else {
       audit(pa, intent, nil, allowed: false)
       throw .notDRAM
     }
-    let state = table.state(of: pa)
+    let state = granuleTable.state(of: pa)
     let allowed = offset >= 0 && offset + Int(intent.length) <= 4096 && Int(intent.length) <= MemoryLayout<Buffer>.size
       && AccessPolicy.permits(intent, actualState: state)
     audit(pa, intent, state, allowed: allowed)
@@ -101,12 +100,11 @@ struct SlotGate: PhysicalMemoryGate {
 
   func copyFromNonSecure<Buffer: BitwiseCopyable>(_ pa: UInt64, _ intent: AccessIntent,
                                                   into buffer: inout Buffer) throws(GateError) {
-    let table = granuleTable
-    guard table.index(of: pa) != nil else {
+    guard granuleTable.index(of: pa) != nil else {
       audit(pa, intent, nil, allowed: false)
       throw .notDRAM
     }
-    let state = table.state(of: pa)
+    let state = granuleTable.state(of: pa)
     let allowed = Int(intent.length) <= MemoryLayout<Buffer>.size && AccessPolicy.permits(intent, actualState: state)
     audit(pa, intent, state, allowed: allowed)
     guard allowed else { throw .policyViolation }
