@@ -46,6 +46,9 @@ public protocol GranuleDescriptorStorage {
   func unlock(_ index: Int, storing descriptor: GranuleDescriptor)
   /// An unlocked, possibly stale read: diagnostics and tests only.
   func peek(_ index: Int) -> GranuleDescriptor
+  /// The bank list of the table over these descriptors (set once, at boot).
+  var banks: GranuleBanks { get }
+  func install(_ banks: GranuleBanks)
 }
 
 #if !hasFeature(Embedded)

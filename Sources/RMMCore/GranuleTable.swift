@@ -3,28 +3,14 @@
 
 import RMMABI
 
-public struct GranuleTable<Storage: GranuleDescriptorStorage> {
-  public let storage: Storage
-  public let dram: DRAMLayout
-  /// Index of the first granule of each bank.
-  @usableFromInline var firstIndex: InlineArray<8, UInt64>
-  /// Bank 0 again, as plain fields for the lookup fast path (empty if no banks).
-  @usableFromInline let firstBank: PhysicalRange
-
-  /// A table that covers no memory yet: every address is "not DRAM".
-  public init(storage: Storage) {
-    self.storage = storage
-    dram = DRAMLayout()
-    firstIndex = .init(repeating: 0)
-    firstBank = PhysicalRange(base: 0, size: 0)
-  }
-
-  /// Fails if the banks hold more granules than `storage` has descriptors.
-  public init?(storage: Storage, dram: DRAMLayout) {
-    guard dram.granuleCount <= UInt64(storage.count) else { return nil }
-    self.storage = storage
+/// The DRAM banks and the index of each bank's first granule: kept by the descriptor
+/// storage (beside the descriptors), so that `GranuleTable` itself is a few words and
+/// is passed in registers, never copied onto the stack for a call.
+public struct GranuleBanks: Sendable {
+  public var dram: DRAMLayout
+  public var firstIndex: InlineArray<8, UInt64>
+  public init(dram: DRAMLayout = DRAMLayout()) {
     self.dram = dram
-    firstBank = dram.bankCount > 0 ? dram.banks[0] : PhysicalRange(base: 0, size: 0)
     firstIndex = .init(repeating: 0)
     var next: UInt64 = 0
     for i in 0..<dram.bankCount {
@@ -32,36 +18,68 @@ public struct GranuleTable<Storage: GranuleDescriptorStorage> {
       next += dram.banks[i].size >> granuleShift
     }
   }
+}
+
+public struct GranuleTable<Storage: GranuleDescriptorStorage> {
+  public let storage: Storage
+  /// Bank 0, as plain fields for the lookup fast path (empty if no banks).
+  @usableFromInline let firstBank: PhysicalRange
+  /// Granules in all banks.
+  public let granuleCount: UInt64
+  @usableFromInline let hasLaterBanks: Bool
+
+  /// A table that covers no memory yet: every address is "not DRAM".
+  public init(storage: Storage) {
+    self.storage = storage
+    firstBank = PhysicalRange(base: 0, size: 0)
+    granuleCount = 0
+    hasLaterBanks = false
+  }
+
+  /// Fails if the banks hold more granules than `storage` has descriptors. Installs the
+  /// bank list in `storage`.
+  public init?(storage: Storage, dram: DRAMLayout) {
+    guard dram.granuleCount <= UInt64(storage.count) else { return nil }
+    self.storage = storage
+    firstBank = dram.bankCount > 0 ? dram.banks[0] : PhysicalRange(base: 0, size: 0)
+    granuleCount = dram.granuleCount
+    hasLaterBanks = dram.bankCount > 1
+    storage.install(GranuleBanks(dram: dram))
+  }
+
+  /// The DRAM banks the table covers.
+  public var dram: DRAMLayout { storage.banks.dram }
 
   /// The descriptor index of the granule at `pa`, or nil if `pa` is not a
   /// granule-aligned address inside a DRAM bank.
-  @inline(__always) public func index(of pa: UInt64) -> Int? {
+  @inlinable @inline(__always) public func index(of pa: UInt64) -> Int? {
     guard isGranuleAligned(pa) else { return nil }
-    // Fast path on plain fields: touching the inline bank arrays makes the compiler
-    // copy the whole table onto the stack first.
     if pa >= firstBank.base && pa - firstBank.base < firstBank.size {
       return Int((pa - firstBank.base) >> granuleShift)
     }
-    return indexInLaterBanks(of: pa)
+    return hasLaterBanks ? indexInLaterBanks(of: pa) : nil
   }
 
-  @inline(never) func indexInLaterBanks(of pa: UInt64) -> Int? {
-    for i in 1..<max(dram.bankCount, 1) {
-      let bank = dram.banks[i]
-      if bank.contains(pa) { return Int(firstIndex[i] + ((pa - bank.base) >> granuleShift)) }
+  @usableFromInline @inline(never) func indexInLaterBanks(of pa: UInt64) -> Int? {
+    let banks = storage.banks
+    for i in 1..<max(banks.dram.bankCount, 1) {
+      let bank = banks.dram.banks[i]
+      if bank.contains(pa) { return Int(banks.firstIndex[i] + ((pa - bank.base) >> granuleShift)) }
     }
     return nil
   }
 
   /// Locks the granule at `pa` and returns a handle that owns the lock. nil if
   /// `pa` is not a DRAM granule. The caller must `release` the handle.
-  @inlinable public func lock(_ pa: UInt64) -> LockedGranule? {
+  // Always inlined: an out-of-line call passes this 216-byte table as a copy made on
+  // the caller's stack (a memcpy per lookup); inlined, the fields are read in place.
+  @inlinable @inline(__always) public func lock(_ pa: UInt64) -> LockedGranule? {
     guard let i = index(of: pa) else { return nil }
     return LockedGranule(pa: pa, index: i, descriptor: storage.lock(i))
   }
 
   /// Locks the granule at `pa` only if it is in `state`; otherwise unlocks it again.
-  @inlinable public func lock(_ pa: UInt64, expecting state: GranuleState) -> LockedGranule? {
+  @inlinable @inline(__always) public func lock(_ pa: UInt64, expecting state: GranuleState) -> LockedGranule? {
     guard let granule = lock(pa) else { return nil }
     if granule.descriptor.state == state { return granule }
     release(granule)
@@ -69,11 +87,11 @@ public struct GranuleTable<Storage: GranuleDescriptorStorage> {
   }
 
   /// Unlocks, publishing the (possibly modified) descriptor.
-  @inlinable public func release(_ granule: LockedGranule) {
+  @inlinable @inline(__always) public func release(_ granule: LockedGranule) {
     storage.unlock(granule.index, storing: granule.descriptor.unlocked)
   }
 
-  public func state(of pa: UInt64) -> GranuleState? {
+  @inlinable @inline(__always) public func state(of pa: UInt64) -> GranuleState? {
     guard let i = index(of: pa) else { return nil }
     return storage.peek(i).state
   }
@@ -81,7 +99,7 @@ public struct GranuleTable<Storage: GranuleDescriptorStorage> {
   /// Number of granules currently in `state` (unlocked snapshot; diagnostics and tests).
   public func count(in state: GranuleState) -> Int {
     var n = 0
-    for i in 0..<Int(dram.granuleCount) where storage.peek(i).state == state { n += 1 }
+    for i in 0..<Int(granuleCount) where storage.peek(i).state == state { n += 1 }
     return n
   }
 }

@@ -159,9 +159,10 @@ public protocol RealmExecution {
   /// Makes the loaded REC take an exception at EL1 on its next resume (ESR_EL1,
   /// FAR_EL1, ELR_EL1, SPSR_EL1 as the architecture sets them; PC to its EL1 vector).
   func injectException(_ rec: inout RECPage, esr: UInt64, far: UInt64)
-  /// Saves the REC's state back into its granule and reports the GIC and timer state
-  /// into `syndrome`; nothing of the realm stays in the CPU.
-  func save(_ rec: inout RECPage, _ syndrome: inout RealmExitSyndrome)
+  /// Saves the REC's state back into its granule and writes the GIC and timer state
+  /// the exit reports (exit.gicv3_*, exit.cnt*) into `exit`; nothing of the realm stays
+  /// in the CPU.
+  func save(_ rec: inout RECPage, into exit: inout RECExit)
 }
 
 /// Everything an RMI or RSI handler may use.

@@ -166,10 +166,9 @@ extension RMIDispatcher {
     cpu.load(&page, control)  // from here the REC's EL1 state lives in the CPU
     var running = RunningREC(rd: owner, realm: realm)
     var exitBeforeRunning = completePendingExit(&page, &running, pending, &enter, &exit)
-    var syndrome = RealmExitSyndrome(kind: .irq)
     while true {
       if exitBeforeRunning { break }
-      syndrome = cpu.resume(&page)
+      let syndrome = cpu.resume(&page)
       exitBeforeRunning = handleExit(&page, &running, syndrome, &exit)
       if exitBeforeRunning { break }
       if cpu.interruptPending {
@@ -179,16 +178,7 @@ extension RMIDispatcher {
         break
       }
     }
-    cpu.save(&page, &syndrome)
-    exit.gicHCR = syndrome.gicHCR
-    let lrsAtExit = syndrome.gicLRs.span
-    for i in 0..<16 { exit.setGICLR(i, lrsAtExit[i]) }
-    exit.gicMISR = syndrome.gicMISR
-    exit.gicVMCR = syndrome.gicVMCR
-    exit.cntvCTL = syndrome.cntvCTL
-    exit.cntvCVAL = syndrome.cntvCVAL
-    exit.cntpCTL = syndrome.cntpCTL
-    exit.cntpCVAL = syndrome.cntpCVAL
+    cpu.save(&page, into: &exit)
   }
 
   /// Finishes what the previous exit left open, with the host's answer in `enter`.

@@ -101,7 +101,8 @@ public struct RECEntryControl: Sendable {
   public var gicLRs: InlineArray<16, UInt64>
 }
 
-/// What ended a run, as the hardware reported it, plus the state the exit reports.
+/// What ended a run, as the hardware reported it (the state the exit also reports,
+/// GIC and timers, goes from the CPU straight into the exit record at save).
 public struct RealmExitSyndrome: Sendable {
   public enum Kind: UInt8, Sendable { case sync = 8, irq = 9, fiq = 10, serror = 11 }
   public var kind: Kind
@@ -109,28 +110,12 @@ public struct RealmExitSyndrome: Sendable {
   public var far: UInt64
   /// HPFAR_EL2 (IPA[51:12] in bits [43:4]).
   public var hpfar: UInt64
-  public var gicHCR: UInt64
-  public var gicLRs: InlineArray<16, UInt64>
-  public var gicMISR: UInt64
-  public var gicVMCR: UInt64
-  public var cntvCTL: UInt64
-  public var cntvCVAL: UInt64
-  public var cntpCTL: UInt64
-  public var cntpCVAL: UInt64
 
   public init(kind: Kind, esr: UInt64 = 0, far: UInt64 = 0, hpfar: UInt64 = 0) {
     self.kind = kind
     self.esr = esr
     self.far = far
     self.hpfar = hpfar
-    gicHCR = 0
-    gicLRs = .init(repeating: 0)
-    gicMISR = 0
-    gicVMCR = 0
-    cntvCTL = 0
-    cntvCVAL = 0
-    cntpCTL = 0
-    cntpCVAL = 0
   }
 
   /// The faulting IPA of a stage-2 abort (HPFAR gives the page, FAR the offset).

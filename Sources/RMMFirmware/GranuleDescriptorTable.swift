@@ -3,7 +3,13 @@
 import AArch64Shim
 import RMMCore
 
+/// The bank list (GranuleBanks), beside the descriptors; set once at cold boot.
+nonisolated(unsafe) var granuleBanks = GranuleBanks()
+
 struct FirmwareDescriptors: GranuleDescriptorStorage {
+  var banks: GranuleBanks { granuleBanks }
+  func install(_ banks: GranuleBanks) { granuleBanks = banks }
+
   var count: Int { Int(rmm_granule_descriptor_count()) }
 
   func lock(_ index: Int) -> GranuleDescriptor {

@@ -111,23 +111,26 @@ struct FirmwareRealmCPU: RealmExecution {
     rec.store64(RECSystemRegisters.initialPSTATE, at: spsr)
   }
 
-  func save(_ rec: inout SlotPage, _ syndrome: inout RealmExitSyndrome) {
+  func save(_ rec: inout SlotPage, into exit: inout RECExit) {
     let timers = pointer(rec, RECLayout.timers)
-    syndrome.gicLRs = readListRegisters()
-    syndrome.gicHCR = read_ich_hcr_el2() & ~UInt64(1)
-    syndrome.gicMISR = read_ich_misr_el2()
-    syndrome.gicVMCR = read_ich_vmcr_el2()
-    pointer(rec, RECLayout.gic)[0] = syndrome.gicVMCR
+    readListRegisters(into: &exit)
+    exit.gicHCR = read_ich_hcr_el2() & ~UInt64(1)
+    exit.gicMISR = read_ich_misr_el2()
+    let vmcr = read_ich_vmcr_el2()
+    exit.gicVMCR = vmcr
+    pointer(rec, RECLayout.gic)[0] = vmcr
     write_ich_hcr_el2(0)
     writeListRegisters(.init(repeating: 0))  // nothing of the realm's stays in the GIC
-    syndrome.cntvCTL = read_cntv_ctl_el0()
-    syndrome.cntvCVAL = read_cntv_cval_el0()
-    syndrome.cntpCTL = read_cntp_ctl_el0()
-    syndrome.cntpCVAL = read_cntp_cval_el0()
-    timers[RECSystemRegisters.cntvCTL] = syndrome.cntvCTL
-    timers[RECSystemRegisters.cntvCVAL] = syndrome.cntvCVAL
-    timers[RECSystemRegisters.cntpCTL] = syndrome.cntpCTL
-    timers[RECSystemRegisters.cntpCVAL] = syndrome.cntpCVAL
+    let cntvCTL = read_cntv_ctl_el0(), cntvCVAL = read_cntv_cval_el0()
+    let cntpCTL = read_cntp_ctl_el0(), cntpCVAL = read_cntp_cval_el0()
+    exit.cntvCTL = cntvCTL
+    exit.cntvCVAL = cntvCVAL
+    exit.cntpCTL = cntpCTL
+    exit.cntpCVAL = cntpCVAL
+    timers[RECSystemRegisters.cntvCTL] = cntvCTL
+    timers[RECSystemRegisters.cntvCVAL] = cntvCVAL
+    timers[RECSystemRegisters.cntpCTL] = cntpCTL
+    timers[RECSystemRegisters.cntpCVAL] = cntpCVAL
     rmm_el1_save(pointer(rec, RECLayout.el1))
     // The host's EL1 state back; its timers replace the realm's, which must not fire
     // in the host.
@@ -166,25 +169,23 @@ struct FirmwareRealmCPU: RealmExecution {
     if n > 15 { write_ich_lr15_el2(lrs[15]) }
   }
 
-  private func readListRegisters() -> InlineArray<16, UInt64> {
-    var lrs: InlineArray<16, UInt64> = .init(repeating: 0)
+  private func readListRegisters(into exit: inout RECExit) {
     let n = gicListRegisters
-    if n > 0 { lrs[0] = read_ich_lr0_el2() }
-    if n > 1 { lrs[1] = read_ich_lr1_el2() }
-    if n > 2 { lrs[2] = read_ich_lr2_el2() }
-    if n > 3 { lrs[3] = read_ich_lr3_el2() }
-    if n > 4 { lrs[4] = read_ich_lr4_el2() }
-    if n > 5 { lrs[5] = read_ich_lr5_el2() }
-    if n > 6 { lrs[6] = read_ich_lr6_el2() }
-    if n > 7 { lrs[7] = read_ich_lr7_el2() }
-    if n > 8 { lrs[8] = read_ich_lr8_el2() }
-    if n > 9 { lrs[9] = read_ich_lr9_el2() }
-    if n > 10 { lrs[10] = read_ich_lr10_el2() }
-    if n > 11 { lrs[11] = read_ich_lr11_el2() }
-    if n > 12 { lrs[12] = read_ich_lr12_el2() }
-    if n > 13 { lrs[13] = read_ich_lr13_el2() }
-    if n > 14 { lrs[14] = read_ich_lr14_el2() }
-    if n > 15 { lrs[15] = read_ich_lr15_el2() }
-    return lrs
+    if n > 0 { exit.setGICLR(0, read_ich_lr0_el2()) }
+    if n > 1 { exit.setGICLR(1, read_ich_lr1_el2()) }
+    if n > 2 { exit.setGICLR(2, read_ich_lr2_el2()) }
+    if n > 3 { exit.setGICLR(3, read_ich_lr3_el2()) }
+    if n > 4 { exit.setGICLR(4, read_ich_lr4_el2()) }
+    if n > 5 { exit.setGICLR(5, read_ich_lr5_el2()) }
+    if n > 6 { exit.setGICLR(6, read_ich_lr6_el2()) }
+    if n > 7 { exit.setGICLR(7, read_ich_lr7_el2()) }
+    if n > 8 { exit.setGICLR(8, read_ich_lr8_el2()) }
+    if n > 9 { exit.setGICLR(9, read_ich_lr9_el2()) }
+    if n > 10 { exit.setGICLR(10, read_ich_lr10_el2()) }
+    if n > 11 { exit.setGICLR(11, read_ich_lr11_el2()) }
+    if n > 12 { exit.setGICLR(12, read_ich_lr12_el2()) }
+    if n > 13 { exit.setGICLR(13, read_ich_lr13_el2()) }
+    if n > 14 { exit.setGICLR(14, read_ich_lr14_el2()) }
+    if n > 15 { exit.setGICLR(15, read_ich_lr15_el2()) }
   }
 }

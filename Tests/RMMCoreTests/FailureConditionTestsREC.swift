@@ -162,7 +162,7 @@ final class FailureConditionRECEnterTests: XCTestCase {
   /// CPU's save reported it, whatever the exit, and not the host's `enter` values.
   func testRecEnter_success_gic_and_timer_exit_fields() {
     let n = RunFixture()
-    var saved = RealmExitSyndrome(kind: .irq)
+    var saved = FakeSavedState()
     saved.gicHCR = 0x0800_4006
     saved.gicLRs = InlineArray { i in 0x4000_0000_0000_0000 | 0xA0 + UInt64(i) }
     saved.gicMISR = 0x5

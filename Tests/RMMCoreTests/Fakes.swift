@@ -5,6 +5,7 @@ import RMMABI
 /// Granule descriptors in an array, with the same lock protocol as the firmware.
 final class FakeDescriptorBox {
   var words: [UInt16]
+  var banks = GranuleBanks()
   init(count: Int) { words = Array(repeating: 0, count: count) }
 }
 
@@ -12,6 +13,8 @@ struct FakeDescriptors: GranuleDescriptorStorage {
   let box: FakeDescriptorBox
   init(count: Int) { box = FakeDescriptorBox(count: count) }
   var count: Int { box.words.count }
+  var banks: GranuleBanks { box.banks }
+  func install(_ banks: GranuleBanks) { box.banks = banks }
   func lock(_ index: Int) -> GranuleDescriptor {
     precondition(box.words[index] & GranuleDescriptor.lockBit == 0, "fake storage: lock already held (would deadlock)")
     let seen = box.words[index]
@@ -272,6 +275,18 @@ struct FakeTLB: StageTwoTLB {
   func invalidateAll(vmid: UInt16) { state.vmidInvalidations.append(vmid) }
 }
 
+/// The GIC and timer state the fake CPU's save reports (tests set it).
+struct FakeSavedState {
+  var gicHCR: UInt64 = 0
+  var gicLRs: InlineArray<16, UInt64> = .init(repeating: 0)
+  var gicMISR: UInt64 = 0
+  var gicVMCR: UInt64 = 0
+  var cntvCTL: UInt64 = 0
+  var cntvCVAL: UInt64 = 0
+  var cntpCTL: UInt64 = 0
+  var cntpCVAL: UInt64 = 0
+}
+
 /// A CPU that "runs" a REC by playing back scripted exits; before each, `prepare` may
 /// change the REC's registers (what the realm would have done).
 final class FakeCPUState {
@@ -280,7 +295,7 @@ final class FakeCPUState {
   var interruptPending = false
   /// The GIC and timer state the CPU holds when the REC stops, which `save` reports
   /// (only those fields are used; all zero unless a test sets them).
-  var saved = RealmExitSyndrome(kind: .irq)
+  var saved = FakeSavedState()
   /// Every 4-bit field 1 (AArch64 and AArch32 at each EL, every feature present), but
   /// DFR0 reports 6 breakpoints, 4 watchpoints and 2 context-aware ones.
   var idRegisters: HardwareIDRegisters = {
@@ -311,16 +326,16 @@ struct FakeRealmCPU: RealmExecution {
     next.prepare(rec.frame)
     return next.syndrome
   }
-  func save(_ rec: inout FakePage, _ syndrome: inout RealmExitSyndrome) {
+  func save(_ rec: inout FakePage, into exit: inout RECExit) {
     let saved = state.saved
-    syndrome.gicHCR = saved.gicHCR
-    syndrome.gicLRs = saved.gicLRs
-    syndrome.gicMISR = saved.gicMISR
-    syndrome.gicVMCR = saved.gicVMCR
-    syndrome.cntvCTL = saved.cntvCTL
-    syndrome.cntvCVAL = saved.cntvCVAL
-    syndrome.cntpCTL = saved.cntpCTL
-    syndrome.cntpCVAL = saved.cntpCVAL
+    exit.gicHCR = saved.gicHCR
+    for i in 0..<16 { exit.setGICLR(i, saved.gicLRs[i]) }
+    exit.gicMISR = saved.gicMISR
+    exit.gicVMCR = saved.gicVMCR
+    exit.cntvCTL = saved.cntvCTL
+    exit.cntvCVAL = saved.cntvCVAL
+    exit.cntpCTL = saved.cntpCTL
+    exit.cntpCVAL = saved.cntpCVAL
   }
   /// The REC's EL1 registers live in its page here (no real CPU to load them into).
   func injectException(_ rec: inout FakePage, esr: UInt64, far: UInt64) {
@@ -479,7 +494,7 @@ extension FakeEnvironment {
     cpu.state.script.removeAll(keepingCapacity: true)
     cpu.state.entries.removeAll(keepingCapacity: true)
     cpu.state.interruptPending = false
-    cpu.state.saved = RealmExitSyndrome(kind: .irq)
+    cpu.state.saved = FakeSavedState()
     vmids.state.used = checkpoint?.vmids ?? []
     // The signer's state lives in the REC's aux granules (restored with memory).
     attestation.state.started = 0
