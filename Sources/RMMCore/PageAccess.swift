@@ -9,9 +9,20 @@ public protocol ReadablePage {
   /// Copies `destination.count` bytes from `offset` (8-byte aligned words); the whole
   /// range must lie in the page.
   func loadWords(at offset: Int, into destination: UnsafeMutableRawBufferPointer)
+  /// The index of the first of the page's 512 words, at or after `start`, with any bit
+  /// of `mask` set; 512 if there is none (table scans: the next live RTT entry).
+  func firstWord(from start: Int, withAnyOf mask: UInt64) -> Int
 }
 
 extension ReadablePage {
+  /// Word by word through load64: for pages without a faster scan.
+  public func firstWord(from start: Int, withAnyOf mask: UInt64) -> Int {
+    precondition(start >= 0 && start <= 512)
+    var index = start
+    while index < 512 && load64(at: index * 8) & mask == 0 { index += 1 }
+    return index
+  }
+
   /// Word by word: for pages without a faster copy.
   public func loadWords(at offset: Int, into destination: UnsafeMutableRawBufferPointer) {
     precondition(offset >= 0 && offset & 7 == 0 && destination.count & 7 == 0 && destination.count <= 4096 - offset)

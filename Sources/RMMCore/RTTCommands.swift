@@ -40,12 +40,7 @@ extension RMIDispatcher {
     do throws(GateError) {
       // One mapping for the whole scan.
       next = try environment.gate.withRealmGranule(walk.table, AccessIntent(.rttRead, .read, expecting: .rtt)) { page in
-        var index = first
-        while index < 512 {
-          if S2TTE.isLive(raw: page.load64(at: index * 8), protected: protected) { return index }
-          index += 1
-        }
-        return 512
+        page.firstWord(from: first, withAnyOf: S2TTE.liveMask(protected: protected))
       }
     } catch { throw internalError }
     return tableBase + UInt64(next) * entrySize

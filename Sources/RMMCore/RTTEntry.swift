@@ -131,6 +131,12 @@ public enum S2TTE: Equatable, Sendable {
     raw & valid != 0 || (protected && raw & kindMask == kindAssigned)
   }
 
+  /// The bits any live entry has set (`isLive` as one mask test): the valid bit, and in
+  /// the protected half the assigned kind, which unassigned encodings (RIPAS bits only)
+  /// never have and invalid assigned ones always do.
+  @inline(__always)
+  public static func liveMask(protected: Bool) -> UInt64 { protected ? valid | kindAssigned : valid }
+
   /// Entries that hold a reference on their table: tables and protected assigned
   /// entries. A table with references cannot be destroyed; unprotected (NS) mappings
   /// hold none, so a table of NS mappings can be destroyed (with TLB invalidation).

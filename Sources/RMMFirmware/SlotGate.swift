@@ -21,6 +21,19 @@ struct SlotPage: WritablePage {
     UnsafeMutableRawPointer(bitPattern: base + UInt(offset))!.copyMemory(from: source, byteCount: bytes.count)
   }
 
+  func firstWord(from start: Int, withAnyOf mask: UInt64) -> Int {
+    precondition(start >= 0 && start <= 512)
+    let words = UnsafePointer<UInt64>(bitPattern: base)!
+    var index = start
+    // Four words a step while that many are left: an RTT scan is mostly empty entries.
+    while index + 4 <= 512 {
+      if (words[index] | words[index + 1] | words[index + 2] | words[index + 3]) & mask != 0 { break }
+      index += 4
+    }
+    while index < 512 && words[index] & mask == 0 { index += 1 }
+    return index
+  }
+
   func loadWords(at offset: Int, into destination: UnsafeMutableRawBufferPointer) {
     precondition(offset >= 0 && offset & 7 == 0 && destination.count <= 4096 - offset)
     guard let target = destination.baseAddress, destination.count > 0 else { return }

@@ -243,4 +243,24 @@ final class RTTTests: XCTestCase {
     }
     XCTAssertEqual(f.h.env.granules.count(in: .undelegated), 2048 + 32)
   }
+
+  /// The one-mask liveness test of table scans agrees with `isLive` on every encoding
+  /// the RMM writes, at every level, in both halves.
+  func testLiveMaskAgreesWithIsLive() {
+    let pa: UInt64 = 0x8_0020_0000
+    for level in 1...3 {
+      let entries: [(S2TTE, Bool)] = [
+        (.unassigned(.empty), true), (.unassigned(.ram), true), (.unassigned(.destroyed), true),
+        (.assignedEmpty(pa: pa), true), (.assignedRAM(pa: pa), true), (.assignedDestroyed(pa: pa), true),
+        (.table(pa: pa), true), (.table(pa: pa), false), (.unassignedNS, false),
+        (.assignedNS(descriptor: pa | 0b110 << 2 | 0b11 << 6), false),
+      ]
+      for (entry, protected) in entries where level > 1 || entry.isValidDescriptor || protected {
+        let raw = entry.encode(level: level)
+        XCTAssertEqual(raw & S2TTE.liveMask(protected: protected) != 0, S2TTE.isLive(raw: raw, protected: protected),
+                       "\(entry) at level \(level), protected \(protected)")
+        XCTAssertEqual(S2TTE.isLive(raw: raw, protected: protected), entry.isLive, "\(entry) at level \(level)")
+      }
+    }
+  }
 }
