@@ -21,7 +21,7 @@ let package = Package(
     // All behaviour that can be stated without a CPU. Imports only RMMABI.
     .target(name: "RMMCore", dependencies: ["RMMABI"]),
     // Host tools.
-    .target(name: "RMMAuditAnalysis", dependencies: ["RMMCore", "RMMABI"]),
+    .target(name: "RMMAuditAnalysis", dependencies: ["RMMCore", "RMMABI", "CCATokenVerifier"]),
     .executableTarget(name: "rmm-audit", dependencies: [
       "RMMAuditAnalysis", .product(name: "ArgumentParser", package: "swift-argument-parser"),
     ]),
@@ -34,7 +34,7 @@ let package = Package(
     ]),
     .testTarget(name: "RMMABITests", dependencies: ["RMMABI"]),
     .testTarget(name: "RMMCoreTests", dependencies: ["RMMCore", "RMMABI", "CCATokenVerifier"]),
-    .testTarget(name: "RMMAuditAnalysisTests", dependencies: ["RMMAuditAnalysis", "RMMCore", "RMMABI"]),
+    .testTarget(name: "RMMAuditAnalysisTests", dependencies: ["RMMAuditAnalysis", "RMMCore", "RMMABI", "CCATokenVerifier"]),
     .testTarget(name: "CCATokenVerifierTests", dependencies: ["CCATokenVerifier", "RMMABI"]),
   ]
 )

@@ -9,6 +9,7 @@ public enum TokenPart: String, Sendable {
   case platformClaims = "platform claims"
   case realmClaims = "realm claims"
   case realmPublicKey = "realm public key (44237)"
+  case auditCheckpoint = "audit checkpoint"
 }
 
 public enum CCATokenError: Error, Equatable, Sendable, CustomStringConvertible {

@@ -14,6 +14,9 @@ public struct AuditStatistics: Equatable {
 
 public struct AuditAnalysis {
   public private(set) var records: [AuditRecord] = []
+  /// The 1-based console line of each record.
+  public private(set) var recordLines: [Int] = []
+  private var lineNumber = 0
   public private(set) var malformedLines = 0
   public private(set) var statistics: AuditStatistics?
 
@@ -24,6 +27,7 @@ public struct AuditAnalysis {
       var start = 0
       for i in 0...bytes.count where i == bytes.count || bytes[i] == 0x0A || bytes[i] == 0x0D {
         if i > start { parse(line: UnsafeBufferPointer(rebasing: bytes[start..<i])) }
+        if i < bytes.count && bytes[i] == 0x0A { lineNumber += 1 }
         start = i + 1
       }
     }
@@ -50,6 +54,7 @@ public struct AuditAnalysis {
       }
       if words.count == 5, let record = AuditRecord(words: (words[0], words[1], words[2], words[3], words[4])) {
         records.append(record)
+        recordLines.append(lineNumber + 1)
       } else {
         malformedLines += 1
       }

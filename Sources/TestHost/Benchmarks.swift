@@ -70,6 +70,7 @@ func runBenchmarks() {
     if chosen & BenchmarkSelection.realmCommands != 0 { failures |= benchmarkRealmCommands() }
     if chosen & BenchmarkSelection.realmExecution != 0 { failures |= benchmarkRealmExecution() }
   }
+  failures |= benchmarkAudit()
   console.write("BENCH failures ")
   console.decimal(failures == 0 ? 0 : 1)
   console.newline()

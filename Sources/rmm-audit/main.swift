@@ -21,7 +21,21 @@ struct RMMAudit: ParsableCommand {
   @Flag(help: "List every record.")
   var all = false
 
+  @Option(help: "With --check, the nonce (hex) the host passed for the checkpoint: fail on any other.")
+  var nonce: String?
+
+  @Option(name: .customLong("follow"), help: "Follow a growing console log (tail -f): print records and alerts as they arrive.")
+  var follow: String?
+
+  @Option(help: "With --follow, stop after this many seconds without new output.")
+  var idleTimeout: Double = 5
+
   func run() throws {
+    if let follow {
+      let result = AuditFollower.follow(path: follow, idleTimeout: idleTimeout) { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
+      if result.end == .unreadable || (check && result.alerts > 0) { throw ExitCode(1) }
+      return
+    }
     let text: String
     if log == "-" {
       text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
@@ -29,12 +43,21 @@ struct RMMAudit: ParsableCommand {
       text = try String(contentsOfFile: log, encoding: .utf8)
     }
     let analysis = AuditAnalysis(log: text)
+    let expectedNonce = nonce.flatMap { UInt64($0.hasPrefix("0x") ? String($0.dropFirst(2)) : $0, radix: 16) }
+    let integrity = AuditIntegrity.verify(log: text, analysis, expectedNonce: expectedNonce)
     print("records: \(analysis.records.count)")
     if let s = analysis.statistics {
       print("RMM counters: \(s.records) recorded, \(s.violations) refused, \(s.lost) lost")
     }
     let gaps = analysis.sequenceGaps
     print("lost (sequence gaps): \(gaps.values.reduce(0, +))" + (gaps.isEmpty ? "" : " \(gaps)"))
+
+    if let c = integrity.checkpoint {
+      print("signed checkpoint (nonce 0x\(String(c.nonce, radix: 16))): "
+        + c.entries.keys.sorted().map { "CPU \($0) #\(c.entries[$0]!.sequence) lost \(c.entries[$0]!.lost)" }.joined(separator: ", "))
+    }
+    print("integrity: " + (integrity.problems.isEmpty ? "every CPU's records chain to the signed checkpoint"
+                                                     : "\(integrity.problems.count) problems"))
 
     print("\nper command:               reads  writes  refused")
     for c in analysis.perCommand {
@@ -57,9 +80,9 @@ struct RMMAudit: ParsableCommand {
       for r in analysis.records { print("  " + AuditAnalysis.describe(r)) }
     }
     if check {
-      let problems = analysis.problems(strict: strict)
+      let problems = analysis.problems(strict: strict) + integrity.problems
       if problems.isEmpty {
-        print("\ncheck: every access is inside the policy")
+        print("\ncheck: every access is inside the policy; the records are those the RMM signed")
       } else {
         for p in problems.prefix(50) { print("check: " + p) }
         throw ExitCode(1)
