@@ -16,10 +16,24 @@ rmm_zero_page:
 	mov	x2, #4
 	lsl	x1, x2, x1			/* block size in bytes */
 	add	x2, x0, #4096
+	lsl	x3, x1, #2			/* four blocks a step while 4 KiB is a multiple of that */
+	cmp	x3, #4096
+	b.hi	4f
 1:	dc	zva, x0
-	add	x0, x0, x1
+	add	x4, x0, x1
+	dc	zva, x4
+	add	x4, x4, x1
+	dc	zva, x4
+	add	x4, x4, x1
+	dc	zva, x4
+	add	x0, x0, x3
 	cmp	x0, x2
 	b.lo	1b
+	ret
+4:	dc	zva, x0				/* blocks of 2 KiB: one at a time */
+	add	x0, x0, x1
+	cmp	x0, x2
+	b.lo	4b
 	ret
 2:	add	x2, x0, #4096
 3:	stp	xzr, xzr, [x0], #16
@@ -95,10 +109,24 @@ rmm_zero_new_granule:
 	and	x1, x1, #0xf
 	mov	x3, #4
 	lsl	x1, x3, x1			/* block size in bytes */
+	lsl	x3, x1, #2			/* four blocks a step while 4 KiB is a multiple of that */
+	cmp	x3, #4096
+	b.hi	4f
 1:	dc	zva, x0				/* takes the same external abort a store would */
-	add	x0, x0, x1
+	add	x4, x0, x1
+	dc	zva, x4
+	add	x4, x4, x1
+	dc	zva, x4
+	add	x4, x4, x1
+	dc	zva, x4
+	add	x0, x0, x3
 	cmp	x0, x2
 	b.lo	1b
+	b	2f
+4:	dc	zva, x0				/* blocks of 2 KiB: one at a time */
+	add	x0, x0, x1
+	cmp	x0, x2
+	b.lo	4b
 	b	2f
 3:	stp	xzr, xzr, [x0], #16
 	stp	xzr, xzr, [x0], #16
