@@ -38,46 +38,67 @@ public enum RMICommand: UInt64, Sendable {
   /// The RMI function-number range EL3 forwards to the RMM (0x150-0x18F).
   public static let forwardedRange: ClosedRange<UInt64> = 0xC400_0150...0xC400_018F
 
+  /// The command's register ABI (DEN0137 B4.3), the one description that decoding,
+  /// result packing, x4 preservation, the failure `top` and the audit note all use.
+  @inline(__always) public var abi: RMICommandABI {
+    switch self {
+    //                                          args results top  RD first
+    case .version:             return RMICommandABI(1, 2, .none, realmFirst: false)
+    case .features:            return RMICommandABI(1, 1, .none, realmFirst: false)
+    case .granuleDelegate:     return RMICommandABI(1, 0, .none, realmFirst: false)
+    case .granuleUndelegate:   return RMICommandABI(1, 0, .none, realmFirst: false)
+    case .dataCreate:          return RMICommandABI(5, 0, .none, realmFirst: true)
+    case .dataCreateUnknown:   return RMICommandABI(3, 0, .none, realmFirst: true)
+    case .dataDestroy:         return RMICommandABI(2, 2, .x2, realmFirst: true)
+    case .realmActivate:       return RMICommandABI(1, 0, .none, realmFirst: true)
+    case .realmCreate:         return RMICommandABI(2, 0, .none, realmFirst: true)
+    case .realmDestroy:        return RMICommandABI(1, 0, .none, realmFirst: true)
+    case .recAuxCount:         return RMICommandABI(1, 1, .none, realmFirst: true)
+    case .recCreate:           return RMICommandABI(3, 0, .none, realmFirst: true)
+    case .recDestroy:          return RMICommandABI(1, 0, .none, realmFirst: false)
+    case .recEnter:            return RMICommandABI(2, 0, .none, realmFirst: false)
+    case .rttCreate:           return RMICommandABI(4, 0, .none, realmFirst: true)
+    case .rttDestroy:          return RMICommandABI(3, 2, .x2, realmFirst: true)
+    case .rttFold:             return RMICommandABI(3, 1, .none, realmFirst: true)
+    case .rttInitRIPAS:        return RMICommandABI(3, 1, .none, realmFirst: true)
+    case .rttMapUnprotected:   return RMICommandABI(4, 0, .none, realmFirst: true)
+    case .rttReadEntry:        return RMICommandABI(3, 4, .none, realmFirst: true)
+    case .rttSetRIPAS:         return RMICommandABI(4, 1, .none, realmFirst: true)
+    case .rttUnmapUnprotected: return RMICommandABI(3, 1, .x1, realmFirst: true)
+    case .psciComplete:        return RMICommandABI(3, 0, .none, realmFirst: false)
+    }
+  }
+
   /// Whether x1 of this FID is the realm's RD (for attributing work to a realm).
   public static func takesRealmFirst(_ fid: UInt64) -> Bool {
-    switch RMICommand(rawValue: fid & ~smcSVEHintBit) {
-    case .dataCreate?, .dataCreateUnknown?, .dataDestroy?, .realmActivate?, .realmCreate?, .realmDestroy?,
-         .recCreate?, .rttCreate?, .rttDestroy?, .rttMapUnprotected?, .rttReadEntry?, .rttUnmapUnprotected?,
-         .rttFold?, .recAuxCount?, .rttInitRIPAS?, .rttSetRIPAS?:
-      return true
-    default:
-      return false
-    }
+    RMICommand(rawValue: fid & ~smcSVEHintBit)?.abi.realmFirst ?? false
   }
 
   /// Number of argument registers (x1...) the command takes.
-  public var argumentCount: Int {
-    switch self {
-    case .version, .granuleDelegate, .granuleUndelegate, .realmActivate, .realmDestroy,
-         .recDestroy, .features, .recAuxCount:
-      return 1
-    case .dataDestroy, .realmCreate, .recEnter:
-      return 2
-    case .dataCreateUnknown, .recCreate, .rttDestroy, .rttReadEntry, .rttUnmapUnprotected,
-         .psciComplete, .rttFold, .rttInitRIPAS:
-      return 3
-    case .rttCreate, .rttMapUnprotected, .rttSetRIPAS:
-      return 4
-    case .dataCreate:
-      return 5
-    }
-  }
+  public var argumentCount: Int { Int(abi.arguments) }
 
   /// Number of result registers beyond the status in x0.
-  public var resultCount: Int {
-    switch self {
-    case .version, .dataDestroy, .rttDestroy: return 2
-    case .rttReadEntry: return 4
-    case .features, .rttUnmapUnprotected, .rttFold, .recAuxCount, .rttInitRIPAS, .rttSetRIPAS:
-      return 1
-    default: return 0
-    }
+  public var resultCount: Int { Int(abi.results) }
+}
+
+/// One RMI command's registers: how many arguments (x1...) and results (x1... beside
+/// the status in x0), which result register carries `top` when the command fails
+/// with one (DATA_DESTROY, RTT_DESTROY: x2; RTT_UNMAP_UNPROTECTED: x1), and whether
+/// x1 names the realm's RD.
+public struct RMICommandABI: Sendable, Equatable {
+  public enum TopRegister: UInt8, Sendable { case none = 0, x1 = 1, x2 = 2 }
+  public let arguments: UInt8
+  public let results: UInt8
+  public let topOnFailure: TopRegister
+  public let realmFirst: Bool
+  @inline(__always) public init(_ arguments: UInt8, _ results: UInt8, _ top: TopRegister, realmFirst: Bool) {
+    self.arguments = arguments
+    self.results = results
+    self.topOnFailure = top
+    self.realmFirst = realmFirst
   }
+  /// x4 is callee-saved (SMCCC) unless it carries a result.
+  @inline(__always) public var preservesX4: Bool { results < 4 }
 }
 
 /// RSI commands (realm -> RMM), RMM specification 1.0-rel0.

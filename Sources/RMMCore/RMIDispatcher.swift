@@ -34,7 +34,10 @@ public struct RMIDispatcher<Environment: RMMEnvironment> {
     guard let command = RMICommand(rawValue: call.fid & ~smcSVEHintBit) else {
       return RMIResult(smcUnknown, 0, 0, 0, call.x4)
     }
-    var result = RMIResult(RMIStatus.success.encoded, 0, 0, 0, command.resultCount >= 4 ? 0 : call.x4)
+    let abi = command.abi
+    // The call's context for the audit records of its gate accesses.
+    environment.gate.noteCall(function: call.fid, realm: abi.realmFirst ? call.x1 : 0, ipa: 0)
+    var result = RMIResult(RMIStatus.success.encoded, 0, 0, 0, abi.preservesX4 ? call.x4 : 0)
     do throws(RMIError) {
       switch command {
       case .version:
@@ -100,7 +103,11 @@ public struct RMIDispatcher<Environment: RMMEnvironment> {
       result = RMIResult(error.status.encoded, command == .version ? result.x1 : 0,
                          command == .version ? result.x2 : 0, 0, result.x4)
       if let top = error.top {
-        if command == .rttUnmapUnprotected { result.x1 = top } else { result.x2 = top }
+        switch abi.topOnFailure {
+        case .x1: result.x1 = top
+        case .x2: result.x2 = top
+        case .none: break
+        }
       }
     }
     return result

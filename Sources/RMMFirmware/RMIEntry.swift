@@ -23,7 +23,7 @@ public func rmmHandleRMI(_ frame: UnsafeMutablePointer<UInt64>) {
     handleAuditCall(frame)
     return
   }
-  auditNote(function: frame[0], realm: RMICommand.takesRealmFirst(frame[0]) ? frame[1] : 0, ipa: 0)
+  // The dispatcher notes the call for the audit log once it has decoded it.
   let call = SMCArguments(frame[0], frame[1], frame[2], frame[3], frame[4], frame[5], frame[6], frame[7])
 #if RMM_TEST_HOOKS
   if call.fid == testHookFID { runTestHook(call) }

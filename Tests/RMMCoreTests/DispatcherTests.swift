@@ -21,6 +21,38 @@ final class DispatcherTests: XCTestCase {
     }
   }
 
+  /// The ABI table covers the whole RMI range EL3 forwards (0x150-0x18F): every FID is
+  /// a command with a consistent description, or SMC_UNKNOWN with nothing but x4 kept.
+  /// Every command's failure `top`, x4 preservation and audit attribution follow it.
+  func testTheABITableCoversTheWholeRMIRange() {
+    var commands = 0
+    for fid in RMICommand.forwardedRange {
+      let env = FakeEnvironment()
+      let r = env.dispatcher.handle(SMCArguments(fid, 0x1001, 0x2002, 0x3003, 0x44, 0x55, 0x66, 0x77))
+      guard let command = RMICommand(rawValue: fid) else {
+        XCTAssertEqual(r, RMIResult(smcUnknown, 0, 0, 0, 0x44), "FID \(String(fid, radix: 16)) is no RMI 1.0 command")
+        continue
+      }
+      commands += 1
+      let abi = command.abi
+      XCTAssertTrue((1...5).contains(abi.arguments), "\(command)")
+      XCTAssertTrue((0...4).contains(abi.results), "\(command)")
+      XCTAssertTrue(abi.topOnFailure == .none || abi.results >= abi.topOnFailure.rawValue, "\(command): top is a result")
+      XCTAssertEqual(r.x4, abi.preservesX4 ? 0x44 : r.x4, "\(command): x4 kept unless it carries a result")
+      XCTAssertNotEqual(r.x0, smcUnknown, "\(command) is served")
+      XCTAssertEqual(RMICommand.takesRealmFirst(fid), abi.realmFirst)
+    }
+    XCTAssertEqual(commands, 23, "the 23 commands of RMI 1.0")
+    // The failure `top` lands where the table says: RTT_UNMAP_UNPROTECTED in x1.
+    var f = RTTFixture()
+    _ = f.createTable(1 << 39, 2)
+    _ = f.createTable(1 << 39, 3)
+    let unmapped = f.h.env.call(.rttUnmapUnprotected, f.h.rd, 1 << 39, 3)
+    XCTAssertEqual(unmapped.x0, status(.errorRTT, 3))
+    XCTAssertEqual(unmapped.x1, (1 << 39) + 0x20_0000, "top in x1: the end of the table, no live entry")
+    XCTAssertEqual(unmapped.x2, 0)
+  }
+
   func testSVEHintBitIsIgnored() {
     let env = FakeEnvironment()
     let r = env.dispatcher.handle(SMCArguments(RMICommand.version.rawValue | smcSVEHintBit, 0x1_0000))
