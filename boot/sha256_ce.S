@@ -9,35 +9,7 @@
  */
 	.arch	armv8-a+crypto+sve
 
-/* On a CPU with SVE a write to a V register zeroes the rest of its Z register, so the
- * Z registers used here are saved whole (at the live vector length, on the stack)
- * around the Q-register save: no world's SVE state changes. Expects x9 = CPTR_EL2 as
- * found and x10 = x9 with TFP clear; sets x11 = SVE present. */
-	.macro	sve_save_used count, regs:vararg
-	mrs	x11, id_aa64pfr0_el1
-	ubfx	x11, x11, #32, #4
-	cbz	x11, 9f
-	bic	x10, x10, #(1 << 8)		/* TZ = 0 */
-	msr	cptr_el2, x10
-	isb
-	addvl	sp, sp, #-\count
-	.set	sve_slot, 0
-	.irp	n, \regs
-	str	z\n, [sp, #sve_slot, mul vl]
-	.set	sve_slot, sve_slot + 1
-	.endr
-9:
-	.endm
-	.macro	sve_restore_used count, regs:vararg
-	cbz	x11, 9f
-	.set	sve_slot, 0
-	.irp	n, \regs
-	ldr	z\n, [sp, #sve_slot, mul vl]
-	.set	sve_slot, sve_slot + 1
-	.endr
-	addvl	sp, sp, #\count
-9:
-	.endm
+#include "sve_save_used.inc"
 	.section .text.sha256_ce, "ax"
 	.global	rmm_sha256_blocks_ce
 rmm_sha256_blocks_ce:

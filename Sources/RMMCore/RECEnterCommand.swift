@@ -48,13 +48,13 @@ extension RMIDispatcher {
   /// access size (SAS), sign-extended when the load was signed (SSE; the RMM's job, the
   /// host never sees SSE), and cut to 32 bits for a W register (SF = 0).
   static func emulatedLoadValue(_ hostValue: UInt64, esr: UInt64) -> UInt64 {
-    let bits = UInt64(8) << ((esr >> 22) & 0x3)
+    let bits = UInt64(8) << ((esr & ESR.sas) >> 22)
     var value = hostValue
     if bits < 64 {
       value &= (1 << bits) - 1
-      if esr & (1 << 21) != 0, value & (1 << (bits - 1)) != 0 { value |= ~((1 << bits) - 1) }
+      if esr & ESR.sse != 0, value & (1 << (bits - 1)) != 0 { value |= ~((1 << bits) - 1) }
     }
-    if esr & (1 << 15) == 0 { value &= 0xFFFF_FFFF }
+    if esr & ESR.sf == 0 { value &= 0xFFFF_FFFF }
     return value
   }
 
@@ -216,7 +216,7 @@ extension RMIDispatcher {
       if enter.flags & RecRunLayout.flagInjectSEA != 0 {
         injectDataAbort(&page, far: page.field(RECLayout.pendingIPA))
       } else if enter.flags & RecRunLayout.flagEmulatedMMIO != 0 {
-        let isWrite = esr & (1 << 6) != 0
+        let isWrite = esr & ESR.wnr != 0
         let register = Int((esr >> 16) & 0x1F)
         if !isWrite && register != 31 {
           page.setGPR(register, Self.emulatedLoadValue(enter.gpr(0), esr: esr))

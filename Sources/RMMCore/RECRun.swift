@@ -22,7 +22,6 @@ public struct RECEnter: ~Copyable, Sendable {
   @inlinable public var flags: UInt64 { word(RecRunLayout.enterFlags) & Self.knownFlags }
   @inline(__always) public func gpr(_ n: Int) -> UInt64 { word(RecRunLayout.enterGPRs + 8 * n) }
   @inlinable public var gicHCR: UInt64 { word(RecRunLayout.enterGICv3HCR) }
-  @inline(__always) public func gicLR(_ n: Int) -> UInt64 { word(RecRunLayout.enterGICv3LRs + 8 * n) }
 
   public static let knownFlags = RecRunLayout.flagEmulatedMMIO | RecRunLayout.flagInjectSEA | RecRunLayout.flagTrapWFI
     | RecRunLayout.flagTrapWFE | RecRunLayout.flagRIPASResponseReject

@@ -38,9 +38,9 @@ extension RMIDispatcher {
 
     case .cpuOn, .affinityInfo:
       let target = rec.gpr(1)
-      // MpidrIsUsed: the MPIDR names a REC of this realm that exists now.
+      // MpidrIsUsed: the MPIDR names a REC of this realm that exists now (the RD's
+      // live-REC bitmap; a destroyed REC's index is clear there).
       let targetValid = target & ~RECParameters.mpidrValidBits == 0
-        && RECParameters.index(ofMPIDR: target) < running.realm.recsCreated
         && recExists(index: RECParameters.index(ofMPIDR: target), rd: running.rd)
       if function == .affinityInfo {
         // lowest_affinity_level is 32 bits (X2[63:32] SBZ, ignored).
