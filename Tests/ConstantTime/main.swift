@@ -1,4 +1,4 @@
-// Constant-time check of Sources/RMMCore/ConstantTime.swift and of the RAK fingerprint
+// Constant-time check of Sources/RMMCore/Attestation/ConstantTime.swift and of the RAK fingerprint
 // comparison (Sources/RMMFirmware/Attestation.swift), run under valgrind's memcheck by
 // scripts/check-constant-time (docs/CRYPTO.md, "Constant time").
 //
