@@ -103,7 +103,7 @@ extension FuzzInput {
 /// fuzzer quickly reaches realms, RECs and RTTs and then mutates from there.
 extension FakeEnvironment {
   func writePage(_ pa: UInt64, _ fields: [(Int, UInt64)]) {
-    let frame = gate.memory.frame(pa)
+    let frame = memory.frame(pa)
     for (offset, value) in fields { frame[(offset & 0xFF8) / 8] = value }
   }
 
@@ -235,10 +235,10 @@ func checkCall(_ env: FakeEnvironment, _ call: SMCArguments, _ result: RMIResult
     }
     if state == .undelegated && before.state(i) != .undelegated {
       // What returns to the host must have been scrubbed.
-      invariant(env.gate.memory.isZero(pa), "granule \(i) returned to NS unscrubbed")
+      invariant(env.memory.isZero(pa), "granule \(i) returned to NS unscrubbed")
     }
     if state == .delegated && before.state(i) != .delegated {
-      invariant(env.gate.memory.isZero(pa), "granule \(i) became DELEGATED but is not zero")
+      invariant(env.memory.isZero(pa), "granule \(i) became DELEGATED but is not zero")
     }
   }
   if gptChanged {

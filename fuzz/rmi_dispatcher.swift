@@ -88,8 +88,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         guard let params = hostPage(&input) else { continue }
         let rd = input.granuleAddress()
         env.writeRealmParams(&input, at: params)
-        let base = env.gate.memory.load64(params, word: RealmParamsLayout.rttBase / 8)
-        let roots = env.gate.memory.load64(params, word: RealmParamsLayout.rttNumStart / 8)
+        let base = env.memory.load64(params, word: RealmParamsLayout.rttBase / 8)
+        let roots = env.memory.load64(params, word: RealmParamsLayout.rttNumStart / 8)
         _ = call(.granuleDelegate, rd)
         for i in 0..<roots { _ = call(.granuleDelegate, base &+ i * 4096) }
         _ = call(.realmCreate, rd, params)
@@ -98,8 +98,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         let rd = input.object()
         env.writeRECParams(&input, at: params)
         let rec = input.granuleAddress()
-        let aux = (env.gate.memory.load64(params, word: RecParamsLayout.aux / 8),
-                   env.gate.memory.load64(params, word: RecParamsLayout.aux / 8 + 1))
+        let aux = (env.memory.load64(params, word: RecParamsLayout.aux / 8),
+                   env.memory.load64(params, word: RecParamsLayout.aux / 8 + 1))
         for pa in [rec, aux.0, aux.1] { _ = call(.granuleDelegate, pa) }
         _ = call(.recCreate, rd, rec, params)
       case 2:  // an RTT

@@ -92,10 +92,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     words[RecRunLayout.enterFlags / 8] = flags
     words[RecRunLayout.enterGICv3HCR / 8] = hcr
     for i in 0..<16 { words[RecRunLayout.enterGICv3LRs / 8 + i] = lrs[i] }
-    env.gate.memory.setPage(run, words)
+    env.memory.setPage(run, words)
 
     let result = call(.recEnter, rec, run)
-    let page = env.gate.memory.page(run)
+    let page = env.memory.page(run)
     if verbose { print("REC_ENTER: status \(result.x0), exit reason \(page[RecRunLayout.exitReason / 8])") }
     if result.x0 == 0 {
       let reason = page[RecRunLayout.exitReason / 8]

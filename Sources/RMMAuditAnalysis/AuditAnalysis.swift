@@ -164,6 +164,8 @@ public struct AuditAnalysis {
     case .auditDrain: return "the audit interface: drained records into the host's page"
     case .recFPState: return "the world switch: the REC's FP/SIMD registers in its aux granule"
     case .attestationWorkspace: return "RSI_ATTEST_TOKEN_*: the REC's attestation workspace in its aux granules"
+    case .el3ExchangeRead: return "RMM_ATTEST_*: what EL3 returned in the shared page (the RAK, the platform token)"
+    case .el3ExchangeWrite: return "RMM_ATTEST_*: the challenge for EL3, and the scrub after the RAK passed"
     }
   }
 

@@ -121,17 +121,33 @@ func blindingSeed(_ seed: inout InlineArray<6, UInt64>, digest: Digest64) {
   for i in 0..<6 { seed[i] = result.words[i] }
 }
 
+/// The exchange area's first `length` bytes, for `purpose`.
+func exchangeIntent(_ purpose: AccessPurpose, _ direction: AccessDirection, _ length: Int) -> AccessIntent {
+  AccessIntent(purpose, direction, expecting: .undelegated, offset: UInt16(sharedExchangeOffset), length: UInt16(length))
+}
+
+/// Zeroes the whole exchange area (after the RAK passed through it).
+func scrubExchange(_ gate: Gate<FirmwareEnvironment>) {
+  _ = try? gate.writingSharedPage(exchangeIntent(.el3ExchangeWrite, .write, sharedExchangeSize)) { area in
+    area.fill(0, words: sharedExchangeSize / 8, at: sharedExchangeOffset)
+  }
+}
+
 /// RMM_ATTEST_GET_REALM_KEY into `key` (48 bytes); the shared page is scrubbed again
 /// before it is released.
 func fetchRealmAttestationKey(into key: UnsafeMutableRawBufferPointer) -> Bool {
   shared_page_lock()
   defer { shared_page_unlock() }
-  let exchange = UnsafeMutableRawPointer(bitPattern: UInt(RMM_SHARED_PAGE_VA) + UInt(sharedExchangeOffset))!
+  let gate = FirmwareEnvironment().gate
   let result = smc_call(EL3Call.attestGetRealmKey.rawValue, sharedPagePA + UInt64(sharedExchangeOffset),
                         UInt64(sharedExchangeSize), 0 /* ECC SECP384R1 */, 0)
-  let ok = result.x0 == 0 && result.x1 == UInt64(COSE.p384CoordinateSize)
-  if ok { key.baseAddress!.copyMemory(from: exchange, byteCount: COSE.p384CoordinateSize) }
-  ConstantTime.scrub(exchange.assumingMemoryBound(to: UInt64.self), count: sharedExchangeSize / 8)
+  var ok = result.x0 == 0 && result.x1 == UInt64(COSE.p384CoordinateSize)
+  if ok {
+    ok = (try? gate.readingSharedPage(exchangeIntent(.el3ExchangeRead, .read, COSE.p384CoordinateSize)) { area in
+      area.loadWords(at: sharedExchangeOffset, into: UnsafeMutableRawBufferPointer(rebasing: key[0..<COSE.p384CoordinateSize]))
+    }) != nil
+  }
+  scrubExchange(gate)
   return ok
 }
 
@@ -189,19 +205,24 @@ func initialiseAttestation(_ out: inout Console) -> Bool {
 func fetchPlatformToken(challenge: Digest64) -> Int? {
   shared_page_lock()
   defer { shared_page_unlock() }
-  let exchange = UnsafeMutableRawPointer(bitPattern: UInt(RMM_SHARED_PAGE_VA) + UInt(sharedExchangeOffset))!
+  let gate = FirmwareEnvironment().gate
   let token = rmm_platform_token_buffer()!
   var length = 0
   for _ in 0..<64 {  // bounded: EL3 hands out at most RMM_PLATFORM_TOKEN_CAPACITY anyway
     // TF-A 2.12 expects the challenge (and its size) with every call.
     var words = challenge.words
-    withUnsafeBytes(of: &words) { exchange.copyMemory(from: $0.baseAddress!, byteCount: 32) }
+    guard (try? gate.writingSharedPage(exchangeIntent(.el3ExchangeWrite, .write, 32)) { area in
+      withUnsafeBytes(of: &words) { area.storeBytes(UnsafeRawBufferPointer(rebasing: $0[0..<32]), at: sharedExchangeOffset) }
+    }) != nil else { return nil }
     let result = smc_call(EL3Call.attestGetPlatformToken.rawValue, sharedPagePA + UInt64(sharedExchangeOffset),
                           UInt64(sharedExchangeSize), 32, 0)
     guard result.x0 == 0, result.x1 <= UInt64(sharedExchangeSize),
           Int(result.x1) <= Int(RMM_PLATFORM_TOKEN_CAPACITY) - length else { return nil }
-    UnsafeMutableRawPointer(token + length).copyMemory(from: exchange, byteCount: Int(result.x1))
-    length += Int(result.x1)
+    let piece = Int(result.x1)
+    guard (try? gate.readingSharedPage(exchangeIntent(.el3ExchangeRead, .read, piece)) { area in
+      area.loadWords(at: sharedExchangeOffset, into: UnsafeMutableRawBufferPointer(start: token + length, count: piece))
+    }) != nil else { return nil }
+    length += piece
     if result.x2 == 0 { return length > 0 ? length : nil }
   }
   return nil

@@ -16,19 +16,6 @@ let auditChainWords = 7
 nonisolated(unsafe) var auditChains: InlineArray<224, UInt64> = .init(repeating: 0)
 nonisolated(unsafe) var auditChainLock: UInt16 = 0
 
-/// One CPU's audit state, in place in RMM memory (boot/runtime.c): reached through a
-/// pointer so that recording an access copies nothing but the record itself.
-struct AuditCPUState {
-  var ring: AuditRing
-  /// Records written by this CPU; its low 32 bits are the next record's sequence number.
-  var sequence: UInt64
-  var violations: UInt64
-  /// What the CPU is serving: FID, realm (RD), IPA.
-  var function: UInt64
-  var realm: UInt64
-  var ipa: UInt64
-}
-
 // Wrapping arithmetic: `cpu` comes from TPIDR_EL2 (set at boot, < RMM_MAX_CPUS), and
 // this is on every gate access, so no overflow traps in the address computations.
 @inline(__always) func auditState(_ cpu: Int) -> UnsafeMutablePointer<AuditCPUState> {
@@ -47,61 +34,33 @@ func auditInitialise() -> Bool {
   guard AuditRecord.size <= Int(rmm_audit_record_stride()),
         MemoryLayout<AuditCPUState>.stride <= Int(rmm_audit_state_stride()) else { return false }
   for cpu in 0..<32 {
-    auditState(cpu).initialize(to: AuditCPUState(ring: AuditRing(capacity: auditRecordsPerCPU), sequence: 0,
-                                                 violations: 0, function: 0, realm: 0, ipa: 0))
+    auditState(cpu).initialize(to: AuditCPUState(capacity: auditRecordsPerCPU))
     storeChain(AuditChain.genesis(cpu: cpu), ringLost: 0, cpu: cpu)
   }
   return true
 }
 
 @inline(__always) func auditNote(function: UInt64, realm: UInt64, ipa: UInt64) {
-  let state = auditState(currentCPU())
-  state.pointee.function = function
-  state.pointee.realm = realm
-  state.pointee.ipa = ipa
+  FirmwareEnvironment().gate.noteCall(function: function, realm: realm, ipa: ipa)
 }
 
-/// Records one gate access. The allowed case is the hot path (every access of every
-/// call): no call, no frame; a refusal goes to `auditRefused`, which alerts first.
-func audit(_ pa: UInt64, _ intent: AccessIntent, _ granuleState: GranuleState?, allowed: Bool) {
-  guard allowed else { return auditRefused(pa, intent, granuleState) }
-  record(pa, intent, granuleState, allowed: true, cpu: currentCPU())
-}
-
-@inline(never) func auditRefused(_ pa: UInt64, _ intent: AccessIntent, _ granuleState: GranuleState?) {
-  let cpu = currentCPU()
-  auditState(cpu).pointee.violations &+= 1
-  alert(pa, intent, granuleState, cpu)
-  record(pa, intent, granuleState, allowed: false, cpu: cpu)
-}
-
-@inline(__always) private func record(_ pa: UInt64, _ intent: AccessIntent, _ granuleState: GranuleState?,
-                                      allowed: Bool, cpu: Int) {
-#if !RMM_AUDIT_OFF
-  let state = auditState(cpu)
-  let first = AuditRecord.firstWord(sequence: UInt32(truncatingIfNeeded: state.pointee.sequence), cpu: cpu, direction: intent.direction,
-                                    allowed: allowed, purpose: intent.purpose, state: granuleState)
-  let second = (state.pointee.function & 0xFFFF_FFFF) | UInt64(truncatingIfNeeded: intent.length) << 32
-  state.pointee.ring.append(words: (first, second, pa, state.pointee.ipa, state.pointee.realm), into: auditStorage(cpu),
-                            capacity: auditRecordsPerCPU)
-  state.pointee.sequence &+= 1
-#endif
-}
-
-private func alert(_ pa: UInt64, _ intent: AccessIntent, _ state: GranuleState?, _ cpu: Int) {
+/// The console line for a refused access (the gate has recorded and counted it).
+@inline(never) func auditAlert(_ record: AuditRecord) {
   var out = Console()
   out.write("RMM ALERT: refused access: CPU ")
-  out.decimal(UInt64(cpu))
-  out.write(intent.direction == .read ? " read " : " write ")
-  out.decimal(UInt64(intent.length))
-  out.write(" bytes of PA ")
-  out.hex(pa)
+  out.decimal(UInt64(record.cpu))
+  out.write(record.direction == .read ? " read " : " write ")
+  out.decimal(UInt64(record.length))
+  out.write(" bytes at offset ")
+  out.decimal(UInt64(record.offset))
+  out.write(" of PA ")
+  out.hex(record.pa)
   out.write(" (state ")
-  out.decimal(UInt64(state?.rawValue ?? 0xFF))
+  out.decimal(UInt64(record.state?.rawValue ?? 0xFF))
   out.write(", purpose ")
-  out.decimal(UInt64(intent.purpose.rawValue))
+  out.decimal(UInt64(record.purpose.rawValue))
   out.write(") during function ")
-  out.hex(auditState(cpu).pointee.function, digits: 8)
+  out.hex(UInt64(record.function), digits: 8)
   out.newline()
 }
 
@@ -143,8 +102,8 @@ func handleAuditCall(_ frame: UnsafeMutablePointer<UInt64>) {
       copied += 1
     }
     do throws(GateError) {
-      try SlotGate().copyToNonSecure(frame[3], offset: 0, AccessIntent(.auditDrain, .write, expecting: .undelegated),
-                                     from: &page)
+      try FirmwareEnvironment().gate.copyToNonSecure(frame[3], AccessIntent(.auditDrain, .write, expecting: .undelegated),
+                                                     from: &page)
     } catch {
       // The host never got these records: the chain says so (lost), rather than
       // covering records nobody can show.
@@ -296,7 +255,7 @@ func checkpointContinue(_ frame: UnsafeMutablePointer<UInt64>) {
     return
   }
   do throws(GateError) {
-    try SlotGate().copyToNonSecure(pa, offset: 0, AccessIntent(.auditDrain, .write, expecting: .undelegated), from: &page)
+    try FirmwareEnvironment().gate.copyToNonSecure(pa, AccessIntent(.auditDrain, .write, expecting: .undelegated), from: &page)
   } catch {
     return checkpointFailed(frame, .badPage)
   }

@@ -12,11 +12,21 @@ struct FirmwareEnvironment: RMMEnvironment {
   /// Borrowed in place (`_read`): the table is a few hundred bytes, read on every
   /// granule lookup, and must not be copied out of the global each time.
   var granules: GranuleTable<FirmwareDescriptors> { _read { yield granuleTable } }
-  var gate: SlotGate { SlotGate() }
+  var mapper: SlotMapper { SlotMapper() }
   var monitor: TFAMonitor { TFAMonitor() }
   var tlb: BroadcastStageTwoTLB { BroadcastStageTwoTLB() }
   var vmids: VMIDBitmap { VMIDBitmap() }
   var cpu: FirmwareRealmCPU { FirmwareRealmCPU() }
   var attestation: FirmwareAttestation { FirmwareAttestation() }
   var features: RMIFeatureRegister0 { featureRegister0 }
+
+  /// A corrupt RMM structure: alert, then the crash path (the CPU stops serving and
+  /// every further RMI call returns SMC_UNKNOWN).
+  func halt(_ corruption: Corruption) -> Never {
+    var out = Console()
+    out.write("RMM ALERT: corrupt RMM state (")
+    out.decimal(UInt64(corruption.rawValue))
+    out.write("): halting\n")
+    fatalError()
+  }
 }

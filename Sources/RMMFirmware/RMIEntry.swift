@@ -68,16 +68,24 @@ func runTestHook(_ call: SMCArguments) {
 /// Accesses the policy forbids, made on purpose: each must be refused before anything
 /// is mapped, counted, logged and alerted, and the RMM must keep serving.
 func attemptForbiddenAccesses(data: UInt64, rtt: UInt64) {
-  let gate = SlotGate()
+  let gate = FirmwareEnvironment().gate
   // A read of a realm DATA granule during an unrelated command (as if RD code did it).
   if let granule = granuleTable.lock(data, expecting: .data) {
-    _ = try? gate.withRealmGranule(granule, AccessIntent(.rdRead, .read, expecting: .data)) { page in page.load64(at: 0) }
+    _ = try? gate.reading(granule, AccessIntent(.rdRead, .read, expecting: .data)) { page in page.load64(at: 0) }
     granuleTable.release(granule)
   }
   // A write to an RTT from code that does not own RTTs.
   if let granule = granuleTable.lock(rtt, expecting: .rtt) {
-    _ = try? gate.withRealmGranule(granule, AccessIntent(.recWrite, .write, expecting: .rtt)) { page in
+    _ = try? gate.writing(granule, AccessIntent(.recWrite, .write, expecting: .rtt)) { page in
       page.store64(0xBAD, at: 0)
+    }
+    granuleTable.release(granule)
+  }
+  // An RTT read that declares one entry and reads another: the view refuses the
+  // access it was not declared for, and the gate reports the whole access refused.
+  if let granule = granuleTable.lock(rtt, expecting: .rtt) {
+    _ = try? gate.reading(granule, AccessIntent(.rttRead, .read, expecting: .rtt, offset: 0, length: 8)) { page in
+      page.load64(at: 8)
     }
     granuleTable.release(granule)
   }

@@ -39,31 +39,17 @@ struct FirmwareRealmCPU: RealmExecution {
     return (64 - s2.ipaWidth) | sl0 << 6 | 1 << 8 | 1 << 10 | 3 << 12 | paRange << 16 | vmid16 | 1 << 31
   }
 
-  typealias RECPage = SlotPage
-
-  func withRunningREC<Result>(_ rec: borrowing LockedGranule, _ body: (inout SlotPage) -> Result) -> Result? {
-    try? SlotGate().withRealmGranule(rec, AccessIntent(.recRun, .write, expecting: .rec)) { page in body(&page) }
+  /// Words of the REC granule at `offset` (a bounded view's raw pointer, for the
+  /// register save and restore routines).
+  private func words(_ rec: borrowing GranuleWriter, _ offset: Int, count: Int) -> UnsafeMutablePointer<UInt64> {
+    rec.pointer(at: offset, count: count * 8)!.assumingMemoryBound(to: UInt64.self)
   }
 
-  private func pointer(_ page: SlotPage, _ offset: Int) -> UnsafeMutablePointer<UInt64> {
-    UnsafeMutablePointer<UInt64>(bitPattern: page.base + UInt(offset))!
-  }
-
-  /// Runs `body` with the REC's first aux granule (its FP/SIMD registers) mapped.
-  private func withFPArea(_ rec: SlotPage, _ body: (UnsafeMutablePointer<UInt64>) -> Void) {
-    let aux = rec.load64(at: RECLayout.aux)
-    guard let granule = granuleTable.lock(aux, expecting: .recAux) else { return }
-    _ = try? SlotGate().withRealmGranule(granule, AccessIntent(.recFPState, .write, expecting: .recAux, length: 528)) { page in
-      body(UnsafeMutablePointer<UInt64>(bitPattern: page.base)!)
-    }
-    granuleTable.release(granule)
-  }
-
-  func load(_ rec: inout SlotPage, _ control: RECEntryControl) {
+  func load(_ rec: inout GranuleWriter, fpState: inout GranuleWriter, _ control: RECEntryControl) {
     let ns = rmm_ns_fp_area(currentCPU())!
     let nsSVE = rmm_ns_sve_area(currentCPU())!
-    withFPArea(rec) { area in rmm_fp_enter_realm(ns, area, nsSVE) }
-    let timers = pointer(rec, RECLayout.timers)
+    rmm_fp_enter_realm(ns, words(fpState, 0, count: RECLayout.fpStateSize / 8), nsSVE)
+    let timers = words(rec, RECLayout.timers, count: RECLayout.timersSize / 8)
     // The host's EL1/EL0 registers and EL1 timers are the host's to keep (SMCCC):
     // EL3 switches only EL2 state between the worlds.
     let host = rmm_ns_el1_area(currentCPU())!
@@ -72,7 +58,7 @@ struct FirmwareRealmCPU: RealmExecution {
     host[RECSystemRegisters.count + RECSystemRegisters.cntvCVAL] = read_cntv_cval_el0()
     host[RECSystemRegisters.count + RECSystemRegisters.cntpCTL] = read_cntp_ctl_el0()
     host[RECSystemRegisters.count + RECSystemRegisters.cntpCVAL] = read_cntp_cval_el0()
-    rmm_el1_restore(pointer(rec, RECLayout.el1))
+    rmm_el1_restore(words(rec, RECLayout.el1, count: RECSystemRegisters.count))
     write_cntvoff_el2(0)
     write_cnthctl_el2(0b11)  // EL1 may use the physical counter and timer
     write_cntv_cval_el0(timers[RECSystemRegisters.cntvCVAL])
@@ -88,18 +74,19 @@ struct FirmwareRealmCPU: RealmExecution {
     if control.trapWFE { hcr |= 1 << 14 }
     write_hcr_el2(hcr)
     writeListRegisters(control.gicLRs)
-    write_ich_vmcr_el2(pointer(rec, RECLayout.gic)[0])
+    write_ich_vmcr_el2(rec.load64(at: RECLayout.gic))
     write_ich_hcr_el2(control.gicHCR | 1)  // En
     isb()
   }
 
-  func resume(_ rec: inout SlotPage) -> RealmExitSyndrome {
-    let vector = rmm_run_realm(UInt64(rec.base) + UInt64(RECLayout.context))
+  func resume(_ rec: inout GranuleWriter) -> RealmExitSyndrome {
+    let context = words(rec, RECLayout.context, count: RECContextLayout.size / 8)
+    let vector = rmm_run_realm(UInt64(UInt(bitPattern: context)))
     return RealmExitSyndrome(kind: RealmExitSyndrome.Kind(rawValue: UInt8(truncatingIfNeeded: vector)) ?? .serror,
                              esr: read_esr_el2(), far: read_far_el2(), hpfar: read_hpfar_el2())
   }
 
-  func injectException(_ rec: inout SlotPage, esr: UInt64, far: UInt64) {
+  func injectException(_ rec: inout GranuleWriter, esr: UInt64, far: UInt64) {
     let spsr = RECLayout.context + RECContextLayout.spsr
     let pstate = rec.load64(at: spsr)
     let fromEL0 = pstate & 0xF == 0
@@ -111,14 +98,14 @@ struct FirmwareRealmCPU: RealmExecution {
     rec.store64(RECSystemRegisters.initialPSTATE, at: spsr)
   }
 
-  func save(_ rec: inout SlotPage, into exit: inout RECExit) {
-    let timers = pointer(rec, RECLayout.timers)
+  func save(_ rec: inout GranuleWriter, fpState: inout GranuleWriter, into exit: inout RECExit) {
+    let timers = words(rec, RECLayout.timers, count: RECLayout.timersSize / 8)
     readListRegisters(into: &exit)
     exit.gicHCR = read_ich_hcr_el2() & ~UInt64(1)
     exit.gicMISR = read_ich_misr_el2()
     let vmcr = read_ich_vmcr_el2()
     exit.gicVMCR = vmcr
-    pointer(rec, RECLayout.gic)[0] = vmcr
+    rec.store64(vmcr, at: RECLayout.gic)
     write_ich_hcr_el2(0)
     writeListRegisters(.init(repeating: 0))  // nothing of the realm's stays in the GIC
     let cntvCTL = read_cntv_ctl_el0(), cntvCVAL = read_cntv_cval_el0()
@@ -131,7 +118,7 @@ struct FirmwareRealmCPU: RealmExecution {
     timers[RECSystemRegisters.cntvCVAL] = cntvCVAL
     timers[RECSystemRegisters.cntpCTL] = cntpCTL
     timers[RECSystemRegisters.cntpCVAL] = cntpCVAL
-    rmm_el1_save(pointer(rec, RECLayout.el1))
+    rmm_el1_save(words(rec, RECLayout.el1, count: RECSystemRegisters.count))
     // The host's EL1 state back; its timers replace the realm's, which must not fire
     // in the host.
     let host = rmm_ns_el1_area(currentCPU())!
@@ -145,7 +132,7 @@ struct FirmwareRealmCPU: RealmExecution {
     write_hcr_el2(savedHCR[currentCPU()])
     let ns = rmm_ns_fp_area(currentCPU())!
     let nsSVE = rmm_ns_sve_area(currentCPU())!
-    withFPArea(rec) { area in rmm_fp_leave_realm(area, ns, nsSVE) }
+    rmm_fp_leave_realm(words(fpState, 0, count: RECLayout.fpStateSize / 8), ns, nsSVE)
     isb()
   }
 

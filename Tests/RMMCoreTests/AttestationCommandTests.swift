@@ -47,13 +47,13 @@ final class AttestationCommandTests: XCTestCase {
   func initToken(_ m: Machine) -> (x0: UInt64, x1: UInt64, exit: UInt64) { rsi(m, .attestTokenInit, challenge) }
 
   func token(_ m: Machine, length: Int) -> [UInt8] {
-    let words = m.n.env.gate.memory.page(m.tokenPage)
+    let words = m.n.env.memory.page(m.tokenPage)
     return (0..<length).map { UInt8(truncatingIfNeeded: words[$0 / 8] >> UInt64(8 * ($0 % 8))) }
   }
 
   /// The RIM the RD holds, as bytes.
   func rim(_ m: Machine) -> [UInt8] {
-    let rd = m.n.env.gate.memory.page(m.n.f.h.rd)
+    let rd = m.n.env.memory.page(m.n.f.h.rd)
     return (0..<32).map { UInt8(truncatingIfNeeded: rd[(0x100 + $0) / 8] >> UInt64(8 * ($0 % 8))) }
   }
 
@@ -75,7 +75,7 @@ final class AttestationCommandTests: XCTestCase {
                    "the token was delivered whole: a new INIT is needed")
     // What the RMM touched: the two aux granules as its workspace, the token page; it
     // read no realm DATA.
-    let accesses = m.n.env.gate.memory.accesses
+    let accesses = m.n.env.memory.accesses
     XCTAssertTrue(accesses.allSatisfy(\.allowed))
     XCTAssertTrue(accesses.contains { $0.pa == m.tokenPage && $0.intent.purpose == .attestationTokenWrite })
     XCTAssertEqual(Set(accesses.filter { $0.intent.purpose == .attestationWorkspace }.map(\.pa)).count, 2)

@@ -10,7 +10,7 @@ final class ConformanceTests: XCTestCase {
   static let unprotectedIPA: UInt64 = 1 << 39
 
   func el1(_ n: RunFixture, _ register: Int) -> UInt64 {
-    n.env.gate.memory.page(n.rec0)[(RECLayout.el1 + 8 * register) / 8]
+    n.env.memory.page(n.rec0)[(RECLayout.el1 + 8 * register) / 8]
   }
 
   // ---- exit.esr (A4.3.4) ------------------------------------------------------------
@@ -182,7 +182,7 @@ final class ConformanceTests: XCTestCase {
     n.script(.irq)
     XCTAssertEqual(n.enter(), success)
     XCTAssertEqual(n.gpr(n.rec0, 0), RSIStatus.success.rawValue)
-    let page = n.env.gate.memory.page(data)
+    let page = n.env.memory.page(data)
     XCTAssertEqual(page[RSIRealmConfigLayout.ipaWidth / 8], 40)
     let rpv = (0..<8).map { page[RSIRealmConfigLayout.personalizationValue / 8 + $0] }
     XCTAssertEqual(rpv, RealmHarness.RealmConfig().rpv, "rpv[64] at 0x200: the RPV of REALM_CREATE")

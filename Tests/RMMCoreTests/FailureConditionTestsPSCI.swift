@@ -80,13 +80,13 @@ final class FailureConditionPSCITests: XCTestCase {
 
   func testPsciCpuOn_entry() {
     let n = RunFixture()
-    let before = n.f.h.env.gate.memory.page(n.rec1)
+    let before = n.f.h.env.memory.page(n.rec1)
     XCTAssertEqual(n.realmCall([PSCIFunction.cpuOn.smc64, 1, (1 << 39) + 0x1000, 0], unchanged: true)[0], psci(.invalidAddress),
                    "entry point unprotected")
     XCTAssertEqual(n.realmCall([PSCIFunction.cpuOn.smc64, 1, 1 << 40, 0], unchanged: true)[0], psci(.invalidAddress),
                    "entry point beyond the IPA space")
     XCTAssertEqual(n.f.h.peek(n.rec0, RECLayout.psciTarget), 0, "nothing pending")
-    XCTAssertEqual(n.f.h.env.gate.memory.page(n.rec1), before, "target untouched")
+    XCTAssertEqual(n.f.h.env.memory.page(n.rec1), before, "target untouched")
   }
 
   func testPsciCpuOn_mpidr() {
@@ -103,12 +103,12 @@ final class FailureConditionPSCITests: XCTestCase {
     // Another REC that is RUNNABLE: ALREADY_ON (through the host's PSCI_COMPLETE).
     let n = RunFixture()
     n.f.h.poke(n.rec1, RECLayout.flags, RECLayout.flagRunnable)
-    let before = n.f.h.env.gate.memory.page(n.rec1)
+    let before = n.f.h.env.memory.page(n.rec1)
     n.script(.sync, esr: RunFixture.smc, registers: [PSCIFunction.cpuOn.smc64, 1, 0x3000, 0])
     XCTAssertEqual(n.enter(), success)
     XCTAssertEqual(n.env.call(.psciComplete, n.rec0, n.rec1, 0).x0, success)
     XCTAssertEqual(n.gpr(n.rec0, 0), psci(.alreadyOn))
-    XCTAssertEqual(n.f.h.env.gate.memory.page(n.rec1), before, "target untouched")
+    XCTAssertEqual(n.f.h.env.memory.page(n.rec1), before, "target untouched")
   }
 
   /// runnable, the caller itself: it is running, so ALREADY_ON, answered by the RMM

@@ -16,7 +16,7 @@ final class FailureConditionRECEnterTests: XCTestCase {
     let n = RunFixture()
     n.f.h.expectFailure(errorInput, "run is the RD") { n.env.call(.recEnter, n.rec0, n.f.h.rd) }
     // A4.2.2: a GPF on the RMM's access to `enter` is ERROR_INPUT as well.
-    n.env.gate.memory.faulting = [n.run]
+    n.env.memory.faulting = [n.run]
     n.f.h.expectFailure(errorInput, "run read takes a GPF") { n.env.call(.recEnter, n.rec0, n.run) }
   }
 
@@ -104,7 +104,7 @@ final class FailureConditionRECEnterTests: XCTestCase {
     XCTAssertEqual(n.exitField(RecRunLayout.exitReason), UInt64(RecExitReason.sync.rawValue))
     let pc = n.pc(n.rec0)
     n.withEnterFlags(RecRunLayout.flagInjectSEA) { XCTAssertEqual(n.enter(), success) }
-    let el1 = n.env.gate.memory.page(n.rec0)
+    let el1 = n.env.memory.page(n.rec0)
     let esr = el1[(RECLayout.el1 + 8 * RECSystemRegisters.esrEL1) / 8]
     XCTAssertEqual(esr >> 26, 0x25, "SEA taken to the realm: data abort, same EL")
     XCTAssertEqual(esr & 0x3F, 0x10, "synchronous external abort")
@@ -118,7 +118,7 @@ final class FailureConditionRECEnterTests: XCTestCase {
     var page = [UInt64](repeating: 0, count: 512)
     page[0x100 / 8] = 0x1_2345  // imm is 16 bits
     for i in 0..<31 { page[(0x108 + 8 * i) / 8] = 0xA0 + UInt64(i) }
-    n.env.gate.memory.setPage(data, page)
+    n.env.memory.setPage(data, page)
     n.script(.sync, esr: RunFixture.smc, far: 0x55, hpfar: 0x66, registers: [RSICommand.hostCall.rawValue, 0x2100, 0xBAD])
     XCTAssertEqual(n.enter(), success)
     XCTAssertEqual(n.exitField(RecRunLayout.exitReason), UInt64(RecExitReason.hostCall.rawValue))
@@ -143,17 +143,17 @@ final class FailureConditionRECEnterTests: XCTestCase {
   /// `enter` was read) is RMI_ERROR_INPUT; the REC ran, and is not left REC_RUNNING.
   func testRecEnter_run_pas_exit_write_fault() {
     let n = RunFixture()
-    n.env.gate.memory.writeFaulting = [n.run]
-    let exitBefore = Array(n.env.gate.memory.page(n.run)[(RecRunLayout.exit / 8)...])
+    n.env.memory.writeFaulting = [n.run]
+    let exitBefore = Array(n.env.memory.page(n.run)[(RecRunLayout.exit / 8)...])
     n.script(.irq)
     XCTAssertEqual(n.enter(), errorInput, "GPF writing exit")
     XCTAssertEqual(n.env.cpu.state.entries.count, 1, "enter was read and the REC entered")
-    XCTAssertTrue(n.env.gate.memory.accesses.contains { $0.pa == n.run && $0.intent.purpose == .recRunExit && $0.allowed },
+    XCTAssertTrue(n.env.memory.accesses.contains { $0.pa == n.run && $0.intent.purpose == .recRunExit && $0.allowed },
                   "the exit write was attempted")
-    XCTAssertEqual(Array(n.env.gate.memory.page(n.run)[(RecRunLayout.exit / 8)...]), exitBefore, "exit not written")
+    XCTAssertEqual(Array(n.env.memory.page(n.run)[(RecRunLayout.exit / 8)...]), exitBefore, "exit not written")
     XCTAssertEqual(n.env.granules.storage.peek(n.env.granules.index(of: n.rec0)!).refcount, 0, "not REC_RUNNING")
     XCTAssertFalse(n.env.granules.storage.anyLocked)
-    n.env.gate.memory.writeFaulting = []
+    n.env.memory.writeFaulting = []
     n.script(.irq)
     XCTAssertEqual(n.enter(), success, "the REC can be entered again")
   }

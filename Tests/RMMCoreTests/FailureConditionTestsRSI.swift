@@ -102,7 +102,7 @@ final class FailureConditionRSITests: XCTestCase {
     let (n, data) = configFixture()
     n.f.h.poke(data, 0x10, 0xFFFF)
     XCTAssertEqual(n.realmCall([RSICommand.realmConfig.rawValue, 0x2000])[0], rsiOK)
-    let page = n.env.gate.memory.page(data)
+    let page = n.env.memory.page(data)
     XCTAssertEqual(page[0], 40, "ipa_width")
     XCTAssertEqual(page[1], UInt64(HashAlgorithm.sha256.rawValue), "hash_algo")
     XCTAssertEqual(page[2], 0, "the rest of the granule is written (zero)")
@@ -273,7 +273,7 @@ final class FailureConditionRSITests: XCTestCase {
     n.f.h.poke(n.rec1, RECLayout.ripasValue, RIPAS.empty.rawValue)
     XCTAssertEqual(n.env.call(.rttSetRIPAS, n.f.h.rd, n.rec1, 0x2000, 0x3000).x0, success)
     XCTAssertEqual(n.f.h.readEntry(0x2000, 3).x4, RIPAS.empty.rawValue)
-    let page = n.env.gate.memory.page(data)
+    let page = n.env.memory.page(data)
     let pc = n.pc(n.rec0)
     n.setEnter(RecRunLayout.enterGPRs, 0x1234)
     n.script(.irq)
@@ -281,7 +281,7 @@ final class FailureConditionRSITests: XCTestCase {
     XCTAssertEqual(n.exitField(RecRunLayout.exitReason), UInt64(RecExitReason.irq.rawValue), "no Data Abort exit")
     XCTAssertEqual(n.gpr(n.rec0, 0), rsiOK)
     XCTAssertEqual(n.pc(n.rec0), pc + 4, "the SMC completed")
-    XCTAssertEqual(n.env.gate.memory.page(data), page, "nothing written")
+    XCTAssertEqual(n.env.memory.page(data), page, "nothing written")
     XCTAssertEqual(n.f.h.peek(n.rec0, RECLayout.pending), PendingExit.none.rawValue, "no host call pending")
   }
 

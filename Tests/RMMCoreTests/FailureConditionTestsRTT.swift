@@ -159,7 +159,7 @@ final class FailureConditionDataTests: XCTestCase {
     XCTAssertEqual(f.h.env.call(.realmActivate, f.h.rd).x0, success, "allowed in any realm state")
     XCTAssertEqual(f.h.env.call(.dataCreateUnknown, f.h.rd, data, 0x1000).x0, success)
     XCTAssertEqual(f.h.state(data), .data, "data_state")
-    XCTAssertTrue(f.h.env.gate.memory.isZero(data), "data_content: wiped")
+    XCTAssertTrue(f.h.env.memory.isZero(data), "data_content: wiped")
     XCTAssertEqual(f.h.readEntry(0x1000, 3), RMIResult(success, 3, 1, data, RIPAS.ram.rawValue), "ASSIGNED, addr, RIPAS kept (RAM)")
     // RIPAS DESTROYED is kept too.
     XCTAssertEqual(f.command(.dataDestroy, 0x1000).x0, success)

@@ -215,7 +215,7 @@ final class FailureConditionRECTests: XCTestCase {
     var f = Fixture()
     let delegated = f.h.allocateDelegated()
     f.h.expectFailure(errorInput, "params page in the Realm PAS") { f.create(params: delegated) }
-    f.h.env.gate.memory.faulting = [f.h.recParamsPA]
+    f.h.env.memory.faulting = [f.h.recParamsPA]
     f.h.expectFailure(errorInput, "params read takes a GPF") { f.create() }
   }
 
@@ -284,7 +284,7 @@ final class FailureConditionRECTests: XCTestCase {
     let f = Fixture()
     f.h.writeRECParams(flags: 0, mpidr: 0, pc: 0x1234_5000, gprs: [1, 2, 3, 4, 5, 6, 7, 8], aux: f.aux)
     XCTAssertEqual(f.create().x0, success)
-    let page = f.h.env.gate.memory.page(f.rec)
+    let page = f.h.env.memory.page(f.rec)
     XCTAssertEqual(page[RECLayout.owner / 8], f.h.rd, "rec_owner")
     XCTAssertEqual(page[RECLayout.mpidr / 8], 0, "rec_mpidr")
     XCTAssertEqual(page[RECLayout.flags / 8] & RECLayout.flagRunnable, 0, "not_runnable")
@@ -297,7 +297,7 @@ final class FailureConditionRECTests: XCTestCase {
     XCTAssertEqual(f.h.env.granules.storage.peek(f.h.env.granules.index(of: f.rec)!).refcount, 0, "REC_READY")
     XCTAssertEqual(f.h.realm().recsCreated, 1, "rec_index + 1")
     XCTAssertEqual(f.h.realm().liveRECs, 1, "num_recs + 1")
-    XCTAssertEqual(f.aux.map { f.h.env.gate.memory.isZero($0) }, [true, true], "rec_attest: NO_ATTEST_IN_PROGRESS")
+    XCTAssertEqual(f.aux.map { f.h.env.memory.isZero($0) }, [true, true], "rec_attest: NO_ATTEST_IN_PROGRESS")
     XCTAssertEqual([page[RECLayout.auxCount / 8], page[RECLayout.aux / 8], page[RECLayout.aux / 8 + 1]],
                    [2, f.aux[0], f.aux[1]], "rec_aux: the aux granules, in order")
     XCTAssertEqual(f.aux.map { f.h.state($0) }, [.recAux, .recAux], "rec_aux_state")

@@ -49,7 +49,7 @@ extension RealmHarness {
     for i in 0..<UInt64(2048) {
       let pa = Self.granule(i)
       if excluded.contains(pa) { continue }
-      out.append("\(i):\(state(pa)!):\(env.granules.storage.peek(Int(i)).refcount):\(env.gate.memory.page(pa).hashValue)")
+      out.append("\(i):\(state(pa)!):\(env.granules.storage.peek(Int(i)).refcount):\(env.memory.page(pa).hashValue)")
     }
     out.append("vmids:\(env.vmids.state.used.sorted())")
     return out
@@ -91,12 +91,12 @@ extension RealmHarness {
 
   /// Overwrites one 64-bit word of a granule's page (white-box set-up only).
   func poke(_ pa: UInt64, _ offset: Int, _ value: UInt64) {
-    var page = env.gate.memory.page(pa)
+    var page = env.memory.page(pa)
     page[offset / 8] = value
-    env.gate.memory.setPage(pa, page)
+    env.memory.setPage(pa, page)
   }
 
-  func peek(_ pa: UInt64, _ offset: Int) -> UInt64 { env.gate.memory.page(pa)[offset / 8] }
+  func peek(_ pa: UInt64, _ offset: Int) -> UInt64 { env.memory.page(pa)[offset / 8] }
 
   /// Marks a REC running on another CPU (the refcount REC_ENTER holds).
   func markRunning(_ rec: UInt64, _ running: Bool = true) {

@@ -80,12 +80,50 @@ final class FakeFrame {
 /// Physical memory as page frames by PA; records every access it is asked for.
 /// A page never written reads as zero and has no frame.
 final class FakeMemoryState {
+  static let auditCapacity = 1 << 14
+  /// Not DRAM in any fake environment.
+  static let sharedPagePA: UInt64 = 0x7FFF_F000
   private var frames: [UInt64: FakeFrame] = [:]
+  /// What an unwritten page reads as.
+  let zeroFrame = FakeFrame()
+  /// The EL3 shared page.
+  let sharedPage = FakeFrame()
+  /// What is mapped now, innermost last.
+  var mappings: [(base: UnsafeMutableRawPointer, pa: UInt64, space: AddressSpace, writable: Bool)] = []
+  var openWindow: (UnsafeMutableRawBufferPointer, [UInt64])?
+  /// The audit log the core's gate writes (one CPU), and the alerts it raised.
+  let auditState: UnsafeMutablePointer<AuditCPUState> = {
+    let state = UnsafeMutablePointer<AuditCPUState>.allocate(capacity: 1)
+    state.initialize(to: AuditCPUState(capacity: FakeMemoryState.auditCapacity))
+    return state
+  }()
+  let auditStorage = UnsafeMutablePointer<UInt64>.allocate(capacity: FakeMemoryState.auditCapacity * 5)
+  var alerts: [AuditRecord] = []
+
+  /// Every access the gate recorded since the last restore, oldest first.
+  var records: [AuditRecord] {
+    let ring = auditState.pointee.ring
+    return (0..<ring.count).compactMap { i in
+      let slot = auditStorage + ((ring.head + i) & (Self.auditCapacity - 1)) * 5
+      return AuditRecord(words: (slot[0], slot[1], slot[2], slot[3], slot[4]))
+    }
+  }
+  /// The same, as (PA, intent, allowed); the intent's expected state is the state the
+  /// gate found (equal for every allowed access).
+  var accesses: [(pa: UInt64, intent: AccessIntent, allowed: Bool)] {
+    records.map { r in
+      (r.pa, AccessIntent(r.purpose, r.direction, expecting: r.state ?? .undelegated, offset: r.offset, length: r.length), r.allowed)
+    }
+  }
+  var violations: UInt64 { auditState.pointee.violations }
+
+  func mapping(containing address: UnsafeRawPointer) -> (base: UnsafeMutableRawPointer, pa: UInt64, space: AddressSpace, writable: Bool)? {
+    mappings.last { UnsafeRawPointer($0.base) <= address && address < UnsafeRawPointer($0.base) + 4096 }
+  }
   /// Frames written or mapped since the last restore: all a restore has to undo.
   private var dirtyFrames: [(pa: UInt64, frame: FakeFrame)] = []
   /// The checkpoint the clean frames agree with (nil: all zero).
   fileprivate var baseline: FakeCheckpoint?
-  var accesses: [(pa: UInt64, intent: AccessIntent, allowed: Bool)] = []
   /// NS pages whose access faults (a granule-protection fault in the firmware).
   var faulting: Set<UInt64> = []
   /// NS pages whose writes fault but whose reads do not (a page delegated between the
@@ -150,7 +188,8 @@ final class FakeMemoryState {
     for (_, frame) in dirtyFrames { frame.dirty = false }
     dirtyFrames.removeAll(keepingCapacity: true)
     baseline = checkpoint
-    accesses.removeAll(keepingCapacity: true)
+    auditState.pointee = AuditCPUState(capacity: Self.auditCapacity)
+    alerts.removeAll(keepingCapacity: true)
     faulting.removeAll()
     writeFaulting.removeAll()
     absent.removeAll()
@@ -172,95 +211,78 @@ struct FakePage: WritablePage {
   }
 }
 
-struct FakeGate<Storage: GranuleDescriptorStorage>: PhysicalMemoryGate {
-  let memory = FakeMemoryState()
-  var table: () -> GranuleTable<Storage>
+/// The fake's side of the gate: the core's `Gate` checks, audits and bounds every
+/// access; this only maps frames and copies, with faults injected where the test
+/// asks (`faulting`, `writeFaulting`, `absent`).
+struct FakeMapper: GateMapper {
+  static var auditCapacity: Int { FakeMemoryState.auditCapacity }
+  let memory: FakeMemoryState
+  var auditCPU: AuditCPU { AuditCPU(state: memory.auditState, storage: memory.auditStorage, cpu: 0) }
+  func alert(_ record: AuditRecord) { memory.alerts.append(record) }
 
-  func withRealmGranule<Result>(
-    _ granule: borrowing LockedGranule, _ intent: AccessIntent, _ body: (inout FakePage) -> Result
-  ) throws(GateError) -> Result {
-    let allowed = AccessPolicy.permits(intent, actualState: granule.state)
-    memory.accesses.append((granule.pa, intent, allowed))
-    guard allowed else { throw .policyViolation }
-    var page = FakePage(memory: memory, pa: granule.pa)
-    return body(&page)
+  func map(_ pa: UInt64, in space: AddressSpace, writable: Bool) -> UnsafeMutableRawPointer {
+    // A page never written reads as zero without a frame (reading does not dirty it).
+    let frame = writable ? memory.frame(pa) : (memory.frame(ifPresent: pa) ?? memory.zeroFrame)
+    let base = UnsafeMutableRawPointer(frame.words)
+    memory.mappings.append((base, pa, space, writable))
+    return base
   }
 
-  func writeRealmGranule(_ granule: borrowing LockedGranule, _ intent: AccessIntent,
-                         from contents: inout PageBuffer) throws(GateError) {
-    let allowed = AccessPolicy.permits(intent, actualState: granule.state)
-    memory.accesses.append((granule.pa, intent, allowed))
-    guard allowed else { throw .policyViolation }
-    let frame = memory.frame(granule.pa)
-    withUnsafeBytes(of: &contents.words) { UnsafeMutableRawPointer(frame.words).copyMemory(from: $0.baseAddress!, byteCount: 4096) }
-  }
-
-  func scrubRealmGranule(_ granule: borrowing LockedGranule, _ intent: AccessIntent) throws(GateError) {
-    let allowed = AccessPolicy.permits(intent, actualState: granule.state)
-    memory.accesses.append((granule.pa, intent, allowed))
-    guard allowed else { throw .policyViolation }
-    if memory.absent.contains(granule.pa) { throw .realmAccessAbort }
-    memory.frame(granule.pa).zero()
-  }
-
-  func noteCall(function: UInt64, realm: UInt64, ipa: UInt64) {}
-
-  func copyToNonSecure<Buffer: BitwiseCopyable>(_ pa: UInt64, offset: Int, _ intent: AccessIntent,
-                                                from buffer: inout Buffer) throws(GateError) {
-    guard table().index(of: pa) != nil else { throw .notDRAM }
-    let allowed = AccessPolicy.permits(intent, actualState: table().state(of: pa)) && offset >= 0
-      && offset + Int(intent.length) <= 4096 && Int(intent.length) <= MemoryLayout<Buffer>.size
-    memory.accesses.append((pa, intent, allowed))
-    guard allowed else { throw .policyViolation }
-    guard !memory.faulting.contains(pa), !memory.writeFaulting.contains(pa) else { throw .nonSecureAccessFault }
-    // One copy, as the firmware does (PageBuffer.load64 per word copied the whole buffer each time).
-    let frame = memory.frame(pa)
-    withUnsafeBytes(of: &buffer) { bytes in
-      (UnsafeMutableRawPointer(frame.words) + offset).copyMemory(from: bytes.baseAddress!, byteCount: Int(intent.length) & ~7)
+  func unmap(_ address: UnsafeMutableRawPointer) {
+    guard let i = memory.mappings.lastIndex(where: { $0.base == address }) else {
+      preconditionFailure("unmap of an address that is not mapped")
     }
+    memory.mappings.remove(at: i)
+  }
+
+  func faultTolerantCopy(to destination: UnsafeMutableRawPointer, from source: UnsafeRawPointer, count: Int) -> Bool {
+    if let read = memory.mapping(containing: source), read.space == .nonSecure, memory.faulting.contains(read.pa) {
+      return false
+    }
+    if let written = memory.mapping(containing: UnsafeRawPointer(destination)), written.space == .nonSecure,
+       memory.faulting.contains(written.pa) || memory.writeFaulting.contains(written.pa) {
+      return false
+    }
+    destination.copyMemory(from: source, byteCount: count)
+    return true
+  }
+
+  func zeroPage(_ page: UnsafeMutableRawPointer, firstTouch: Bool) -> Bool {
+    if firstTouch, let mapped = memory.mapping(containing: UnsafeRawPointer(page)), memory.absent.contains(mapped.pa) {
+      return false
+    }
+    page.initializeMemory(as: UInt64.self, repeating: 0, count: 512)
+    return true
+  }
+
+  func copyPage(to page: UnsafeMutableRawPointer, from source: UnsafeRawPointer) {
+    page.copyMemory(from: source, byteCount: 4096)
   }
 
   /// The aux window: one buffer per REC (keyed by its first aux granule) that stays at
   /// the same address from call to call, as the firmware's window does on every CPU.
-  /// The granules' frames are copied in before `body` and back after it.
-  func withAuxiliaryWindow<Result>(
-    _ order: InlineArray<16, UInt64>, count: Int, locked: borrowing GranuleLockSet, _ intent: AccessIntent,
-    _ body: (UnsafeMutableRawBufferPointer) -> Result
-  ) throws(GateError) -> Result {
-    var allowed = count > 0 && count <= 16
-    for i in 0..<count {
-      let ok = AccessPolicy.permits(intent, actualState: locked.state(of: order[i]))
-      memory.accesses.append((order[i], intent, ok))
-      allowed = allowed && ok
-    }
-    guard allowed else { throw .policyViolation }
+  /// The granules' frames are copied in at map and back at unmap.
+  func mapWindow(_ order: borrowing InlineArray<16, UInt64>, count: Int) -> UnsafeMutableRawPointer? {
     let window = memory.window(for: order[0], pages: count)
+    var granules: [UInt64] = []
     for i in 0..<count {
+      granules.append(order[i])
       (window.baseAddress! + 4096 * i).copyMemory(from: UnsafeRawPointer(memory.frame(order[i]).words), byteCount: 4096)
     }
-    let result = body(window)
-    for i in 0..<count {
-      UnsafeMutableRawPointer(memory.frame(order[i]).words).copyMemory(from: window.baseAddress! + 4096 * i, byteCount: 4096)
-    }
-    return result
+    memory.openWindow = (window, granules)
+    return window.baseAddress
   }
 
-  func copyFromNonSecure<Buffer: BitwiseCopyable>(_ pa: UInt64, _ intent: AccessIntent,
-                                                  into buffer: inout Buffer) throws(GateError) {
-    guard table().index(of: pa) != nil else { throw .notDRAM }
-    let allowed = AccessPolicy.permits(intent, actualState: table().state(of: pa))
-      && Int(intent.length) <= MemoryLayout<Buffer>.size
-    memory.accesses.append((pa, intent, allowed))
-    guard allowed else { throw .policyViolation }
-    guard !memory.faulting.contains(pa) else { throw .nonSecureAccessFault }
-    let length = Int(intent.length)
-    withUnsafeMutableBytes(of: &buffer) { bytes in
-      if let frame = memory.frame(ifPresent: pa) {
-        bytes.baseAddress!.copyMemory(from: frame.words, byteCount: length)
-      } else {
-        bytes.baseAddress!.initializeMemory(as: UInt8.self, repeating: 0, count: length)
-      }
+  func unmapWindow(count: Int) {
+    guard let (window, granules) = memory.openWindow else { preconditionFailure("no window mapped") }
+    for (i, pa) in granules.enumerated() {
+      UnsafeMutableRawPointer(memory.frame(pa).words).copyMemory(from: window.baseAddress! + 4096 * i, byteCount: 4096)
     }
+    memory.openWindow = nil
+  }
+
+  var sharedPage: (address: UnsafeMutableRawPointer, pa: UInt64)? {
+    (UnsafeMutableRawPointer(memory.sharedPage.words), FakeMemoryState.sharedPagePA)
   }
 }
 
@@ -309,24 +331,24 @@ final class FakeCPUState {
 }
 
 struct FakeRealmCPU: RealmExecution {
-  typealias RECPage = FakePage
   let state = FakeCPUState()
   let memory: FakeMemoryState
   var listRegisterCount: Int { 4 }
   var interruptPending: Bool { state.interruptPending }
   var hardwareIDRegisters: HardwareIDRegisters { state.idRegisters }
-  func withRunningREC<Result>(_ rec: borrowing LockedGranule, _ body: (inout FakePage) -> Result) -> Result? {
-    var page = FakePage(memory: memory, pa: rec.pa)
-    return body(&page)
+  func load(_ rec: inout GranuleWriter, fpState: inout GranuleWriter, _ control: RECEntryControl) {
+    state.entries.append(control)
   }
-  func load(_ rec: inout FakePage, _ control: RECEntryControl) { state.entries.append(control) }
-  func resume(_ rec: inout FakePage) -> RealmExitSyndrome {
+  func resume(_ rec: inout GranuleWriter) -> RealmExitSyndrome {
     guard !state.script.isEmpty else { return RealmExitSyndrome(kind: .irq) }
     let next = state.script.removeFirst()
-    next.prepare(rec.frame)
+    // The scripted realm sees the REC's frame itself (the granule the gate mapped).
+    guard let base = rec.pointer(at: 0, count: 4096), let mapped = memory.mapping(containing: base),
+          let frame = memory.frame(ifPresent: mapped.pa) else { preconditionFailure("the REC is not mapped") }
+    next.prepare(frame)
     return next.syndrome
   }
-  func save(_ rec: inout FakePage, into exit: inout RECExit) {
+  func save(_ rec: inout GranuleWriter, fpState: inout GranuleWriter, into exit: inout RECExit) {
     let saved = state.saved
     exit.gicHCR = saved.gicHCR
     for i in 0..<16 { exit.setGICLR(i, saved.gicLRs[i]) }
@@ -338,7 +360,7 @@ struct FakeRealmCPU: RealmExecution {
     exit.cntpCVAL = saved.cntpCVAL
   }
   /// The REC's EL1 registers live in its page here (no real CPU to load them into).
-  func injectException(_ rec: inout FakePage, esr: UInt64, far: UInt64) {
+  func injectException(_ rec: inout GranuleWriter, esr: UInt64, far: UInt64) {
     let el1 = RECLayout.el1
     let spsr = RECLayout.context + RECContextLayout.spsr
     let pstate = rec.load64(at: spsr)
@@ -417,7 +439,9 @@ struct FakeAttestation: AttestationService {
 struct FakeEnvironment: RMMEnvironment {
   let attestation = FakeAttestation()
   let granules: GranuleTable<FakeDescriptors>
-  let gate: FakeGate<FakeDescriptors>
+  let mapper: FakeMapper
+  /// The fake physical memory behind the mapper.
+  var memory: FakeMemoryState { mapper.memory }
   let monitor = FakeMonitor()
   let tlb = FakeTLB()
   var vmids = FakeVMIDs()
@@ -444,11 +468,12 @@ struct FakeEnvironment: RMMEnvironment {
     dram.bankCount = 2
     let table = GranuleTable(storage: FakeDescriptors(count: Int(bank0Granules) + 32), dram: dram)!
     granules = table
-    gate = FakeGate(table: { table })
-    cpu = FakeRealmCPU(memory: gate.memory)
+    mapper = FakeMapper(memory: FakeMemoryState())
+    cpu = FakeRealmCPU(memory: mapper.memory)
   }
 
   var dispatcher: RMIDispatcher<FakeEnvironment> { RMIDispatcher(environment: self) }
+  func halt(_ corruption: Corruption) -> Never { fatalError("the RMM found its own state corrupt: \(corruption)") }
   func call(_ command: RMICommand, _ a1: UInt64 = 0, _ a2: UInt64 = 0, _ a3: UInt64 = 0,
             _ a4: UInt64 = 0, _ a5: UInt64 = 0) -> RMIResult {
     dispatcher.handle(SMCArguments(command.rawValue, a1, a2, a3, a4, a5))
@@ -464,7 +489,7 @@ final class FakeCheckpoint {
   init(_ env: FakeEnvironment) {
     precondition(!env.granules.storage.anyLocked && env.cpu.state.script.isEmpty)
     descriptors = env.granules.storage.box.words
-    pages = env.gate.memory.nonZeroPages
+    pages = env.memory.nonZeroPages
     realmPAS = env.monitor.state.realmPAS
     vmids = env.vmids.state.used
   }
@@ -474,7 +499,7 @@ extension FakeEnvironment {
   /// This machine as it is now; its memory is clean with respect to it.
   func checkpoint() -> FakeCheckpoint {
     let checkpoint = FakeCheckpoint(self)
-    gate.memory.restore(checkpoint)
+    memory.restore(checkpoint)
     return checkpoint
   }
 
@@ -485,7 +510,7 @@ extension FakeEnvironment {
     } else {
       for i in granules.storage.box.words.indices { granules.storage.box.words[i] = 0 }
     }
-    gate.memory.restore(checkpoint)
+    memory.restore(checkpoint)
     monitor.state.realmPAS = checkpoint?.realmPAS ?? []
     monitor.state.refused.removeAll()
     monitor.state.log.removeAll(keepingCapacity: true)

@@ -69,16 +69,16 @@ final class GranuleDelegationTests: XCTestCase {
 
   func testDelegateAndUndelegate() {
     let env = FakeEnvironment()
-    env.gate.memory.setPage(granule, Array(repeating: 0xDEAD, count: 512))
+    env.memory.setPage(granule, Array(repeating: 0xDEAD, count: 512))
     XCTAssertEqual(env.call(.granuleDelegate, granule).x0, success)
     XCTAssertEqual(env.granules.state(of: granule), .delegated)
-    XCTAssertEqual(env.gate.memory.page(granule), Array(repeating: 0, count: 512), "DELEGATED is all zeros")
+    XCTAssertEqual(env.memory.page(granule), Array(repeating: 0, count: 512), "DELEGATED is all zeros")
     XCTAssertTrue(env.monitor.state.realmPAS.contains(granule))
     XCTAssertEqual(env.call(.granuleUndelegate, granule).x0, success)
     XCTAssertEqual(env.granules.state(of: granule), .undelegated)
     XCTAssertFalse(env.monitor.state.realmPAS.contains(granule))
-    XCTAssertEqual(env.gate.memory.accesses.map(\.intent.purpose), [.delegateScrub], "UNDELEGATE writes nothing: DELEGATED is zero")
-    XCTAssertTrue(env.gate.memory.accesses.allSatisfy(\.allowed))
+    XCTAssertEqual(env.memory.accesses.map(\.intent.purpose), [.delegateScrub], "UNDELEGATE writes nothing: DELEGATED is zero")
+    XCTAssertTrue(env.memory.accesses.allSatisfy(\.allowed))
     XCTAssertFalse(env.granules.storage.anyLocked)
   }
 
@@ -86,7 +86,7 @@ final class GranuleDelegationTests: XCTestCase {
   /// platform's RAM. EL3 delegates it; the scrub aborts; the RMM must undo it all.
   func testDelegateOfAbsentMemoryIsUndone() {
     let env = FakeEnvironment()
-    env.gate.memory.absent.insert(granule)
+    env.memory.absent.insert(granule)
     XCTAssertEqual(env.call(.granuleDelegate, granule).x0, errorInput)
     XCTAssertEqual(env.granules.state(of: granule), .undelegated)
     XCTAssertFalse(env.monitor.state.realmPAS.contains(granule), "EL3's delegation was reverted")
@@ -134,11 +134,11 @@ final class GranuleDelegationTests: XCTestCase {
   func testEL3RefusalLeavesGranuleUnchanged() {
     let env = FakeEnvironment()
     env.monitor.state.refused = [granule]
-    env.gate.memory.setPage(granule, Array(repeating: 7, count: 512))
+    env.memory.setPage(granule, Array(repeating: 7, count: 512))
     XCTAssertEqual(env.call(.granuleDelegate, granule).x0, errorInput)
     XCTAssertEqual(env.granules.state(of: granule), .undelegated)
-    XCTAssertEqual(env.gate.memory.page(granule)[0], 7, "host memory untouched when EL3 refuses")
-    XCTAssertTrue(env.gate.memory.accesses.isEmpty)
+    XCTAssertEqual(env.memory.page(granule)[0], 7, "host memory untouched when EL3 refuses")
+    XCTAssertTrue(env.memory.accesses.isEmpty)
   }
 
   func testEL3RefusingUndelegateKeepsGranuleDelegated() {

@@ -24,14 +24,14 @@ struct RunFixture {
 
   var env: FakeEnvironment { f.h.env }
   func enter(_ rec: UInt64? = nil) -> UInt64 { env.call(.recEnter, rec ?? rec0, run).x0 }
-  func exitField(_ absolute: Int) -> UInt64 { env.gate.memory.page(run)[absolute / 8] }
+  func exitField(_ absolute: Int) -> UInt64 { env.memory.page(run)[absolute / 8] }
   func setEnter(_ absolute: Int, _ value: UInt64) {
-    var page = env.gate.memory.page(run)
+    var page = env.memory.page(run)
     page[absolute / 8] = value
-    env.gate.memory.setPage(run, page)
+    env.memory.setPage(run, page)
   }
-  func gpr(_ rec: UInt64, _ n: Int) -> UInt64 { env.gate.memory.page(rec)[(RECLayout.context + 8 * n) / 8] }
-  func pc(_ rec: UInt64) -> UInt64 { env.gate.memory.page(rec)[(RECLayout.context + RECContextLayout.elr) / 8] }
+  func gpr(_ rec: UInt64, _ n: Int) -> UInt64 { env.memory.page(rec)[(RECLayout.context + 8 * n) / 8] }
+  func pc(_ rec: UInt64) -> UInt64 { env.memory.page(rec)[(RECLayout.context + RECContextLayout.elr) / 8] }
 
   /// Queues an exit; `registers` are the realm's x0..x10 at that point.
   func script(_ kind: RealmExitSyndrome.Kind, esr: UInt64 = 0, far: UInt64 = 0, hpfar: UInt64 = 0,
@@ -150,10 +150,10 @@ final class RECEnterTests: XCTestCase {
     // Host call: the structure in a DATA page at IPA 0x2000.
     let data = n.f.h.allocateDelegated()
     XCTAssertEqual(n.env.call(.dataCreateUnknown, n.f.h.rd, data, 0x2000).x0, success)
-    var page = n.env.gate.memory.page(data)
+    var page = n.env.memory.page(data)
     page[0x100 / 8] = 0x77  // imm
     page[0x108 / 8] = 0x1111
-    n.env.gate.memory.setPage(data, page)
+    n.env.memory.setPage(data, page)
     n.script(.sync, esr: RunFixture.smc, registers: [RSICommand.hostCall.rawValue, 0x2100])
     XCTAssertEqual(n.enter(), success)
     XCTAssertEqual(n.exitField(RecRunLayout.exitReason), UInt64(RecExitReason.hostCall.rawValue))
@@ -164,14 +164,14 @@ final class RECEnterTests: XCTestCase {
     XCTAssertEqual(n.enter(), status(.errorREC), "EMUL_MMIO after a host call")
     n.setEnter(RecRunLayout.enterFlags, 0)
     XCTAssertEqual(n.enter(), success)
-    XCTAssertEqual(n.env.gate.memory.page(data)[0x108 / 8], 0x2222, "the host's result written back")
+    XCTAssertEqual(n.env.memory.page(data)[0x108 / 8], 0x2222, "the host's result written back")
     XCTAssertEqual(n.gpr(n.rec0, 0), 0)
     // Host call at a misaligned or unprotected IPA: RSI_ERROR_INPUT.
     n.script(.sync, esr: RunFixture.smc, registers: [RSICommand.hostCall.rawValue, 0x2108])
     n.script(.sync, esr: RunFixture.smc, registers: [RSICommand.hostCall.rawValue, 1 << 39])
     XCTAssertEqual(n.enter(), success)
     XCTAssertEqual(n.gpr(n.rec0, 0), RSIStatus.errorInput.rawValue)
-    let dataReads = n.env.gate.memory.accesses.filter { $0.intent.expectedState == .data && $0.intent.direction == .read }
+    let dataReads = n.env.memory.accesses.filter { $0.intent.expectedState == .data && $0.intent.direction == .read }
     XCTAssertEqual(dataReads.map(\.intent.purpose), [.rsiHostCallRead], "the only read of realm data is RsiHostCall")
   }
 

@@ -80,9 +80,9 @@ final class RTTTests: XCTestCase {
     let data = f.h.allocateDelegated()
     var source = [UInt64](repeating: 0, count: 512)
     for i in 0..<512 { source[i] = UInt64(i) &* 0x9E37_79B9_7F4A_7C15 }
-    f.h.env.gate.memory.setPage(f.h.sourcePA, source)
+    f.h.env.memory.setPage(f.h.sourcePA, source)
     XCTAssertEqual(f.h.env.call(.dataCreate, f.h.rd, data, 0x1000, f.h.sourcePA, 1).x0, success)
-    XCTAssertEqual(f.h.env.gate.memory.page(data), source, "contents copied")
+    XCTAssertEqual(f.h.env.memory.page(data), source, "contents copied")
     XCTAssertEqual(f.h.state(data), .data)
     let content = coreutilsDigest(leBytes(source))
     rim = coreutilsDigest(leBytes([0, 0x100]) + slot(rim) + leBytes([0x1000, 1]) + slot(content) + [UInt8](repeating: 0, count: 0x60))
@@ -145,7 +145,7 @@ final class RTTTests: XCTestCase {
     XCTAssertEqual(f.call(.dataDestroy, 0x1000), RMIResult(success, data[0], 0x5000), "top = next live entry")
     XCTAssertEqual(f.h.readEntry(0x1000, 3), RMIResult(success, 3, 0, 0, RIPAS.destroyed.rawValue))
     XCTAssertEqual(f.h.state(data[0]), .delegated)
-    XCTAssertEqual(f.h.env.gate.memory.page(data[0]), [UInt64](repeating: 0, count: 512), "scrubbed")
+    XCTAssertEqual(f.h.env.memory.page(data[0]), [UInt64](repeating: 0, count: 512), "scrubbed")
     XCTAssertEqual(f.call(.dataDestroy, 0x1000), RMIResult(status(.errorRTT, 3), 0, 0x5000), "not assigned: top still reported")
     XCTAssertEqual(f.call(.dataDestroy, 0x5000), RMIResult(success, data[1], 0x20_0000), "top = end of the table")
     XCTAssertEqual(f.call(.dataDestroy, 0x20_0000), RMIResult(status(.errorRTT, 2), 0, 0x4000_0000), "no L3 table")
@@ -238,7 +238,7 @@ final class RTTTests: XCTestCase {
     XCTAssertEqual(f.h.env.call(.realmDestroy, f.h.rd).x0, success)
     for pa in [f.h.rd, f.h.rttBase, f.h.rttBase + 4096, l2.pa, l3.pa, d] {
       XCTAssertEqual(f.h.state(pa), .delegated)
-      XCTAssertEqual(f.h.env.gate.memory.page(pa), [UInt64](repeating: 0, count: 512), "DELEGATED is zero")
+      XCTAssertEqual(f.h.env.memory.page(pa), [UInt64](repeating: 0, count: 512), "DELEGATED is zero")
       XCTAssertEqual(f.h.env.call(.granuleUndelegate, pa).x0, success)
     }
     XCTAssertEqual(f.h.env.granules.count(in: .undelegated), 2048 + 32)

@@ -29,7 +29,7 @@ struct RealmHarness {
   func writeHostPage(_ pa: UInt64, _ fields: [Int: UInt64]) {
     var page = [UInt64](repeating: 0, count: 512)
     for (offset, value) in fields { page[offset / 8] = value }
-    env.gate.memory.setPage(pa, page)
+    env.memory.setPage(pa, page)
   }
 
   struct RealmConfig {
@@ -85,7 +85,7 @@ struct RealmHarness {
     var g = env.granules.lock(rd)!
     defer { env.granules.release(g) }
     g.setState(.rd)
-    let page = FakePage(memory: env.gate.memory, pa: rd)
+    let page = FakePage(memory: env.memory, pa: rd)
     return RealmDescriptor.load(from: page)!
   }
 
@@ -94,7 +94,7 @@ struct RealmHarness {
     var out: [String] = []
     for i in 0..<UInt64(2048) {
       let pa = Self.granule(i)
-      out.append("\(i):\(state(pa)!):\(env.granules.storage.peek(Int(i)).refcount):\(env.gate.memory.page(pa).hashValue)")
+      out.append("\(i):\(state(pa)!):\(env.granules.storage.peek(Int(i)).refcount):\(env.memory.page(pa).hashValue)")
     }
     out.append("vmids:\(env.vmids.state.used.sorted())")
     return out

@@ -19,7 +19,7 @@ final class RealmCreateTests: XCTestCase {
     XCTAssertEqual(h.env.call(.realmDestroy, h.rd).x0, success)
     XCTAssertEqual(h.state(h.rd), .delegated)
     XCTAssertEqual(h.state(h.rttBase), .delegated)
-    XCTAssertEqual(h.env.gate.memory.page(h.rd), [UInt64](repeating: 0, count: 512), "RD scrubbed")
+    XCTAssertEqual(h.env.memory.page(h.rd), [UInt64](repeating: 0, count: 512), "RD scrubbed")
     XCTAssertTrue(h.env.vmids.state.used.isEmpty, "VMID released")
     XCTAssertFalse(h.env.granules.storage.anyLocked)
     XCTAssertEqual(h.env.call(.realmActivate, h.rd).x0, errorInput, "no realm any more")
@@ -127,9 +127,9 @@ final class RealmCreateTests: XCTestCase {
     XCTAssertEqual(h.env.call(.realmCreate, h.rd, h.paramsPA + 8).x0, errorInput, "params unaligned")
     XCTAssertEqual(h.env.call(.realmCreate, h.rd, 0x10_0000).x0, errorInput, "params outside DRAM")
     XCTAssertEqual(h.env.call(.realmCreate, h.rd, h.rd).x0, errorInput, "params page delegated")
-    h.env.gate.memory.faulting = [h.paramsPA]
+    h.env.memory.faulting = [h.paramsPA]
     XCTAssertEqual(h.env.call(.realmCreate, h.rd, h.paramsPA).x0, errorInput, "params read faults")
-    h.env.gate.memory.faulting = []
+    h.env.memory.faulting = []
     XCTAssertEqual(h.env.call(.realmCreate, h.rttBase, h.paramsPA).x0, errorInput, "RD aliases the RTTs")
     XCTAssertEqual(h.env.call(.realmCreate, h.rd, h.paramsPA).x0, success)
     // Same VMID again, with fresh granules.

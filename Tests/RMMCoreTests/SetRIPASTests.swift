@@ -13,12 +13,12 @@ final class SetRIPASTests: XCTestCase {
     let aux = [f.h.allocateDelegated(), f.h.allocateDelegated()]
     f.h.writeRECParams(mpidr: 0, aux: aux)
     precondition(f.h.env.call(.recCreate, f.h.rd, rec, f.h.recParamsPA).x0 == success)
-    var page = f.h.env.gate.memory.page(rec)
+    var page = f.h.env.memory.page(rec)
     page[RECLayout.ripasAddr / 8] = request.0
     page[RECLayout.ripasTop / 8] = request.1
     page[RECLayout.ripasValue / 8] = request.2.rawValue
     page[RECLayout.ripasFlags / 8] = request.3 ? 1 : 0
-    f.h.env.gate.memory.setPage(rec, page)
+    f.h.env.memory.setPage(rec, page)
     return (f, rec)
   }
 
@@ -32,7 +32,7 @@ final class SetRIPASTests: XCTestCase {
     XCTAssertEqual(f.h.readEntry(0x1000, 3).x4, RIPAS.empty.rawValue, "unassigned RAM -> EMPTY")
     XCTAssertEqual(f.h.readEntry(0x2000, 3), RMIResult(success, 3, 1, d, RIPAS.empty.rawValue), "assigned RAM -> EMPTY")
     XCTAssertEqual(f.h.env.tlb.state.ipaInvalidations.last?.ipa, 0x2000, "an unmapped page is invalidated")
-    XCTAssertEqual(f.h.env.gate.memory.page(rec)[RECLayout.ripasAddr / 8], 0x3000, "progress recorded in the REC")
+    XCTAssertEqual(f.h.env.memory.page(rec)[RECLayout.ripasAddr / 8], 0x3000, "progress recorded in the REC")
     XCTAssertEqual(f.h.env.call(.rttSetRIPAS, f.h.rd, rec, 0x1000, 0x4000).x0, errorInput, "base is not the next address")
     XCTAssertEqual(f.h.env.call(.rttSetRIPAS, f.h.rd, rec, 0x3000, 0x5000).x0, errorInput, "top beyond the request")
     XCTAssertEqual(f.h.env.call(.rttSetRIPAS, f.h.rd, rec, 0x3000, 0x3000).x0, errorInput, "empty range")

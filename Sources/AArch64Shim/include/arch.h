@@ -119,6 +119,7 @@ ALWAYS_INLINE void dc_cvac(uint64_t va) { __asm__ volatile("dc cvac, %0" : : "r"
 ALWAYS_INLINE uint64_t s1_normal_rw_attributes(void) { return S1_NORMAL_RW; }
 ALWAYS_INLINE uint64_t s1_device_rw_attributes(void) { return S1_DEVICE_RW; }
 ALWAYS_INLINE uint64_t s1_non_secure_bit(void) { return S1_NS; }
+ALWAYS_INLINE uint64_t s1_read_only_bit(void) { return S1_READ_ONLY; }
 
 /* ---- SMCCC ---------------------------------------------------------------- */
 typedef struct { uint64_t x0, x1, x2, x3; } smc_result_t;

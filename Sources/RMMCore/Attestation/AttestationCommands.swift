@@ -85,7 +85,7 @@ struct AttestationWorkspace {
 extension RMIDispatcher {
   // ---- RSI_ATTEST_TOKEN_INIT ---------------------------------------------------------
 
-  func attestTokenInit(_ rec: inout Environment.CPU.RECPage, _ running: inout RunningREC) {
+  func attestTokenInit(_ rec: inout GranuleWriter, _ running: inout RunningREC) {
     let attestation = environment.attestation
     guard attestation.isAvailable else { rec.finishSMC(RSIStatus.errorState.rawValue); return }
     var claims = RealmClaims()
@@ -137,7 +137,7 @@ extension RMIDispatcher {
   }
 
   /// Returns whether the REC exits to the host (a destination the host must populate).
-  func attestTokenContinue(_ rec: inout Environment.CPU.RECPage, _ running: inout RunningREC,
+  func attestTokenContinue(_ rec: inout GranuleWriter, _ running: inout RunningREC,
                            _ exit: inout RECExit) -> Bool {
     let ipa = rec.gpr(1), offset = rec.gpr(2), size = rec.gpr(3)
     let s2 = running.realm.stage2
@@ -220,8 +220,8 @@ extension RMIDispatcher {
     case .dataAbortToHost: return .populateFirst  // the host unmapped it meanwhile; the token waits
     case .invalid: return .failed(.errorInput)
     }
-    let copied: Bool = (try? environment.gate.withRealmGranule(
-      page, AccessIntent(.attestationTokenWrite, .write, expecting: .data, length: UInt16(count))) { destination in
+    let copied: Bool = (try? environment.gate.writing(
+      page, AccessIntent(.attestationTokenWrite, .write, expecting: .data, offset: UInt16(offset), length: UInt16(count))) { destination in
         copyToken(workspace, from: delivered, count: count, into: &destination, at: offset)
         return true
       }) ?? false
@@ -273,7 +273,7 @@ extension RMIDispatcher {
   }
 
   /// Maps the running REC's aux granules as its attestation workspace for `body`.
-  func withAttestationWorkspace<Result>(_ rec: borrowing Environment.CPU.RECPage,
+  func withAttestationWorkspace<Result>(_ rec: borrowing GranuleWriter,
                                         _ body: (AttestationWorkspace) -> Result) -> Result? {
     let count = Int(truncatingIfNeeded: rec.field(RECLayout.auxCount))
     guard count == recAuxGranuleCount else { return nil }

@@ -46,6 +46,10 @@ public enum AccessPurpose: UInt8, Sendable {
   case attestationWorkspace = 22
   /// RSI_ATTEST_TOKEN_CONTINUE: write the token into the granule the realm named.
   case attestationTokenWrite = 23
+  /// The EL3 exchange area of the shared page (RMM_ATTEST_*): read what EL3 returned
+  /// (the RAK, the platform token); write the challenge, and scrub the area after use.
+  case el3ExchangeRead = 24
+  case el3ExchangeWrite = 25
 }
 
 public enum AccessDirection: UInt8, Sendable {
@@ -59,19 +63,28 @@ public enum AddressSpace: UInt8, Sendable {
   case realm = 1
 }
 
+/// What one access is for, and exactly which bytes of the granule it covers:
+/// `[offset, offset + length)`. The gate bounds the view it hands out to that range.
 public struct AccessIntent: Equatable, Sendable {
   public var purpose: AccessPurpose
   public var direction: AccessDirection
   /// The granule state the caller expects (and holds the lock for).
   public var expectedState: GranuleState
+  public var offset: UInt16
   public var length: UInt16
 
-  @inlinable public init(_ purpose: AccessPurpose, _ direction: AccessDirection, expecting state: GranuleState, length: UInt16 = 4096) {
+  @inlinable public init(_ purpose: AccessPurpose, _ direction: AccessDirection, expecting state: GranuleState,
+                         offset: UInt16 = 0, length: UInt16 = 4096) {
     self.purpose = purpose
     self.direction = direction
     self.expectedState = state
+    self.offset = offset
     self.length = length
   }
+
+  /// The declared byte range, as view bounds.
+  @inlinable public var lower: Int { Int(offset) }
+  @inlinable public var upper: Int { Int(offset) &+ Int(length) }
 
   @inlinable public var addressSpace: AddressSpace {
     expectedState == .undelegated ? .nonSecure : .realm

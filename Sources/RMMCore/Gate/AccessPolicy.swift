@@ -27,7 +27,7 @@ public enum AccessPolicy {
   }
 
   /// Indexed by `AccessPurpose.rawValue` (row 0: no purpose, nothing allowed).
-  public static let rules: InlineArray<24, Rule> = [
+  public static let rules: InlineArray<26, Rule> = [
     Rule(direction: .read, states: .none, maximumLength: 0),
     // Granule delegation: zero on the way in and on the way out.
     /* delegateScrub   */ Rule(direction: .write, states: States(.delegated), maximumLength: 4096),
@@ -63,14 +63,32 @@ public enum AccessPolicy {
     // the realm named, never more than the rest of that granule.
     /* attestationWorkspace  */ Rule(direction: .write, states: States(.recAux), maximumLength: 4096),
     /* attestationTokenWrite */ Rule(direction: .write, states: States(.data), maximumLength: 4096),
+    // The EL3 shared page is no granule of DRAM (state nil): `permitsSharedPage`.
+    /* el3ExchangeRead  */ Rule(direction: .read, states: .none, maximumLength: 0x800),
+    /* el3ExchangeWrite */ Rule(direction: .write, states: .none, maximumLength: 0x800),
   ]
 
-  /// Whether `intent` may touch a granule whose current state is `actualState`.
+  /// Whether `intent` may touch a granule whose current state is `actualState`: the
+  /// purpose allows the direction and the state, the length is within the purpose's
+  /// maximum, and the declared range lies in the granule.
   @inline(__always)
   public static func permits(_ intent: AccessIntent, actualState: GranuleState?) -> Bool {
     guard let actualState, actualState == intent.expectedState else { return false }
     let rule = rules[Int(intent.purpose.rawValue)]
     return rule.direction == intent.direction && rule.states.contains(actualState)
-      && intent.length <= rule.maximumLength
+      && intent.length <= rule.maximumLength && intent.upper <= 4096
+  }
+
+  /// The purposes that reach the EL3 shared page's exchange area, and nothing else.
+  public static let sharedPagePurposes: (AccessPurpose, AccessPurpose) = (.el3ExchangeRead, .el3ExchangeWrite)
+
+  /// Whether `intent` may touch the shared page's exchange area (the upper half of the
+  /// page: the lower half is the boot manifest, read once at cold boot).
+  @inline(__always)
+  public static func permitsSharedPage(_ intent: AccessIntent) -> Bool {
+    let rule = rules[Int(intent.purpose.rawValue)]
+    let isSharedPurpose = intent.purpose == sharedPagePurposes.0 || intent.purpose == sharedPagePurposes.1
+    return isSharedPurpose && rule.direction == intent.direction && intent.length <= rule.maximumLength
+      && intent.lower >= 0x800 && intent.upper <= 4096
   }
 }

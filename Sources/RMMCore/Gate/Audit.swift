@@ -16,6 +16,8 @@ public struct AuditRecord: Equatable, Sendable {
   public var state: GranuleState?
   /// The low 32 bits of the FID of the RMI, RSI, PSCI or SMCCC call being served.
   public var function: UInt32
+  /// The declared byte range of the granule: `[offset, offset + length)`.
+  public var offset: UInt16
   public var length: UInt16
   public var pa: UInt64
   /// The realm IPA the access is for, where there is one (RSI calls), else 0.
@@ -24,9 +26,10 @@ public struct AuditRecord: Equatable, Sendable {
   public var realm: UInt64
 
   public init(sequence: UInt32, cpu: UInt8, direction: AccessDirection, allowed: Bool, purpose: AccessPurpose,
-              state: GranuleState?, function: UInt32, length: UInt16, pa: UInt64, ipa: UInt64, realm: UInt64) {
+              state: GranuleState?, function: UInt32, offset: UInt16 = 0, length: UInt16, pa: UInt64, ipa: UInt64,
+              realm: UInt64) {
     self.sequence = sequence; self.cpu = cpu; self.direction = direction; self.allowed = allowed
-    self.purpose = purpose; self.state = state; self.function = function; self.length = length
+    self.purpose = purpose; self.state = state; self.function = function; self.offset = offset; self.length = length
     self.pa = pa; self.ipa = ipa; self.realm = realm
   }
 
@@ -47,7 +50,7 @@ public struct AuditRecord: Equatable, Sendable {
     let w0 = UInt64(sequence) | UInt64(cpu) << 32 | UInt64(direction.rawValue) << 40
       | UInt64(allowed ? 1 : 0) << 41 | UInt64(purpose.rawValue) << 48
       | UInt64(state.map { UInt8(truncatingIfNeeded: $0.rawValue) } ?? Self.noState) << 56
-    let w1 = UInt64(function) | UInt64(length) << 32
+    let w1 = UInt64(function) | UInt64(length) << 32 | UInt64(offset) << 48
     return (w0, w1, pa, ipa, realm)
   }
 
@@ -58,17 +61,24 @@ public struct AuditRecord: Equatable, Sendable {
     let stateBits = UInt8(truncatingIfNeeded: w.0 >> 56)
     let state = GranuleState(rawValue: UInt16(stateBits))
     guard state != nil || stateBits == Self.noState else { return nil }
-    guard (w.0 >> 42) & 0x3F == 0, w.1 >> 48 == 0 else { return nil }
+    // Reserved bits zero; the declared range inside one granule.
+    let offset = UInt16(truncatingIfNeeded: w.1 >> 48), length = UInt16(truncatingIfNeeded: w.1 >> 32)
+    guard (w.0 >> 42) & 0x3F == 0, Int(offset) + Int(length) <= 4096 else { return nil }
     self.init(sequence: UInt32(truncatingIfNeeded: w.0), cpu: UInt8(truncatingIfNeeded: w.0 >> 32),
               direction: direction, allowed: (w.0 >> 41) & 1 == 1, purpose: purpose, state: state,
-              function: UInt32(truncatingIfNeeded: w.1), length: UInt16(truncatingIfNeeded: w.1 >> 32),
+              function: UInt32(truncatingIfNeeded: w.1), offset: offset, length: length,
               pa: w.2, ipa: w.3, realm: w.4)
   }
 
   /// Whether the policy allows what this record says happened.
   public var conformsToPolicy: Bool {
-    guard allowed, let state else { return !allowed }
-    return AccessPolicy.permits(AccessIntent(purpose, direction, expecting: state, length: length), actualState: state)
+    guard allowed else { return true }
+    guard let state else {
+      // No DRAM granule: only the EL3 shared page may be reached that way.
+      return AccessPolicy.permitsSharedPage(AccessIntent(purpose, direction, expecting: .undelegated, offset: offset, length: length))
+    }
+    return AccessPolicy.permits(AccessIntent(purpose, direction, expecting: state, offset: offset, length: length),
+                                actualState: state)
   }
 }
 
@@ -143,4 +153,57 @@ public enum AuditInterface {
   /// (Each CPU drains its own ring: the rings are not shared between CPUs.)
   public static let drain: UInt64 = 1
   public static let recordsPerPage = 4096 / AuditRecord.size
+}
+
+/// One CPU's audit state, in place in the platform's memory (reached through a
+/// pointer, so that recording an access copies nothing but the record itself).
+public struct AuditCPUState {
+  public var ring: AuditRing
+  /// Records written by this CPU; its low 32 bits are the next record's sequence number.
+  public var sequence: UInt64
+  /// Accesses the gate refused on this CPU.
+  public var violations: UInt64
+  /// What the CPU is serving: FID, realm (RD), IPA.
+  public var function: UInt64
+  public var realm: UInt64
+  public var ipa: UInt64
+
+  public init(capacity: Int) {
+    ring = AuditRing(capacity: capacity)
+    sequence = 0; violations = 0; function = 0; realm = 0; ipa = 0
+  }
+}
+
+/// Where this CPU's records go: its state and its ring's storage.
+public struct AuditCPU {
+  public let state: UnsafeMutablePointer<AuditCPUState>
+  public let storage: UnsafeMutablePointer<UInt64>
+  public let cpu: Int
+  @inlinable public init(state: UnsafeMutablePointer<AuditCPUState>, storage: UnsafeMutablePointer<UInt64>, cpu: Int) {
+    self.state = state
+    self.storage = storage
+    self.cpu = cpu
+  }
+
+  /// Records one access (the gate's; allowed or refused).
+  @inline(__always)
+  public func record(_ pa: UInt64, _ intent: AccessIntent, _ granuleState: GranuleState?, allowed: Bool,
+                     capacity: Int) {
+    let first = AuditRecord.firstWord(sequence: UInt32(truncatingIfNeeded: state.pointee.sequence), cpu: cpu,
+                                      direction: intent.direction, allowed: allowed, purpose: intent.purpose,
+                                      state: granuleState)
+    let second = (state.pointee.function & 0xFFFF_FFFF) | UInt64(truncatingIfNeeded: intent.length) << 32
+      | UInt64(truncatingIfNeeded: intent.offset) << 48
+    state.pointee.ring.append(words: (first, second, pa, state.pointee.ipa, state.pointee.realm), into: storage,
+                              capacity: capacity)
+    state.pointee.sequence &+= 1
+  }
+
+  /// The record as it was just written (for the alert line).
+  public func lastRecord(capacity: Int) -> AuditRecord? {
+    let ring = state.pointee.ring
+    guard ring.count > 0 else { return nil }
+    let slot = storage + ((ring.head &+ ring.count &- 1) & (capacity &- 1)) &* 5
+    return AuditRecord(words: (slot[0], slot[1], slot[2], slot[3], slot[4]))
+  }
 }

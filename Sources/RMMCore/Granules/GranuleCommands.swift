@@ -19,7 +19,7 @@ extension RMIDispatcher {
     // Invariant: a DELEGATED granule is all zeros, whatever the host left in it.
     granule.setState(.delegated)
     do throws(GateError) {
-      try environment.gate.scrubRealmGranule(granule, AccessIntent(.delegateScrub, .write, expecting: .delegated))
+      try environment.gate.scrub(granule, AccessIntent(.delegateScrub, .write, expecting: .delegated))
     } catch {
       // No memory behind the PA (the manifest's DRAM bank is larger than the
       // platform's RAM): undo, so that nothing is left half-changed.

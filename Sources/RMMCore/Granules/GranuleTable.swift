@@ -122,3 +122,33 @@ public struct LockedGranule {
     descriptor = GranuleDescriptor(state: state, refcount: descriptor.refcount)
   }
 }
+
+/// A REC claimed for running: its descriptor holds refcount 1 from the claim until
+/// `end`, so no other CPU can enter, destroy or change it, while its lock is free
+/// (the realm runs for a long time). Not copyable: whoever holds the claim is the one
+/// running the REC, and the gate maps the running REC only for the claim's holder.
+public struct RECRunClaim: ~Copyable {
+  public let pa: UInt64
+
+  /// Claims the REC at `pa`: ERROR_INPUT if it is no REC, ERROR_REC if it is running.
+  @inlinable
+  public init<Storage>(_ pa: UInt64, in table: GranuleTable<Storage>) throws(RMIError) {
+    guard var granule = table.lock(pa, expecting: .rec) else { throw .input }
+    guard granule.descriptor.refcount == 0 else {
+      table.release(granule)
+      throw .rec
+    }
+    granule.descriptor = GranuleDescriptor(state: .rec, refcount: 1)
+    table.release(granule)
+    self.pa = pa
+  }
+
+  /// Ends the claim: the REC can be entered, destroyed or changed again.
+  @inlinable
+  public consuming func end<Storage>(in table: GranuleTable<Storage>) {
+    if var granule = table.lock(pa) {
+      granule.descriptor = GranuleDescriptor(state: .rec, refcount: 0)
+      table.release(granule)
+    }
+  }
+}

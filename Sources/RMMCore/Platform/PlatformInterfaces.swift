@@ -12,76 +12,6 @@ public protocol EL3Monitor {
   func gtsiUndelegate(_ pa: UInt64) -> EL3Status
 }
 
-/// Why the gate refused an access or why the access failed.
-public enum GateError: Error, Equatable, Sendable {
-  /// The access policy does not allow this intent (nothing was mapped or moved).
-  case policyViolation
-  /// An NS access took a granule-protection fault or an external abort.
-  case nonSecureAccessFault
-  /// The address is not a granule of NS DRAM.
-  case notDRAM
-  /// A Realm-PAS granule took an external abort on its first access after delegation:
-  /// the boot manifest described DRAM the platform does not have.
-  case realmAccessAbort
-}
-
-/// The one gate to physical memory outside the RMM image: every access to a granule
-/// by physical address goes through here, with its declared intent.
-public protocol PhysicalMemoryGate {
-  associatedtype MappedPage: WritablePage
-
-  /// Maps the Realm-PAS granule the caller holds locked for `intent`, runs `body`,
-  /// and unmaps it again. The policy is checked against the state in the caller's
-  /// locked descriptor: a granule can only be reached by whoever holds its lock.
-  func withRealmGranule<Result>(
-    _ granule: borrowing LockedGranule, _ intent: AccessIntent, _ body: (inout MappedPage) -> Result
-  ) throws(GateError) -> Result
-
-  /// Fills the Realm-PAS granule the caller holds locked with `contents`.
-  func writeRealmGranule(_ granule: borrowing LockedGranule, _ intent: AccessIntent,
-                         from contents: inout PageBuffer) throws(GateError)
-
-  /// Zeroes the Realm-PAS granule the caller holds locked.
-  func scrubRealmGranule(_ granule: borrowing LockedGranule, _ intent: AccessIntent) throws(GateError)
-
-  /// Copies `intent.length` bytes of `buffer` (plain words: a page, the REC exit image)
-  /// to the NS granule `pa` at `offset` (results the spec defines). A fault fails it
-  /// cleanly; a length beyond the buffer or the granule is refused.
-  func copyToNonSecure<Buffer: BitwiseCopyable>(_ pa: UInt64, offset: Int, _ intent: AccessIntent,
-                                                from buffer: inout Buffer) throws(GateError)
-
-  /// Tells the audit log which call the following accesses serve (RSI calls; the
-  /// platform notes RMI calls itself on entry).
-  func noteCall(function: UInt64, realm: UInt64, ipa: UInt64)
-
-  /// Copies the NS granule `pa` into `buffer`, once. NS granules are not locked: if
-  /// the host delegates it meanwhile, the copy takes a fault and fails cleanly. A granule-protection fault or
-  /// external abort during the copy fails it cleanly.
-  /// `intent.length` bytes from the start of the granule, into `buffer` (plain words:
-  /// a page, the REC entry fields); a length beyond the buffer is refused.
-  func copyFromNonSecure<Buffer: BitwiseCopyable>(_ pa: UInt64, _ intent: AccessIntent,
-                                                  into buffer: inout Buffer) throws(GateError)
-
-  /// Maps the REC's aux granules, in the REC's order, as one contiguous range at a
-  /// virtual address that is the same on every CPU (the attestation signature keeps
-  /// pointers into it between calls and may resume on another CPU), runs `body`,
-  /// and unmaps them. The caller holds every one of them locked in `locked`.
-  func withAuxiliaryWindow<Result>(
-    _ order: InlineArray<16, UInt64>, count: Int, locked: borrowing GranuleLockSet, _ intent: AccessIntent,
-    _ body: (UnsafeMutableRawBufferPointer) -> Result
-  ) throws(GateError) -> Result
-}
-
-extension PhysicalMemoryGate {
-  /// Platforms without the window (host fakes that predate it) refuse.
-  public func withAuxiliaryWindow<Result>(
-    _ order: InlineArray<16, UInt64>, count: Int, locked: borrowing GranuleLockSet, _ intent: AccessIntent,
-    _ body: (UnsafeMutableRawBufferPointer) -> Result
-  ) throws(GateError) -> Result {
-    throw .policyViolation
-  }
-}
-
 /// How far a signature got in one bounded step.
 public enum SignatureProgress: Sendable {
   case done, inProgress, failed
@@ -143,32 +73,47 @@ public protocol VMIDRegistry {
 /// registers in place); its EL1 state is loaded into the CPU once and saved once, not
 /// on every exit the RMM handles by itself.
 public protocol RealmExecution {
-  associatedtype RECPage: WritablePage
   /// Number of GICv3 list registers the CPU implements.
   var listRegisterCount: Int { get }
   /// Whether a physical interrupt is pending for this CPU.
   var interruptPending: Bool { get }
   /// The CPU's own ID registers, from which a realm's view is derived.
   var hardwareIDRegisters: HardwareIDRegisters { get }
-  /// Maps the running REC's granule (the caller has marked it running) for `body`.
-  func withRunningREC<Result>(_ rec: borrowing LockedGranule, _ body: (inout RECPage) -> Result) -> Result?
-  /// Loads the REC's EL1 state, timers and GIC state and the realm's EL2 controls.
-  func load(_ rec: inout RECPage, _ control: RECEntryControl)
+  /// Loads the REC's EL1 state, timers and GIC state, its FP/SIMD registers from
+  /// `fpState` (its first aux granule) and the realm's EL2 controls. The REC's granule
+  /// is mapped (through the gate) for the whole REC_ENTER.
+  func load(_ rec: inout GranuleWriter, fpState: inout GranuleWriter, _ control: RECEntryControl)
   /// Enters the realm until it exits.
-  func resume(_ rec: inout RECPage) -> RealmExitSyndrome
+  func resume(_ rec: inout GranuleWriter) -> RealmExitSyndrome
   /// Makes the loaded REC take an exception at EL1 on its next resume (ESR_EL1,
   /// FAR_EL1, ELR_EL1, SPSR_EL1 as the architecture sets them; PC to its EL1 vector).
-  func injectException(_ rec: inout RECPage, esr: UInt64, far: UInt64)
-  /// Saves the REC's state back into its granule and writes the GIC and timer state
-  /// the exit reports (exit.gicv3_*, exit.cnt*) into `exit`; nothing of the realm stays
-  /// in the CPU.
-  func save(_ rec: inout RECPage, into exit: inout RECExit)
+  func injectException(_ rec: inout GranuleWriter, esr: UInt64, far: UInt64)
+  /// Saves the REC's state back into its granule (FP/SIMD into `fpState`) and writes
+  /// the GIC and timer state the exit reports (exit.gicv3_*, exit.cnt*) into `exit`;
+  /// nothing of the realm stays in the CPU.
+  func save(_ rec: inout GranuleWriter, fpState: inout GranuleWriter, into exit: inout RECExit)
+}
+
+/// What the RMM can find corrupt in its own structures. It never acts on such a
+/// structure, and never reports it to the host as the host's error: it raises an alert
+/// and stops, as after a crash (`RMMEnvironment.halt`).
+public enum Corruption: UInt8, Sendable {
+  /// A granule the RMM's own records say is in one state is in another.
+  case granuleState = 1
+  /// A stage-2 table entry that cannot have been written by the RMM.
+  case stageTwoTable = 2
+  /// A realm descriptor the RMM cannot decode.
+  case realmDescriptor = 3
+  /// The REC's FP/SIMD granule went away while the REC ran.
+  case recAuxGranule = 4
+  /// The gate refused an access of the RMM's own structures (a bug, not an attack).
+  case refusedOwnAccess = 5
 }
 
 /// Everything an RMI or RSI handler may use.
 public protocol RMMEnvironment {
   associatedtype Descriptors: GranuleDescriptorStorage
-  associatedtype Gate: PhysicalMemoryGate
+  associatedtype Mapper: GateMapper
   associatedtype Monitor: EL3Monitor
   associatedtype TLB: StageTwoTLB
   associatedtype VMIDs: VMIDRegistry
@@ -176,7 +121,8 @@ public protocol RMMEnvironment {
   associatedtype Attestation: AttestationService = NoAttestationService
 
   var granules: GranuleTable<Descriptors> { get }
-  var gate: Gate { get }
+  /// What the gate (`gate`, Gate.swift) maps and copies with.
+  var mapper: Mapper { get }
   var monitor: Monitor { get }
   var tlb: TLB { get }
   var vmids: VMIDs { get }
@@ -184,6 +130,8 @@ public protocol RMMEnvironment {
   var attestation: Attestation { get }
   /// What this RMM and this CPU support, as RMI_FEATURES reports it.
   var features: RMIFeatureRegister0 { get }
+  /// Alerts and stops this CPU's service for good (the firmware: the crash path).
+  func halt(_ corruption: Corruption) -> Never
 }
 
 extension RMMEnvironment where Attestation == NoAttestationService {

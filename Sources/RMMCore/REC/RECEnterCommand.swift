@@ -40,7 +40,7 @@ extension WritablePage {
 }
 
 extension RMIDispatcher {
-  func injectUndefined(_ rec: inout Environment.CPU.RECPage) {
+  func injectUndefined(_ rec: inout GranuleWriter) {
     environment.cpu.injectException(&rec, esr: 1 << 25, far: 0)  // EC 0 (unknown reason), IL
   }
 
@@ -60,27 +60,27 @@ extension RMIDispatcher {
 
   /// A synchronous external abort (A5.2.7: ESR_EL1.EA is 1) on a data access: EC 0x25
   /// (same EL) or 0x24 (from EL0), IL, EA, DFSC 0x10.
-  func injectDataAbort(_ rec: inout Environment.CPU.RECPage, far: UInt64) {
+  func injectDataAbort(_ rec: inout GranuleWriter, far: UInt64) {
     let fromEL0 = rec.load64(at: RECLayout.context + RECContextLayout.spsr) & 0xF == 0
     environment.cpu.injectException(&rec, esr: (fromEL0 ? 0x24 : 0x25) << 26 | 1 << 25 | 1 << 9 | 0x10, far: far)
   }
 
   /// The same on an instruction fetch: EC 0x21 (same EL) or 0x20 (from EL0), IL, EA,
   /// IFSC 0x10.
-  func injectInstructionAbort(_ rec: inout Environment.CPU.RECPage, far: UInt64) {
+  func injectInstructionAbort(_ rec: inout GranuleWriter, far: UInt64) {
     let fromEL0 = rec.load64(at: RECLayout.context + RECContextLayout.spsr) & 0xF == 0
     environment.cpu.injectException(&rec, esr: (fromEL0 ? 0x20 : 0x21) << 26 | 1 << 25 | 1 << 9 | 0x10, far: far)
   }
 
   /// REC fields through the gate, for RMI commands on RECs that are not running.
   func recLoad(_ rec: borrowing LockedGranule, _ offset: Int) -> UInt64 {
-    (try? environment.gate.withRealmGranule(rec, AccessIntent(.recRead, .read, expecting: .rec)) { page in
+    (try? environment.gate.reading(rec, AccessIntent(.recRead, .read, expecting: .rec)) { page in
       page.load64(at: offset)
     }) ?? 0
   }
 
   func recStore(_ rec: borrowing LockedGranule, _ offset: Int, _ value: UInt64) {
-    _ = try? environment.gate.withRealmGranule(rec, AccessIntent(.recWrite, .write, expecting: .rec)) { page in
+    _ = try? environment.gate.writing(rec, AccessIntent(.recWrite, .write, expecting: .rec)) { page in
       page.store64(value, at: offset)
     }
   }
@@ -98,39 +98,32 @@ extension RMIDispatcher {
     } catch { throw .input }
 
     // Claim the REC: running from here until the end of the call.
-    guard var claim = environment.granules.lock(rec, expecting: .rec) else { throw .input }
-    guard claim.descriptor.refcount == 0 else {
-      environment.granules.release(claim)
-      throw .rec
-    }
-    claim.descriptor = GranuleDescriptor(state: .rec, refcount: 1)
-    environment.granules.release(claim)
-    defer {
-      if var release = environment.granules.lock(rec) {
-        release.descriptor = GranuleDescriptor(state: .rec, refcount: 0)
-        environment.granules.release(release)
-      }
-    }
-
+    let claim = try RECRunClaim(rec, in: environment.granules)
     var exit = RECExit()
-    let outcome: RMIError?? = environment.cpu.withRunningREC(claim) { page in
-      do throws(RMIError) {
-        try runREC(&page, &enter, &exit)
-        return nil
-      } catch { return error }
+    let outcome: RMIError?
+    do throws(GateError) {
+      outcome = try environment.gate.writingRunningREC(claim) { page in
+        do throws(RMIError) {
+          try runREC(&page, &enter, &exit)
+          return nil
+        } catch { return error }
+      }
+    } catch {
+      claim.end(in: environment.granules)
+      throw internalError
     }
-    guard let mapped = outcome else { throw internalError }
-    if let error = mapped { throw error }
+    claim.end(in: environment.granules)
+    if let outcome { throw outcome }
 
     do throws(GateError) {
-      try environment.gate.copyToNonSecure(runPA, offset: RecRunLayout.exit,
-                                           AccessIntent(.recRunExit, .write, expecting: .undelegated, length: 0x800),
+      try environment.gate.copyToNonSecure(runPA, AccessIntent(.recRunExit, .write, expecting: .undelegated,
+                                                               offset: UInt16(RecRunLayout.exit), length: 0x800),
                                            from: &exit.words)
     } catch { throw .input }
   }
 
   /// Everything REC_ENTER does while the REC's granule is mapped.
-  func runREC(_ page: inout Environment.CPU.RECPage, _ enter: inout RECEnter, _ exit: inout RECExit) throws(RMIError) {
+  func runREC(_ page: inout GranuleWriter, _ enter: inout RECEnter, _ exit: inout RECExit) throws(RMIError) {
     let owner = page.field(RECLayout.owner)
     environment.gate.noteCall(function: RMICommand.recEnter.rawValue, realm: owner, ipa: 0)
     guard let rdGranule = environment.granules.lock(owner, expecting: .rd) else { throw internalError }
@@ -163,7 +156,8 @@ extension RMIDispatcher {
     let control = RECEntryControl(stage2: realm.stage2, trapWFI: flags & RecRunLayout.flagTrapWFI != 0,
                                   trapWFE: flags & RecRunLayout.flagTrapWFE != 0, gicHCR: enter.gicHCR, gicLRs: lrs)
     let cpu = environment.cpu
-    cpu.load(&page, control)  // from here the REC's EL1 state lives in the CPU
+    // From here the REC's EL1 and FP/SIMD state lives in the CPU.
+    guard withFPState(page, { fp in cpu.load(&page, fpState: &fp, control) }) else { throw internalError }
     var running = RunningREC(rd: owner, realm: realm)
     var exitBeforeRunning = completePendingExit(&page, &running, pending, &enter, &exit)
     while true {
@@ -178,13 +172,22 @@ extension RMIDispatcher {
         break
       }
     }
-    cpu.save(&page, into: &exit)
+    if !withFPState(page, { fp in cpu.save(&page, fpState: &fp, into: &exit) }) { environment.halt(.recAuxGranule) }
+  }
+
+  /// Runs `body` with the REC's FP/SIMD area (the start of its first aux granule)
+  /// through the gate. False if the granule is not the REC's aux granule any more.
+  func withFPState(_ page: borrowing GranuleWriter, _ body: (inout GranuleWriter) -> Void) -> Bool {
+    guard let aux = environment.granules.lock(page.field(RECLayout.aux), expecting: .recAux) else { return false }
+    defer { environment.granules.release(aux) }
+    let intent = AccessIntent(.recFPState, .write, expecting: .recAux, length: UInt16(RECLayout.fpStateSize))
+    return (try? environment.gate.writing(aux, intent) { fp in body(&fp) }) != nil
   }
 
   /// Finishes what the previous exit left open, with the host's answer in `enter`.
   /// Returns true when the host must see an exit before the realm can run (the
   /// RsiHostCall page vanished while the host served the call: A4.2.2).
-  func completePendingExit(_ page: inout Environment.CPU.RECPage, _ running: inout RunningREC, _ pending: PendingExit,
+  func completePendingExit(_ page: inout GranuleWriter, _ running: inout RunningREC, _ pending: PendingExit,
                            _ enter: inout RECEnter, _ exit: inout RECExit) -> Bool {
     switch pending {
     case .none, .psci:
@@ -196,7 +199,7 @@ extension RMIDispatcher {
       case .data(let data):
         let offset = Int(ipa & (granuleSize - 1))
         let results = enter.words.span
-        _ = try? environment.gate.withRealmGranule(data, AccessIntent(.rsiHostCallWrite, .write, expecting: .data, length: 0x100)) { p in
+        _ = try? environment.gate.writing(data, AccessIntent(.rsiHostCallWrite, .write, expecting: .data, offset: UInt16(offset), length: 0x100)) { p in
           results.withUnsafeBytes { raw in
             p.storeBytes(UnsafeRawBufferPointer(rebasing: raw[RecRunLayout.enterGPRs..<(RecRunLayout.enterGPRs + 31 * 8)]),
                          at: offset + RSIHostCallLayout.gprs)

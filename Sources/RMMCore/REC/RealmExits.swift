@@ -4,7 +4,7 @@
 import RMMABI
 
 extension RMIDispatcher {
-  func handleExit(_ rec: inout Environment.CPU.RECPage, _ running: inout RunningREC, _ s: RealmExitSyndrome,
+  func handleExit(_ rec: inout GranuleWriter, _ running: inout RunningREC, _ s: RealmExitSyndrome,
                   _ exit: inout RECExit) -> Bool {
     switch s.kind {
     case .irq:
@@ -66,7 +66,7 @@ extension RMIDispatcher {
   /// A stage-2 abort. Unprotected IPA: the host emulates (MMIO) or maps; an
   /// instruction fetch there gets an SEA. Protected: RIPAS EMPTY gets an SEA from the
   /// RMM; unpopulated RAM and DESTROYED go to the host (A5.2.9).
-  func handleRealmAbort(_ rec: inout Environment.CPU.RECPage, _ running: inout RunningREC, _ s: RealmExitSyndrome,
+  func handleRealmAbort(_ rec: inout GranuleWriter, _ running: inout RunningREC, _ s: RealmExitSyndrome,
                         _ exit: inout RECExit, instruction: Bool) -> Bool {
     let ipa = s.faultIPA
     let s2 = running.realm.stage2

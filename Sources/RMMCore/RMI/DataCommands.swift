@@ -58,7 +58,7 @@ extension RMIDispatcher {
     }
     locked.second.setState(.data)
     do throws(GateError) {
-      try environment.gate.writeRealmGranule(locked.second, AccessIntent(.dataCreateWrite, .write, expecting: .data),
+      try environment.gate.fill(locked.second, AccessIntent(.dataCreateWrite, .write, expecting: .data),
                                              from: &contents)
     } catch {
       locked.second.setState(.delegated)

@@ -38,7 +38,7 @@ extension RMIDispatcher {
       environment.granules.releaseAll(locked)
       throw error
     }
-    let features = (try? environment.gate.withRealmGranule(locked.granule(rd), AccessIntent(.rdRead, .read, expecting: .rd)) {
+    let features = (try? environment.gate.reading(locked.granule(rd), AccessIntent(.rdRead, .read, expecting: .rd)) {
       page in RealmDescriptor.loadFeatures(from: page)
     }) ?? RealmFeatures()
     guard realm.liveRECs < maxLiveRECs, realm.state == .new else {
@@ -54,7 +54,7 @@ extension RMIDispatcher {
 
     locked.setState(.rec, of: rec)
     do throws(GateError) {
-      try environment.gate.withRealmGranule(locked.granule(rec), AccessIntent(.recWrite, .write, expecting: .rec)) { page in
+      try environment.gate.writing(locked.granule(rec), AccessIntent(.recWrite, .write, expecting: .rec)) { page in
         page.store64(params.runnable ? RECLayout.flagRunnable : 0, at: RECLayout.flags)
         page.store64(params.mpidr, at: RECLayout.mpidr)
         page.store64(realm.recsCreated, at: RECLayout.index)
@@ -96,7 +96,7 @@ extension RMIDispatcher {
     guard let probe = environment.granules.lock(rec, expecting: .rec) else { throw .input }
     let owner: UInt64
     do throws(GateError) {
-      owner = try environment.gate.withRealmGranule(probe, AccessIntent(.recRead, .read, expecting: .rec, length: 64)) { page in
+      owner = try environment.gate.reading(probe, AccessIntent(.recRead, .read, expecting: .rec, length: 64)) { page in
         page.load64(at: RECLayout.owner)
       }
     } catch {
@@ -126,7 +126,7 @@ extension RMIDispatcher {
     var sameOwner = false
     var index: UInt64 = 0
     do throws(GateError) {
-      try environment.gate.withRealmGranule(locked.granule(rec), AccessIntent(.recRead, .read, expecting: .rec)) { page in
+      try environment.gate.reading(locked.granule(rec), AccessIntent(.recRead, .read, expecting: .rec)) { page in
         sameOwner = page.load64(at: RECLayout.owner) == owner
         index = page.load64(at: RECLayout.index)
         auxCount = min(Int(page.load64(at: RECLayout.auxCount)), 16)
@@ -175,7 +175,7 @@ extension RMIDispatcher {
   /// Marks REC `index` live or gone in its realm's RD (locked by the caller).
   func setREC(index: UInt64, live: Bool, _ rd: borrowing LockedGranule) {
     guard index < LiveRECs.capacity else { return }
-    _ = try? environment.gate.withRealmGranule(rd, AccessIntent(.rdWrite, .write, expecting: .rd)) { page in
+    _ = try? environment.gate.writing(rd, AccessIntent(.rdWrite, .write, expecting: .rd)) { page in
       let word = page.load64(at: LiveRECs.word(index))
       page.store64(live ? word | LiveRECs.bit(index) : word & ~LiveRECs.bit(index), at: LiveRECs.word(index))
     }
@@ -185,7 +185,7 @@ extension RMIDispatcher {
   func recExists(index: UInt64, rd: UInt64) -> Bool {
     guard index < LiveRECs.capacity, let granule = environment.granules.lock(rd, expecting: .rd) else { return false }
     defer { environment.granules.release(granule) }
-    return (try? environment.gate.withRealmGranule(granule, AccessIntent(.rdRead, .read, expecting: .rd)) { page in
+    return (try? environment.gate.reading(granule, AccessIntent(.rdRead, .read, expecting: .rd)) { page in
       page.load64(at: LiveRECs.word(index)) & LiveRECs.bit(index) != 0
     }) ?? false
   }

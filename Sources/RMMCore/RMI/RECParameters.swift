@@ -85,7 +85,11 @@ public enum RECLayout {
   public static let watchpoints = 0x240
   public static let el1 = 0x300          // EL1 system registers (RECSystemRegisters)
   public static let gic = 0x500          // GICv3 virtual interface state
-  public static let timers = 0x600       // EL1 timers
+  public static let timers = 0x600       // EL1 timers (RECSystemRegisters.cntv*/cntp*: 4 words)
+  public static let timersSize = 4 * 8
+  public static let gicSize = 8          // ICH_VMCR_EL2
+  /// The FP/SIMD save area at the start of the first aux granule: q0-q31, FPCR, FPSR.
+  public static let fpStateSize = 528
   public static let flagRunnable: UInt64 = 1 << 0
   public static let ripasChangeDestroyed: UInt64 = 1 << 0
   public static let psciPendingBit: UInt64 = 1 << 63

@@ -19,7 +19,7 @@ extension RMIDispatcher {
   func loadRealm(_ rd: borrowing LockedGranule) throws(RMIError) -> RealmDescriptor {
     let realm: RealmDescriptor?
     do throws(GateError) {
-      realm = try environment.gate.withRealmGranule(rd, AccessIntent(.rdRead, .read, expecting: .rd)) { page in
+      realm = try environment.gate.reading(rd, AccessIntent(.rdRead, .read, expecting: .rd)) { page in
         RealmDescriptor.load(from: page)
       }
     } catch { throw internalError }
@@ -29,7 +29,7 @@ extension RMIDispatcher {
 
   func storeRealm(_ realm: RealmDescriptor, _ rd: borrowing LockedGranule) throws(RMIError) {
     do throws(GateError) {
-      try environment.gate.withRealmGranule(rd, AccessIntent(.rdWrite, .write, expecting: .rd)) { page in
+      try environment.gate.writing(rd, AccessIntent(.rdWrite, .write, expecting: .rd)) { page in
         realm.store(to: &page)
       }
     } catch { throw internalError }
@@ -39,7 +39,7 @@ extension RMIDispatcher {
   func scrubForDestroy(_ granule: borrowing LockedGranule) {
     // The intent names the state the granule still has while its owner destroys it.
     guard let state = granule.state else { return }
-    _ = try? environment.gate.scrubRealmGranule(granule, AccessIntent(.destroyScrub, .write, expecting: state))
+    _ = try? environment.gate.scrub(granule, AccessIntent(.destroyScrub, .write, expecting: state))
   }
 
   /// Locks `rd`, which must be an RD granule (RMI_ERROR_INPUT otherwise).
@@ -83,7 +83,7 @@ extension RMIDispatcher {
                                  watchpoints: params.watchpoints, pmuCounters: params.pmuCounters))
     locked.setState(.rd, of: rd)
     do throws(GateError) {
-      try environment.gate.withRealmGranule(locked.granule(rd), AccessIntent(.rdWrite, .write, expecting: .rd)) { page in
+      try environment.gate.writing(locked.granule(rd), AccessIntent(.rdWrite, .write, expecting: .rd)) { page in
         realm.store(to: &page)
         RealmDescriptor.store(RealmFeatures(breakpoints: params.breakpoints, watchpoints: params.watchpoints), to: &page)
         for i in 0..<8 { page.store64(params.personalizationValue[i], at: RDLayout.personalizationValue + 8 * i) }

@@ -5,7 +5,7 @@
 import RMMABI
 
 extension RMIDispatcher {
-  func handleRealmSMC(_ rec: inout Environment.CPU.RECPage, _ running: inout RunningREC, _ exit: inout RECExit) -> Bool {
+  func handleRealmSMC(_ rec: inout GranuleWriter, _ running: inout RunningREC, _ exit: inout RECExit) -> Bool {
     let fid = rec.gpr(0) & ~smcSVEHintBit
     environment.gate.noteCall(function: fid, realm: running.rd, ipa: rec.gpr(1))
     if let command = RSICommand(rawValue: fid) {
@@ -23,7 +23,7 @@ extension RMIDispatcher {
     return false
   }
 
-  func handleRSI(_ command: RSICommand, _ rec: inout Environment.CPU.RECPage, _ running: inout RunningREC,
+  func handleRSI(_ command: RSICommand, _ rec: inout GranuleWriter, _ running: inout RunningREC,
                  _ exit: inout RECExit) -> Bool {
     let s2 = running.realm.stage2
     let input = RSIStatus.errorInput.rawValue
@@ -77,7 +77,7 @@ extension RMIDispatcher {
       // locked (one granule lock at a time).
       var rpv: InlineArray<8, UInt64> = .init(repeating: 0)
       if let rd = environment.granules.lock(running.rd, expecting: .rd) {
-        _ = try? environment.gate.withRealmGranule(rd, AccessIntent(.rdRead, .read, expecting: .rd)) { page in
+        _ = try? environment.gate.reading(rd, AccessIntent(.rdRead, .read, expecting: .rd)) { page in
           for i in 0..<8 { rpv[i] = page.load64(at: RDLayout.personalizationValue + 8 * i) }
         }
         environment.granules.release(rd)
@@ -85,7 +85,7 @@ extension RMIDispatcher {
       switch lockRealmPage(s2, ipa: ipa) {
       case .data(let page):
         let hash = UInt64(running.realm.hashAlgorithm.rawValue)
-        _ = try? environment.gate.withRealmGranule(page, AccessIntent(.rsiRealmConfig, .write, expecting: .data)) { p in
+        _ = try? environment.gate.writing(page, AccessIntent(.rsiRealmConfig, .write, expecting: .data)) { p in
           for i in 0..<512 { p.store64(0, at: 8 * i) }
           p.store64(s2.ipaWidth, at: RSIRealmConfigLayout.ipaWidth)
           p.store64(hash, at: RSIRealmConfigLayout.hashAlgorithm)
@@ -107,7 +107,7 @@ extension RMIDispatcher {
       switch lockRealmPage(s2, ipa: ipa) {
       case .data(let page):
         let offset = Int(ipa & (granuleSize - 1))
-        _ = try? environment.gate.withRealmGranule(page, AccessIntent(.rsiHostCallRead, .read, expecting: .data, length: 0x100)) { p in
+        _ = try? environment.gate.reading(page, AccessIntent(.rsiHostCallRead, .read, expecting: .data, offset: UInt16(offset), length: 0x100)) { p in
           exit.imm = p.load64(at: offset + RSIHostCallLayout.imm) & 0xFFFF
           exit.withGPRBytes { p.loadWords(at: offset + RSIHostCallLayout.gprs, into: $0) }
         }
@@ -166,9 +166,9 @@ extension RMIDispatcher {
   }
 
   /// The REM/RIM slots of the realm's RD, under the RD lock.
-  func withRealmMeasurements(_ rd: UInt64, _ body: (inout Environment.Gate.MappedPage) -> Void) {
+  func withRealmMeasurements(_ rd: UInt64, _ body: (inout GranuleWriter) -> Void) {
     guard let granule = environment.granules.lock(rd, expecting: .rd) else { return }
-    _ = try? environment.gate.withRealmGranule(granule, AccessIntent(.rdWrite, .write, expecting: .rd)) { page in
+    _ = try? environment.gate.writing(granule, AccessIntent(.rdWrite, .write, expecting: .rd)) { page in
       body(&page)
     }
     environment.granules.release(granule)

@@ -4,7 +4,7 @@
 import RMMABI
 
 extension RMIDispatcher {
-  func handlePSCI(_ function: PSCIFunction, _ rec: inout Environment.CPU.RECPage, _ running: inout RunningREC,
+  func handlePSCI(_ function: PSCIFunction, _ rec: inout GranuleWriter, _ running: inout RunningREC,
                   _ exit: inout RECExit) -> Bool {
     let fid = rec.gpr(0)
     func status(_ s: PSCIStatus) -> UInt64 { UInt64(bitPattern: s.rawValue) }
@@ -117,7 +117,7 @@ extension RMIDispatcher {
         // The target starts at the requested entry point with the context in x0.
         let entry = recLoad(callerREC, RECLayout.psciEntry)
         let context = recLoad(callerREC, RECLayout.psciContext)
-        _ = try? environment.gate.withRealmGranule(targetREC, AccessIntent(.recWrite, .write, expecting: .rec)) { page in
+        _ = try? environment.gate.writing(targetREC, AccessIntent(.recWrite, .write, expecting: .rec)) { page in
           for i in 0..<31 { page.store64(0, at: RECLayout.context + RECContextLayout.gprs + 8 * i) }
           page.store64(context, at: RECLayout.context + RECContextLayout.gprs)
           page.store64(entry, at: RECLayout.context + RECContextLayout.elr)
@@ -130,7 +130,7 @@ extension RMIDispatcher {
     } else {
       result = targetRunnable ? 0 : 1  // AFFINITY_INFO: ON or OFF
     }
-    _ = try? environment.gate.withRealmGranule(callerREC, AccessIntent(.recWrite, .write, expecting: .rec)) { page in
+    _ = try? environment.gate.writing(callerREC, AccessIntent(.recWrite, .write, expecting: .rec)) { page in
       page.finishSMC(result, 0, 0)  // success condition `args`: x1-x3 of the caller are zero
       page.setGPR(3, 0)
       page.setField(RECLayout.psciTarget, 0)

@@ -25,7 +25,7 @@ extension RMIDispatcher {
     var owner: UInt64 = 0
     var request = RIPASRequest(addr: 0, top: 0, value: .empty, changeDestroyed: false)
     do throws(GateError) {
-      try environment.gate.withRealmGranule(recGranule, AccessIntent(.recRead, .read, expecting: .rec)) { page in
+      try environment.gate.reading(recGranule, AccessIntent(.recRead, .read, expecting: .rec)) { page in
         owner = page.load64(at: RECLayout.owner)
         request.addr = page.load64(at: RECLayout.ripasAddr)
         request.top = page.load64(at: RECLayout.ripasTop)
@@ -54,7 +54,7 @@ extension RMIDispatcher {
     let first = walk.index
     let tlb = environment.tlb
     do throws(GateError) {
-      try environment.gate.withRealmGranule(walk.table, AccessIntent(.rttWrite, .write, expecting: .rtt)) { page in
+      try environment.gate.writing(walk.table, AccessIntent(.rttWrite, .write, expecting: .rtt)) { page in
         var index = first
         while entryStart + entrySize <= top && index < 512 {
           guard let entry = S2TTE.decode(page.load64(at: index * 8), level: level, protected: true),
@@ -77,7 +77,7 @@ extension RMIDispatcher {
     // reaches past top makes no progress either way).
     let address = max(entryStart, base)
     do throws(GateError) {
-      try environment.gate.withRealmGranule(recGranule, AccessIntent(.recWrite, .write, expecting: .rec)) { page in
+      try environment.gate.writing(recGranule, AccessIntent(.recWrite, .write, expecting: .rec)) { page in
         page.store64(address, at: RECLayout.ripasAddr)
       }
     } catch { throw internalError }

@@ -39,7 +39,7 @@ extension RMIDispatcher {
     let next: Int
     do throws(GateError) {
       // One mapping for the whole scan.
-      next = try environment.gate.withRealmGranule(walk.table, AccessIntent(.rttRead, .read, expecting: .rtt)) { page in
+      next = try environment.gate.reading(walk.table, AccessIntent(.rttRead, .read, expecting: .rtt)) { page in
         page.firstWord(from: first, withAnyOf: S2TTE.liveMask(protected: protected))
       }
     } catch { throw internalError }
@@ -87,7 +87,7 @@ extension RMIDispatcher {
       let uniform = !parent.isLive || parent.isTableOrUnassigned
       // A DELEGATED granule is zero: a table of zero entries needs no writes at all.
       if !(uniform && first == 0) {
-        try environment.gate.withRealmGranule(table, AccessIntent(.rttWrite, .write, expecting: .rtt)) { page in
+        try environment.gate.writing(table, AccessIntent(.rttWrite, .write, expecting: .rtt)) { page in
           if uniform {
             for i in 0..<512 { page.store64(first, at: i * 8) }
           } else {
@@ -161,7 +161,7 @@ extension RMIDispatcher {
     if let candidate = folded {
       var homogeneous = true
       do throws(GateError) {
-        homogeneous = try environment.gate.withRealmGranule(child, AccessIntent(.rttRead, .read, expecting: .rtt)) { page in
+        homogeneous = try environment.gate.reading(child, AccessIntent(.rttRead, .read, expecting: .rtt)) { page in
           for i in 1..<512 where page.load64(at: i * 8) != unfolded(candidate, index: i, level: level).encode(level: level) {
             return false
           }
@@ -274,7 +274,7 @@ extension RMIDispatcher {
     let first = walk.index
     let algorithm = realm.hashAlgorithm
     do throws(GateError) {
-      try environment.gate.withRealmGranule(walk.table, AccessIntent(.rttWrite, .write, expecting: .rtt)) { page in
+      try environment.gate.writing(walk.table, AccessIntent(.rttWrite, .write, expecting: .rtt)) { page in
         var index = first
         while address + entrySize <= top && index < 512 {
           // Every UNASSIGNED entry becomes RAM, DESTROYED ones too (A5.2.4: in REALM_NEW

@@ -19,7 +19,7 @@ let internalError = RMIError.input
 extension RMIDispatcher {
   func readEntry(_ table: borrowing LockedGranule, _ index: Int) throws(RMIError) -> UInt64 {
     do throws(GateError) {
-      return try environment.gate.withRealmGranule(table, AccessIntent(.rttRead, .read, expecting: .rtt, length: 8)) { page in
+      return try environment.gate.reading(table, AccessIntent(.rttRead, .read, expecting: .rtt, offset: UInt16(index * 8), length: 8)) { page in
         page.load64(at: index * 8)
       }
     } catch { throw internalError }
@@ -27,7 +27,7 @@ extension RMIDispatcher {
 
   func writeEntry(_ table: borrowing LockedGranule, _ index: Int, _ value: UInt64) throws(RMIError) {
     do throws(GateError) {
-      try environment.gate.withRealmGranule(table, AccessIntent(.rttWrite, .write, expecting: .rtt, length: 8)) { page in
+      try environment.gate.writing(table, AccessIntent(.rttWrite, .write, expecting: .rtt, offset: UInt16(index * 8), length: 8)) { page in
         page.store64(value, at: index * 8)
       }
     } catch { throw internalError }
