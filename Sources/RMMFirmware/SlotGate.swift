@@ -22,7 +22,7 @@ struct SlotMapper: GateMapper {
 
   func alert(_ record: AuditRecord) { auditAlert(record) }
 
-  func map(_ pa: UInt64, in space: AddressSpace, writable: Bool) -> UnsafeMutableRawPointer {
+  func map(_ pa: UInt64, in space: AddressSpace, writable: Bool) -> UnsafeMutableRawPointer? {
     let cpu = currentCPU()
     let depth = Int(slotDepth[cpu])
     precondition(depth < Int(RMM_SLOTS_PER_CPU))
@@ -34,7 +34,7 @@ struct SlotMapper: GateMapper {
     rmm_l3_slots()![slot] = descriptor
     dsb_ishst()
     isb()
-    return UnsafeMutableRawPointer(bitPattern: UInt(RMM_SLOTS_VA) + UInt(slot) << 12)!
+    return UnsafeMutableRawPointer(bitPattern: UInt(RMM_SLOTS_VA) + UInt(slot) << 12)
   }
 
   func unmap(_ address: UnsafeMutableRawPointer) {

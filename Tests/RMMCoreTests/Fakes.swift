@@ -131,6 +131,8 @@ final class FakeMemoryState {
   var writeFaulting: Set<UInt64> = []
   /// Granules with no memory behind them: the first Realm-PAS write aborts.
   var absent: Set<UInt64> = []
+  /// Granules the platform fails to map (any access to them fails after the check).
+  var unmappable: Set<UInt64> = []
 
   /// The frame at `pa` for reading and writing in place (created zero on first use).
   func frame(_ pa: UInt64) -> FakeFrame {
@@ -193,6 +195,7 @@ final class FakeMemoryState {
     faulting.removeAll()
     writeFaulting.removeAll()
     absent.removeAll()
+    unmappable.removeAll()
   }
 }
 
@@ -220,7 +223,8 @@ struct FakeMapper: GateMapper {
   var auditCPU: AuditCPU { AuditCPU(state: memory.auditState, storage: memory.auditStorage, cpu: 0) }
   func alert(_ record: AuditRecord) { memory.alerts.append(record) }
 
-  func map(_ pa: UInt64, in space: AddressSpace, writable: Bool) -> UnsafeMutableRawPointer {
+  func map(_ pa: UInt64, in space: AddressSpace, writable: Bool) -> UnsafeMutableRawPointer? {
+    if memory.unmappable.contains(pa) { return nil }
     // A page never written reads as zero without a frame (reading does not dirty it).
     let frame = writable ? memory.frame(pa) : (memory.frame(ifPresent: pa) ?? memory.zeroFrame)
     let base = UnsafeMutableRawPointer(frame.words)

@@ -61,9 +61,10 @@ public struct AuditRecord: Equatable, Sendable {
     let stateBits = UInt8(truncatingIfNeeded: w.0 >> 56)
     let state = GranuleState(rawValue: UInt16(stateBits))
     guard state != nil || stateBits == Self.noState else { return nil }
-    // Reserved bits zero; the declared range inside one granule.
+    // Reserved bits zero. (A refused record may declare a range past the granule: that
+    // is why it was refused.)
     let offset = UInt16(truncatingIfNeeded: w.1 >> 48), length = UInt16(truncatingIfNeeded: w.1 >> 32)
-    guard (w.0 >> 42) & 0x3F == 0, Int(offset) + Int(length) <= 4096 else { return nil }
+    guard (w.0 >> 42) & 0x3F == 0 else { return nil }
     self.init(sequence: UInt32(truncatingIfNeeded: w.0), cpu: UInt8(truncatingIfNeeded: w.0 >> 32),
               direction: direction, allowed: (w.0 >> 41) & 1 == 1, purpose: purpose, state: state,
               function: UInt32(truncatingIfNeeded: w.1), offset: offset, length: length,

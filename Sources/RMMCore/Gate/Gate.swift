@@ -20,8 +20,9 @@ public protocol GateMapper {
   func alert(_ record: AuditRecord)
 
   /// Maps the granule `pa` of `space` at an address private to this CPU, read-only at
-  /// stage 1 unless `writable`. Mappings nest (a short per-CPU stack).
-  func map(_ pa: UInt64, in space: AddressSpace, writable: Bool) -> UnsafeMutableRawPointer
+  /// stage 1 unless `writable`. Mappings nest (a short per-CPU stack). nil if the
+  /// platform cannot map it (the access then fails like one that took an abort).
+  func map(_ pa: UInt64, in space: AddressSpace, writable: Bool) -> UnsafeMutableRawPointer?
   func unmap(_ address: UnsafeMutableRawPointer)
   /// Copies `count` bytes (a multiple of 8) with a fault fix-up: false if an NS access
   /// took a granule-protection fault or an external abort (nothing else is wrong then).
@@ -125,7 +126,7 @@ public struct Gate<Environment: RMMEnvironment> {
     let state = granule.state
     guard audited(granule.pa, intent, state, allowed: intent.direction == .read
                     && AccessPolicy.permits(intent, actualState: state)) else { throw .policyViolation }
-    let address = mapper.map(granule.pa, in: .realm, writable: false)
+    guard let address = mapper.map(granule.pa, in: .realm, writable: false) else { throw .realmAccessAbort }
     defer { mapper.unmap(address) }
     return try bounded(address, granule.pa, intent, state) { fault in
       body(GranuleReader(base: address, lower: intent.lower, upper: intent.upper, fault: fault))
@@ -139,7 +140,7 @@ public struct Gate<Environment: RMMEnvironment> {
     let state = granule.state
     guard audited(granule.pa, intent, state, allowed: intent.direction == .write
                     && AccessPolicy.permits(intent, actualState: state)) else { throw .policyViolation }
-    let address = mapper.map(granule.pa, in: .realm, writable: true)
+    guard let address = mapper.map(granule.pa, in: .realm, writable: true) else { throw .realmAccessAbort }
     defer { mapper.unmap(address) }
     return try bounded(address, granule.pa, intent, state) { fault in
       var view = GranuleWriter(base: address, lower: intent.lower, upper: intent.upper, fault: fault)
@@ -152,7 +153,7 @@ public struct Gate<Environment: RMMEnvironment> {
     let state = granule.state
     guard audited(granule.pa, intent, state, allowed: intent.direction == .write && intent.lower == 0 && intent.upper == 4096
                     && AccessPolicy.permits(intent, actualState: state)) else { throw .policyViolation }
-    let address = mapper.map(granule.pa, in: .realm, writable: true)
+    guard let address = mapper.map(granule.pa, in: .realm, writable: true) else { throw .realmAccessAbort }
     withUnsafeBytes(of: &contents) { mapper.copyPage(to: address, from: $0.baseAddress!) }
     mapper.unmap(address)
   }
@@ -163,7 +164,7 @@ public struct Gate<Environment: RMMEnvironment> {
     let state = granule.state
     guard audited(granule.pa, intent, state, allowed: intent.direction == .write && intent.lower == 0 && intent.upper == 4096
                     && AccessPolicy.permits(intent, actualState: state)) else { throw .policyViolation }
-    let address = mapper.map(granule.pa, in: .realm, writable: true)
+    guard let address = mapper.map(granule.pa, in: .realm, writable: true) else { throw .realmAccessAbort }
     let zeroed = mapper.zeroPage(address, firstTouch: intent.purpose == .delegateScrub)
     mapper.unmap(address)
     if !zeroed { throw .realmAccessAbort }
@@ -209,7 +210,7 @@ public struct Gate<Environment: RMMEnvironment> {
     guard audited(pa, intent, state, allowed: intent.direction == .read && Int(intent.length) <= MemoryLayout<Buffer>.size
                     && intent.length & 7 == 0 && intent.offset & 7 == 0
                     && AccessPolicy.permits(intent, actualState: state)) else { throw .policyViolation }
-    let address = mapper.map(pa, in: .nonSecure, writable: false)
+    guard let address = mapper.map(pa, in: .nonSecure, writable: false) else { throw .nonSecureAccessFault }
     let copied = withUnsafeMutableBytes(of: &buffer) { bytes in
       mapper.faultTolerantCopy(to: bytes.baseAddress!, from: address + intent.lower, count: Int(intent.length))
     }
@@ -225,7 +226,7 @@ public struct Gate<Environment: RMMEnvironment> {
     guard audited(pa, intent, state, allowed: intent.direction == .write && Int(intent.length) <= MemoryLayout<Buffer>.size
                     && intent.length & 7 == 0 && intent.offset & 7 == 0
                     && AccessPolicy.permits(intent, actualState: state)) else { throw .policyViolation }
-    let address = mapper.map(pa, in: .nonSecure, writable: true)
+    guard let address = mapper.map(pa, in: .nonSecure, writable: true) else { throw .nonSecureAccessFault }
     let copied = withUnsafeBytes(of: &buffer) { bytes in
       mapper.faultTolerantCopy(to: address + intent.lower, from: bytes.baseAddress!, count: Int(intent.length))
     }
@@ -276,7 +277,7 @@ extension Gate {
     guard audited(claim.pa, intent, .rec, allowed: AccessPolicy.permits(intent, actualState: .rec)) else {
       throw .policyViolation
     }
-    let address = mapper.map(claim.pa, in: .realm, writable: true)
+    guard let address = mapper.map(claim.pa, in: .realm, writable: true) else { throw .realmAccessAbort }
     defer { mapper.unmap(address) }
     return try bounded(address, claim.pa, intent, .rec) { fault in
       var view = GranuleWriter(base: address, lower: 0, upper: 4096, fault: fault)
