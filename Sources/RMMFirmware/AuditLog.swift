@@ -34,7 +34,7 @@ func auditInitialise() -> Bool {
   guard AuditRecord.size <= Int(rmm_audit_record_stride()),
         MemoryLayout<AuditCPUState>.stride <= Int(rmm_audit_state_stride()) else { return false }
   for cpu in 0..<32 {
-    auditState(cpu).initialize(to: AuditCPUState(capacity: auditRecordsPerCPU))
+    auditState(cpu).initialize(to: AuditCPUState(capacity: auditRecordsPerCPU, storage: auditStorage(cpu), cpu: cpu))
     storeChain(AuditChain.genesis(cpu: cpu), ringLost: 0, cpu: cpu)
   }
   return true

@@ -16,8 +16,9 @@ struct SlotMapper: GateMapper {
   static var auditCapacity: Int { auditRecordsPerCPU }
 
   var auditCPU: AuditCPU {
-    let cpu = currentCPU()
-    return AuditCPU(state: auditState(cpu), storage: auditStorage(cpu), cpu: cpu)
+    @inline(__always) get {
+    AuditCPU(state: auditState(currentCPU()))
+    }
   }
 
   func alert(_ record: AuditRecord) { auditAlert(record) }

@@ -94,10 +94,11 @@ final class FakeMemoryState {
   /// The audit log the core's gate writes (one CPU), and the alerts it raised.
   let auditState: UnsafeMutablePointer<AuditCPUState> = {
     let state = UnsafeMutablePointer<AuditCPUState>.allocate(capacity: 1)
-    state.initialize(to: AuditCPUState(capacity: FakeMemoryState.auditCapacity))
+    state.initialize(to: AuditCPUState(capacity: FakeMemoryState.auditCapacity, storage: FakeMemoryState.newStorage(), cpu: 0))
     return state
   }()
-  let auditStorage = UnsafeMutablePointer<UInt64>.allocate(capacity: FakeMemoryState.auditCapacity * 5)
+  static func newStorage() -> UnsafeMutablePointer<UInt64> { .allocate(capacity: auditCapacity * 5) }
+  var auditStorage: UnsafeMutablePointer<UInt64> { auditState.pointee.storage }
   var alerts: [AuditRecord] = []
 
   /// Every access the gate recorded since the last restore, oldest first.
@@ -190,7 +191,7 @@ final class FakeMemoryState {
     for (_, frame) in dirtyFrames { frame.dirty = false }
     dirtyFrames.removeAll(keepingCapacity: true)
     baseline = checkpoint
-    auditState.pointee = AuditCPUState(capacity: Self.auditCapacity)
+    auditState.pointee = AuditCPUState(capacity: Self.auditCapacity, storage: auditStorage, cpu: 0)
     alerts.removeAll(keepingCapacity: true)
     faulting.removeAll()
     writeFaulting.removeAll()
@@ -220,7 +221,7 @@ struct FakePage: WritablePage {
 struct FakeMapper: GateMapper {
   static var auditCapacity: Int { FakeMemoryState.auditCapacity }
   let memory: FakeMemoryState
-  var auditCPU: AuditCPU { AuditCPU(state: memory.auditState, storage: memory.auditStorage, cpu: 0) }
+  var auditCPU: AuditCPU { AuditCPU(state: memory.auditState) }
   func alert(_ record: AuditRecord) { memory.alerts.append(record) }
 
   func map(_ pa: UInt64, in space: AddressSpace, writable: Bool) -> UnsafeMutableRawPointer? {

@@ -178,3 +178,19 @@ final class GranuleDelegationTests: XCTestCase {
     }
   }
 }
+
+
+final class GranuleDescriptorLayoutTests: XCTestCase {
+  /// The descriptor decodes a state by the enum's layout: it must equal the raw value.
+  func testEveryStateRoundTripsThroughADescriptor() {
+    for state in GranuleState.allCases {
+      XCTAssertEqual(UInt16(state.layoutTag), state.rawValue, "\(state)")
+      for refcount: UInt16 in [0, 1, 0xFFF] {
+        let descriptor = GranuleDescriptor(state: state, refcount: refcount)
+        XCTAssertEqual(descriptor.state, state)
+        XCTAssertEqual(GranuleDescriptor(rawValue: descriptor.rawValue | GranuleDescriptor.lockBit).state, state)
+      }
+    }
+    XCTAssertNil(GranuleDescriptor(rawValue: 7 << 12).state, "encoding 7 is no state")
+  }
+}

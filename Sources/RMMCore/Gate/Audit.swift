@@ -84,61 +84,69 @@ public struct AuditRecord: Equatable, Sendable {
 }
 
 /// A per-CPU ring of encoded records (5 words each) over caller-provided storage of
-/// `capacity` records; `capacity` is a power of two.
+/// `capacity` records; `capacity` is a power of two. Indexed by the count of records
+/// ever written (the next record's sequence number), so that appending is five stores
+/// and one increment: how far the reader is behind, and what was overwritten, is
+/// worked out on the (rare) read side.
 public struct AuditRing {
   public var capacity: Int
-  /// Index of the oldest record.
-  public var head = 0
-  public var count = 0
-  /// Records overwritten before anyone read them.
-  public var lost: UInt64 = 0
+  /// Records ever appended: the next record goes to slot `written % capacity`.
+  public var written: UInt64 = 0
+  /// Records ever taken out of the ring: drained, or overwritten before a drain.
+  public var consumed: UInt64 = 0
+  /// Records overwritten before a drain, counted at the drains so far.
+  public var lostAtDrains: UInt64 = 0
 
   public init(capacity: Int) {
     precondition(capacity > 0 && capacity & (capacity - 1) == 0)
     self.capacity = capacity
   }
 
+  /// Records waiting to be drained (at most `capacity`).
+  public var count: Int { Int(min(written &- consumed, UInt64(capacity))) }
+  /// Records overwritten before anyone read them.
+  public var lost: UInt64 {
+    let behind = written &- consumed
+    return lostAtDrains &+ (behind > UInt64(capacity) ? behind &- UInt64(capacity) : 0)
+  }
+  /// Slot of the oldest waiting record.
+  public var head: Int { Int(truncatingIfNeeded: (written &- UInt64(count)) & UInt64(capacity &- 1)) }
+
   /// Appends `record` into `storage`, overwriting the oldest when full.
   @inline(__always)
   public mutating func append(_ record: AuditRecord, into storage: UnsafeMutablePointer<UInt64>) {
-    append(words: record.words, into: storage)
+    append(words: record.words, into: storage, capacity: capacity)
   }
 
-  /// Appends an already encoded record (the firmware's hot path encodes in place).
-  @inline(__always)
-  public mutating func append(words w: (UInt64, UInt64, UInt64, UInt64, UInt64), into storage: UnsafeMutablePointer<UInt64>) {
-    append(words: w, into: storage, capacity: capacity)
-  }
-
-  /// The same, with the capacity as a compile-time constant of the caller (it must
-  /// equal `self.capacity`): one load and one dependency fewer on a hot path.
+  /// Appends an already encoded record; `capacity` is a compile-time constant of the
+  /// caller (it must equal `self.capacity`): no load of it on the hot path.
   @inline(__always)
   public mutating func append(words w: (UInt64, UInt64, UInt64, UInt64, UInt64), into storage: UnsafeMutablePointer<UInt64>,
                               capacity: Int) {
-    let slot = storage + ((head &+ count) & (capacity &- 1)) &* 5
+    let slot = storage + Int(truncatingIfNeeded: written & UInt64(capacity &- 1)) &* 5
     slot[0] = w.0
     slot[1] = w.1
     slot[2] = w.2
     slot[3] = w.3
     slot[4] = w.4
-    if count == capacity {
-      head = (head &+ 1) & (capacity &- 1)
-      lost &+= 1
-    } else {
-      count &+= 1
-    }
+    written &+= 1
   }
 
-  /// Removes up to `limit` oldest records, handing each to `sink`.
+  /// Removes up to `limit` oldest records, handing each to `sink`; records overwritten
+  /// since the last drain are counted in `lost` first.
   public mutating func drain(from storage: UnsafeMutablePointer<UInt64>, limit: Int,
                              _ sink: (AuditRecord) -> Void) -> Int {
+    let behind = written &- consumed
+    if behind > UInt64(capacity) {
+      lostAtDrains &+= behind &- UInt64(capacity)
+      consumed = written &- UInt64(capacity)
+    }
     let n = min(limit, count)
     for i in 0..<n {
-      let slot = storage + ((head + i) & (capacity - 1)) * 5
+      let slot = storage + Int(truncatingIfNeeded: (consumed &+ UInt64(i)) & UInt64(capacity - 1)) * 5
       if let record = AuditRecord(words: (slot[0], slot[1], slot[2], slot[3], slot[4])) { sink(record) }
     }
-    head = (head + n) & (capacity - 1)
-    count -= n
+    consumed &+= UInt64(n)
     return n
   }
 }
@@ -161,50 +169,51 @@ public enum AuditInterface {
 public struct AuditCPUState {
   public var ring: AuditRing
   /// Records written by this CPU; its low 32 bits are the next record's sequence number.
-  public var sequence: UInt64
+  public var sequence: UInt64 { ring.written }
   /// Accesses the gate refused on this CPU.
   public var violations: UInt64
   /// What the CPU is serving: FID, realm (RD), IPA.
   public var function: UInt64
   public var realm: UInt64
   public var ipa: UInt64
+  /// The ring's storage, and the CPU number where it goes in a record's first word:
+  /// kept here so that recording reads them rather than computing them.
+  public let storage: UnsafeMutablePointer<UInt64>
+  public let cpuBits: UInt64
 
-  public init(capacity: Int) {
+  public init(capacity: Int, storage: UnsafeMutablePointer<UInt64>, cpu: Int) {
     ring = AuditRing(capacity: capacity)
-    sequence = 0; violations = 0; function = 0; realm = 0; ipa = 0
+    violations = 0; function = 0; realm = 0; ipa = 0
+    self.storage = storage
+    cpuBits = UInt64(truncatingIfNeeded: cpu & 0xFF) << 32
   }
+  public var cpu: Int { Int(truncatingIfNeeded: cpuBits >> 32) }
 }
 
-/// Where this CPU's records go: its state and its ring's storage.
+/// Where this CPU's records go: its state, in place.
 public struct AuditCPU {
   public let state: UnsafeMutablePointer<AuditCPUState>
-  public let storage: UnsafeMutablePointer<UInt64>
-  public let cpu: Int
-  @inlinable public init(state: UnsafeMutablePointer<AuditCPUState>, storage: UnsafeMutablePointer<UInt64>, cpu: Int) {
-    self.state = state
-    self.storage = storage
-    self.cpu = cpu
-  }
+  @inlinable public init(state: UnsafeMutablePointer<AuditCPUState>) { self.state = state }
+  @inlinable public var storage: UnsafeMutablePointer<UInt64> { state.pointee.storage }
 
   /// Records one access (the gate's; allowed or refused).
   @inline(__always)
   public func record(_ pa: UInt64, _ intent: AccessIntent, _ granuleState: GranuleState?, allowed: Bool,
                      capacity: Int) {
-    let first = AuditRecord.firstWord(sequence: UInt32(truncatingIfNeeded: state.pointee.sequence), cpu: cpu,
+    let first = AuditRecord.firstWord(sequence: UInt32(truncatingIfNeeded: state.pointee.ring.written), cpu: 0,
                                       direction: intent.direction, allowed: allowed, purpose: intent.purpose,
-                                      state: granuleState)
+                                      state: granuleState) | state.pointee.cpuBits
     let second = (state.pointee.function & 0xFFFF_FFFF) | UInt64(truncatingIfNeeded: intent.length) << 32
       | UInt64(truncatingIfNeeded: intent.offset) << 48
-    state.pointee.ring.append(words: (first, second, pa, state.pointee.ipa, state.pointee.realm), into: storage,
-                              capacity: capacity)
-    state.pointee.sequence &+= 1
+    state.pointee.ring.append(words: (first, second, pa, state.pointee.ipa, state.pointee.realm),
+                              into: state.pointee.storage, capacity: capacity)
   }
 
   /// The record as it was just written (for the alert line).
   public func lastRecord(capacity: Int) -> AuditRecord? {
     let ring = state.pointee.ring
-    guard ring.count > 0 else { return nil }
-    let slot = storage + ((ring.head &+ ring.count &- 1) & (capacity &- 1)) &* 5
+    guard ring.written > 0 else { return nil }
+    let slot = storage + Int(truncatingIfNeeded: (ring.written &- 1) & UInt64(capacity &- 1)) &* 5
     return AuditRecord(words: (slot[0], slot[1], slot[2], slot[3], slot[4]))
   }
 }

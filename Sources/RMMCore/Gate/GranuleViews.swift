@@ -41,7 +41,9 @@ public struct GranuleReader: ReadablePage {
     return base.load(fromByteOffset: offset, as: UInt64.self)
   }
 
-  @inlinable public func loadWords(at offset: Int, into destination: UnsafeMutableRawBufferPointer) {
+  // Bulk copies stay out of line: inlined at the end of a throwing gate call, the
+  // copy becomes a tail call that leaves x21 stale (scripts/check-image).
+  @inline(never) public func loadWords(at offset: Int, into destination: UnsafeMutableRawBufferPointer) {
     guard admits(offset, destination.count), let target = destination.baseAddress, destination.count > 0 else { return }
     target.copyMemory(from: base + offset, byteCount: destination.count)
   }
@@ -73,7 +75,7 @@ public struct GranuleWriter: WritablePage {
   @inlinable public var bounds: Range<Int> { reader.bounds }
 
   @inlinable @inline(__always) public func load64(at offset: Int) -> UInt64 { reader.load64(at: offset) }
-  @inlinable public func loadWords(at offset: Int, into destination: UnsafeMutableRawBufferPointer) {
+  @inline(__always) public func loadWords(at offset: Int, into destination: UnsafeMutableRawBufferPointer) {
     reader.loadWords(at: offset, into: destination)
   }
   @inlinable public func firstWord(from start: Int, withAnyOf mask: UInt64) -> Int {
@@ -85,13 +87,13 @@ public struct GranuleWriter: WritablePage {
     mutableBase.storeBytes(of: value, toByteOffset: offset, as: UInt64.self)
   }
 
-  @inlinable public mutating func storeBytes(_ bytes: UnsafeRawBufferPointer, at offset: Int) {
+  @inline(never) public mutating func storeBytes(_ bytes: UnsafeRawBufferPointer, at offset: Int) {
     guard reader.admits(offset, bytes.count, aligned: false), let source = bytes.baseAddress, bytes.count > 0 else { return }
     (mutableBase + offset).copyMemory(from: source, byteCount: bytes.count)
   }
 
   /// `count` words starting at `offset`, all set to `value` (a new table's entries).
-  @inlinable public mutating func fill(_ value: UInt64, words count: Int, at offset: Int) {
+  @inline(never) public mutating func fill(_ value: UInt64, words count: Int, at offset: Int) {
     guard reader.admits(offset, count &* 8) else { return }
     (mutableBase + offset).assumingMemoryBound(to: UInt64.self).update(repeating: value, count: count)
   }

@@ -29,7 +29,13 @@ public struct GranuleDescriptor: Equatable, Sendable {
 
   @inlinable public var isLocked: Bool { rawValue & Self.lockBit != 0 }
   /// Unknown encodings (7) read as `nil`; they can only come from memory corruption.
-  @inlinable public var state: GranuleState? { GranuleState(rawValue: (rawValue >> 12) & 0x7) }
+  /// Decoded by a range check and the enum's layout (its cases are 0...6 in order, as
+  /// their raw values): `init(rawValue:)` stays an out-of-line call under -Osize, and
+  /// this is on every granule lookup.
+  @inlinable @inline(__always) public var state: GranuleState? {
+    let raw = UInt8(truncatingIfNeeded: (rawValue >> 12) & 0x7)
+    return raw <= GranuleState.rtt.layoutTag ? unsafeBitCast(raw, to: GranuleState.self) : nil
+  }
   @inlinable public var refcount: UInt16 { rawValue & Self.refcountMask }
   @inlinable public var unlocked: GranuleDescriptor { GranuleDescriptor(rawValue: rawValue & ~Self.lockBit) }
 }
@@ -49,6 +55,12 @@ public protocol GranuleDescriptorStorage {
   /// The bank list of the table over these descriptors (set once, at boot).
   var banks: GranuleBanks { get }
   func install(_ banks: GranuleBanks)
+}
+
+extension GranuleState {
+  /// The case's tag in the enum's one-byte layout (its declaration order), which the
+  /// descriptor decode relies on being its raw value (a host test checks every case).
+  @inlinable public var layoutTag: UInt8 { unsafeBitCast(self, to: UInt8.self) }
 }
 
 #if !hasFeature(Embedded)
