@@ -21,6 +21,10 @@ struct SlotPage: WritablePage {
     UnsafeMutableRawPointer(bitPattern: base + UInt(offset))!.copyMemory(from: source, byteCount: bytes.count)
   }
 
+  mutating func fillWords(first: UInt64, step: UInt64) {
+    rmm_fill_page(UInt64(base), first, step)
+  }
+
   func firstWord(from start: Int, withAnyOf mask: UInt64) -> Int {
     precondition(start >= 0 && start <= 512)
     let words = UnsafePointer<UInt64>(bitPattern: base)!

@@ -34,6 +34,16 @@ public protocol WritablePage: ReadablePage {
   mutating func store64(_ value: UInt64, at offset: Int)
   /// Copies `bytes` to `offset` (any alignment); the whole range must lie in the page.
   mutating func storeBytes(_ bytes: UnsafeRawBufferPointer, at offset: Int)
+  /// Stores `first &+ i &* step` into each of the page's 512 words i (a new RTT
+  /// unfolded from its parent entry: `step` 0 for 512 copies).
+  mutating func fillWords(first: UInt64, step: UInt64)
+}
+
+extension WritablePage {
+  /// Word by word through store64: for pages without a faster fill.
+  public mutating func fillWords(first: UInt64, step: UInt64) {
+    for i in 0..<512 { store64(first &+ UInt64(i) &* step, at: i * 8) }
+  }
 }
 
 extension WritablePage {

@@ -27,6 +27,19 @@ extension RMIDispatcher {
     return realm
   }
 
+  /// The stage-2 configuration alone (what the table commands need), with the same
+  /// well-formedness check as `loadRealm`.
+  func loadStage2(_ rd: borrowing LockedGranule) throws(RMIError) -> Stage2Config {
+    let config: Stage2Config?
+    do throws(GateError) {
+      config = try environment.gate.withRealmGranule(rd, AccessIntent(.rdRead, .read, expecting: .rd)) { page in
+        RealmDescriptor.loadStage2(from: page)
+      }
+    } catch { throw internalError }
+    guard let config else { throw internalError }
+    return config
+  }
+
   func storeRealm(_ realm: RealmDescriptor, _ rd: borrowing LockedGranule) throws(RMIError) {
     do throws(GateError) {
       try environment.gate.withRealmGranule(rd, AccessIntent(.rdWrite, .write, expecting: .rd)) { page in
