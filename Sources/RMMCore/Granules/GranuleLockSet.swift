@@ -12,27 +12,29 @@ public struct GranuleLockSet {
     slots = .init(repeating: LockedGranule(pa: 0, index: 0, descriptor: GranuleDescriptor(rawValue: 0)))
   }
 
+  // The accessors are inlined: a call would copy the whole set (432 bytes) first.
+
   /// The locked granule for `pa` (which must be in the set).
-  public func granule(_ pa: UInt64) -> LockedGranule {
+  @inline(__always) public func granule(_ pa: UInt64) -> LockedGranule {
     let locked = slots.span  // read in place: `slots[i]` would copy the whole array
     for i in 0..<count where locked[i].pa == pa { return locked[i] }
     preconditionFailure("granule not in the lock set")
   }
 
-  func position(of pa: UInt64) -> Int? {
+  @inline(__always) func position(of pa: UInt64) -> Int? {
     let locked = slots.span
     for i in 0..<count where locked[i].pa == pa { return i }
     return nil
   }
 
-  public func state(of pa: UInt64) -> GranuleState? { granule(pa).state }
+  @inline(__always) public func state(of pa: UInt64) -> GranuleState? { granule(pa).state }
 
   /// Changes the state `release` will publish for `pa`.
-  public mutating func setState(_ state: GranuleState, of pa: UInt64) {
+  @inline(__always) public mutating func setState(_ state: GranuleState, of pa: UInt64) {
     if let i = position(of: pa) { slots[i].setState(state) }
   }
 
-  public mutating func setRefcount(_ refcount: UInt16, of pa: UInt64) {
+  @inline(__always) public mutating func setRefcount(_ refcount: UInt16, of pa: UInt64) {
     if let i = position(of: pa) {
       slots[i].descriptor = GranuleDescriptor(state: granule(pa).state ?? .undelegated, refcount: refcount)
     }
