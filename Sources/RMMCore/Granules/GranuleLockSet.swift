@@ -44,7 +44,16 @@ public struct GranuleLockSet {
 extension GranuleTable {
   /// Locks the `count` granules in `addresses` in ascending PA order. nil, with nothing
   /// left locked, if any address is not a DRAM granule or appears twice.
-  public func lockAll(_ addresses: InlineArray<18, UInt64>, count: Int) -> GranuleLockSet? {
+  @inline(__always) public func lockAll(_ addresses: InlineArray<18, UInt64>, count: Int) -> GranuleLockSet? {
+    // The set is filled in the caller's frame: returned from a call, it was copied
+    // three times over.
+    var set = GranuleLockSet()
+    guard lockAll(addresses, count: count, into: &set) else { return nil }
+    return set
+  }
+
+  /// `lockAll` into an empty `set`; false, with nothing locked, on failure.
+  public func lockAll(_ addresses: InlineArray<18, UInt64>, count: Int, into set: inout GranuleLockSet) -> Bool {
     var sorted = addresses
     // Insertion sort: at most 18 elements.
     for i in 1..<max(count, 1) {
@@ -57,20 +66,19 @@ extension GranuleTable {
       sorted[j + 1] = key
     }
     for i in 0..<count {
-      guard index(of: sorted[i]) != nil else { return nil }
-      if i > 0 && sorted[i] == sorted[i - 1] { return nil }
+      guard index(of: sorted[i]) != nil else { return false }
+      if i > 0 && sorted[i] == sorted[i - 1] { return false }
     }
-    var set = GranuleLockSet()
     for i in 0..<count {
       set.slots[i] = lock(sorted[i])!
       set.count = i + 1
     }
-    return set
+    return true
   }
 
   /// Unlocks every granule of the set, publishing their (possibly changed) descriptors,
   /// in descending order.
-  public func releaseAll(_ set: GranuleLockSet) {
+  @inline(__always) public func releaseAll(_ set: GranuleLockSet) {
     let locked = set.slots.span
     var i = set.count - 1
     while i >= 0 {
