@@ -122,7 +122,8 @@ public struct RealmDescriptor: Equatable, Sendable {
     page.store64(UInt64(hashAlgorithm.rawValue), at: RDLayout.hashAlgorithm)
     page.store64(recsCreated, at: RDLayout.recsCreated)
     page.store64(liveRECs, at: RDLayout.liveRECs)
-    for i in 0..<8 { page.store64(rim.words[i], at: RDLayout.rim + 8 * i) }
+    let words = rim.words.span  // read in place: `rim.words[i]` would copy the array
+    for i in 0..<8 { page.store64(words[i], at: RDLayout.rim + 8 * i) }
   }
 
   /// What REALM_CREATE gave the realm that its ID registers reflect; only REC_ENTER
