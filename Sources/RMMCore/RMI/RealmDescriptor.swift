@@ -80,6 +80,7 @@ public struct RealmDescriptor: Equatable, Sendable {
   public var rim: Digest64
 
   /// nil if the granule does not hold a well-formed RD (corruption).
+  @inline(__always)
   public static func load<Page: ReadablePage>(from page: Page) -> RealmDescriptor? {
     guard let state = RealmState(rawValue: UInt8(truncatingIfNeeded: page.load64(at: RDLayout.state))),
           let hash = HashAlgorithm(rawValue: UInt8(truncatingIfNeeded: page.load64(at: RDLayout.hashAlgorithm)))
