@@ -21,22 +21,22 @@ public struct GranuleLockSet {
     preconditionFailure("granule not in the lock set")
   }
 
-  @inline(__always) func position(of pa: UInt64) -> Int? {
-    let locked = slots.span
-    for i in 0..<count where locked[i].pa == pa { return i }
-    return nil
-  }
-
   @inline(__always) public func state(of pa: UInt64) -> GranuleState? { granule(pa).state }
 
   /// Changes the state `release` will publish for `pa`.
   @inline(__always) public mutating func setState(_ state: GranuleState, of pa: UInt64) {
-    if let i = position(of: pa) { slots[i].setState(state) }
+    var locked = slots.mutableSpan  // in place: `slots[i].setState` copied the array out and back
+    for i in 0..<count where locked[i].pa == pa {
+      locked[i].setState(state)
+      return
+    }
   }
 
   @inline(__always) public mutating func setRefcount(_ refcount: UInt16, of pa: UInt64) {
-    if let i = position(of: pa) {
-      slots[i].descriptor = GranuleDescriptor(state: granule(pa).state ?? .undelegated, refcount: refcount)
+    var locked = slots.mutableSpan
+    for i in 0..<count where locked[i].pa == pa {
+      locked[i].descriptor = GranuleDescriptor(state: locked[i].state ?? .undelegated, refcount: refcount)
+      return
     }
   }
 }
@@ -54,7 +54,8 @@ extension GranuleTable {
 
   /// `lockAll` into an empty `set`; false, with nothing locked, on failure.
   public func lockAll(_ addresses: InlineArray<18, UInt64>, count: Int, into set: inout GranuleLockSet) -> Bool {
-    var sorted = addresses
+    var copy = addresses
+    var sorted = copy.mutableSpan  // elements in place: a subscript copied the array
     // Insertion sort: at most 18 elements.
     for i in 1..<max(count, 1) {
       let key = sorted[i]
@@ -69,10 +70,9 @@ extension GranuleTable {
       guard index(of: sorted[i]) != nil else { return false }
       if i > 0 && sorted[i] == sorted[i - 1] { return false }
     }
-    for i in 0..<count {
-      set.slots[i] = lock(sorted[i])!
-      set.count = i + 1
-    }
+    var slots = set.slots.mutableSpan
+    for i in 0..<count { slots[i] = lock(sorted[i])! }
+    set.count = count
     return true
   }
 
