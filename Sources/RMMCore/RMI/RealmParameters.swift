@@ -45,6 +45,16 @@ public struct RealmParameters: Equatable, Sendable {
     case pmuCounters, hashAlgorithm, vmid, startLevel, rootTableCount, rttBase
   }
 
+  /// The same on a whole page (the fuzz target): its leading part is what REALM_CREATE copies.
+  public static func validate(_ page: borrowing PageBuffer, features: RMIFeatureRegister0,
+                              maximumVMID: UInt16) throws(Defect) -> RealmParameters {
+    var copy = RealmParamsCopy()
+    let words = page.words.span
+    var part = copy.words.mutableSpan
+    for i in 0..<part.count { part[i] = words[i] }
+    return try validate(copy, features: features, maximumVMID: maximumVMID)
+  }
+
   /// Decodes and validates the copy `page` against what this RMM supports. Inlined
   /// into its one caller: a call would copy the 2 KiB copy once more.
   @inline(__always)
