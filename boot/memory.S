@@ -53,6 +53,34 @@ rmm_copy_page:
 	b.lo	1b
 	ret
 
+/* void rmm_fill_page(uint64_t va, uint64_t first, uint64_t step): 4 KiB, RMM mapping,
+ * word i = first + i * step (a new RTT: 512 copies of one entry, or consecutive
+ * output addresses). 128 bytes a step for copies, 16 for a progression. */
+	.global	rmm_fill_page
+rmm_fill_page:
+	add	x3, x0, #4096
+	cbnz	x2, 2f
+1:	stp	x1, x1, [x0]
+	stp	x1, x1, [x0, #16]
+	stp	x1, x1, [x0, #32]
+	stp	x1, x1, [x0, #48]
+	stp	x1, x1, [x0, #64]
+	stp	x1, x1, [x0, #80]
+	stp	x1, x1, [x0, #96]
+	stp	x1, x1, [x0, #112]
+	add	x0, x0, #128
+	cmp	x0, x3
+	b.lo	1b
+	ret
+2:	add	x4, x1, x2			/* odd words */
+	lsl	x5, x2, #1			/* two words a step */
+3:	stp	x1, x4, [x0], #16
+	add	x1, x1, x5
+	add	x4, x4, x5
+	cmp	x0, x3
+	b.lo	3b
+	ret
+
 /*
  * Fault-tolerant accessors: leaf functions (no frame, x30 intact) whose faults the
  * vector turns into a return of 1 through rmm_ns_access_fault.

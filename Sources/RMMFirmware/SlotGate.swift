@@ -65,6 +65,10 @@ struct SlotMapper: GateMapper {
     rmm_copy_page(UInt64(UInt(bitPattern: page)), UInt64(UInt(bitPattern: source)))
   }
 
+  func fillPage(_ page: UnsafeMutableRawPointer, first: UInt64, step: UInt64) {
+    rmm_fill_page(UInt64(UInt(bitPattern: page)), first, step)
+  }
+
   func mapWindow(_ order: borrowing InlineArray<16, UInt64>, count: Int) -> UnsafeMutableRawPointer? {
     guard count > 0, count <= Int(RMM_AUX_WINDOW_PAGES) else { return nil }
     let table = rmm_aux_window_l3()!

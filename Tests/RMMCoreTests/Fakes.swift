@@ -117,6 +117,8 @@ final class FakeMemoryState {
     }
   }
   var violations: UInt64 { auditState.pointee.violations }
+  /// Starts the record of accesses afresh (the violation count stays).
+  func forgetAccesses() { auditState.pointee.ring = AuditRing(capacity: Self.auditCapacity) }
 
   func mapping(containing address: UnsafeRawPointer) -> (base: UnsafeMutableRawPointer, pa: UInt64, space: AddressSpace, writable: Bool)? {
     mappings.last { UnsafeRawPointer($0.base) <= address && address < UnsafeRawPointer($0.base) + 4096 }

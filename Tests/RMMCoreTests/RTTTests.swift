@@ -172,6 +172,24 @@ final class RTTTests: XCTestCase {
     XCTAssertFalse(f.h.env.granules.storage.anyLocked)
   }
 
+  /// `top` after RTT_DESTROY: the next live entry of the parent table when there is one
+  /// (a scan), the end of the table when the table holds no reference any more.
+  func testDestroyTopIsTheNextLiveEntry() {
+    var f = RTTFixture()
+    _ = f.createTable(0, 2)
+    let first = f.createTable(0, 3)
+    let second = f.createTable(0x60_0000, 3)
+    XCTAssertEqual(f.call(.rttDestroy, 0, 3), RMIResult(success, first.pa, 0x60_0000), "next live: the other table")
+    XCTAssertEqual(f.call(.rttDestroy, 0, 3), RMIResult(status(.errorRTT, 2), 0, 0x60_0000), "no table: top still reported")
+    XCTAssertEqual(f.call(.rttDestroy, 0x60_0000, 3), RMIResult(success, second.pa, 0x4000_0000), "none left")
+    // A table created from a DESTROYED parent entry is 512 DESTROYED entries.
+    let again = f.createTable(0, 3)
+    XCTAssertEqual(again.status, success)
+    XCTAssertEqual(f.h.env.memory.page(again.pa),
+                   [UInt64](repeating: S2TTE.unassigned(.destroyed).encode(level: 3), count: 512))
+    XCTAssertEqual(f.h.env.granules.storage.peek(f.h.env.granules.index(of: again.pa)!).refcount, 0)
+  }
+
   func testFoldAndUnfold() {
     var f = RTTFixture()
     _ = f.createTable(0, 2)

@@ -25,6 +25,25 @@ final class RealmCreateTests: XCTestCase {
     XCTAssertEqual(h.env.call(.realmActivate, h.rd).x0, errorInput, "no realm any more")
   }
 
+  /// The host's parameter page is read once, and only the part that holds fields.
+  func testParamsAreCopiedOnceAndOnlyTheFields() {
+    var h = RealmHarness()
+    h.delegate(h.rd)
+    for i in 0..<UInt64(2) { h.delegate(h.rttBase + i * 4096) }
+    h.writeRealmParams(RealmHarness.RealmConfig())
+    h.env.memory.forgetAccesses()
+    XCTAssertEqual(h.env.call(.realmCreate, h.rd, h.paramsPA).x0, success)
+    let reads = h.env.memory.accesses.filter { $0.pa == h.paramsPA }
+    XCTAssertEqual(reads.count, 1)
+    XCTAssertEqual(reads.first?.intent.purpose, .realmParams)
+    XCTAssertEqual(reads.first.map { Int($0.intent.length) }, RealmParamsLayout.rttNumStart + 8)
+    var rpv: [UInt64] = []
+    h.env.memory.page(h.rd).withUnsafeBufferPointer { words in
+      for i in 0..<8 { rpv.append(words[(RDLayout.personalizationValue >> 3) + i]) }
+    }
+    XCTAssertEqual(rpv, RealmHarness.RealmConfig().rpv, "RPV from the copy")
+  }
+
   func testInitialRIMMatchesIndependentHash() {
     for (hash, sha512) in [(UInt64(0), false), (1, true)] {
       var h = RealmHarness()

@@ -249,6 +249,8 @@ void rmm_zero_page(uint64_t va);
 uint64_t rmm_zero_new_granule(uint64_t va);
 /* Copy one 4 KiB page between two RMM-mapped, 16-byte aligned addresses. */
 void rmm_copy_page(uint64_t destination, uint64_t source);
+/* Fill one 4 KiB page at `va`: word i = first + i * step (boot/memory.S). */
+void rmm_fill_page(uint64_t va, uint64_t first, uint64_t step);
 /* Copy `bytes` (multiple of 8) between 8-byte aligned buffers where one side is NS
  * memory. Returns 0, or 1 if an access took a granule-protection fault or an
  * external abort (the vector fixes up ELR to fail the copy). (boot/memory.S) */

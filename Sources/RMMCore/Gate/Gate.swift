@@ -32,6 +32,8 @@ public protocol GateMapper {
   func zeroPage(_ page: UnsafeMutableRawPointer, firstTouch: Bool) -> Bool
   /// Copies a whole page from RMM memory into a mapped page.
   func copyPage(to page: UnsafeMutableRawPointer, from source: UnsafeRawPointer)
+  /// Stores `first &+ i &* step` into each of the mapped page's 512 words i.
+  func fillPage(_ page: UnsafeMutableRawPointer, first: UInt64, step: UInt64)
   /// Maps `count` Realm-PAS granules, in `order`, as one writable range at an address
   /// that is the same on every CPU (the REC aux window); nil if the platform has none.
   func mapWindow(_ order: borrowing InlineArray<16, UInt64>, count: Int) -> UnsafeMutableRawPointer?
@@ -41,6 +43,11 @@ public protocol GateMapper {
 }
 
 extension GateMapper {
+  /// Word by word: for platforms without a faster fill.
+  public func fillPage(_ page: UnsafeMutableRawPointer, first: UInt64, step: UInt64) {
+    let words = page.assumingMemoryBound(to: UInt64.self)
+    for i in 0..<512 { words[i] = first &+ UInt64(i) &* step }
+  }
   public func mapWindow(_ order: borrowing InlineArray<16, UInt64>, count: Int) -> UnsafeMutableRawPointer? { nil }
   public func unmapWindow(count: Int) {}
   public var sharedPage: (address: UnsafeMutableRawPointer, pa: UInt64)? { nil }
@@ -155,6 +162,17 @@ public struct Gate<Environment: RMMEnvironment> {
                     && AccessPolicy.permits(intent, actualState: state)) else { throw .policyViolation }
     guard let address = mapper.map(granule.pa, in: .realm, writable: true) else { throw .realmAccessAbort }
     withUnsafeBytes(of: &contents) { mapper.copyPage(to: address, from: $0.baseAddress!) }
+    mapper.unmap(address)
+  }
+
+  /// Fills a granule the caller holds locked with `first &+ i &* step` in word i (a
+  /// new RTT unfolded from its parent entry: `step` 0 for 512 copies).
+  public func fillWords(_ granule: borrowing LockedGranule, _ intent: AccessIntent, first: UInt64, step: UInt64) throws(GateError) {
+    let state = granule.state
+    guard audited(granule.pa, intent, state, allowed: intent.direction == .write && intent.lower == 0 && intent.upper == 4096
+                    && AccessPolicy.permits(intent, actualState: state)) else { throw .policyViolation }
+    guard let address = mapper.map(granule.pa, in: .realm, writable: true) else { throw .realmAccessAbort }
+    mapper.fillPage(address, first: first, step: step)
     mapper.unmap(address)
   }
 

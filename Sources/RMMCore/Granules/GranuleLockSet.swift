@@ -12,29 +12,31 @@ public struct GranuleLockSet {
     slots = .init(repeating: LockedGranule(pa: 0, index: 0, descriptor: GranuleDescriptor(rawValue: 0)))
   }
 
+  // The accessors are inlined: a call would copy the whole set (432 bytes) first.
+
   /// The locked granule for `pa` (which must be in the set).
-  public func granule(_ pa: UInt64) -> LockedGranule {
+  @inline(__always) public func granule(_ pa: UInt64) -> LockedGranule {
     let locked = slots.span  // read in place: `slots[i]` would copy the whole array
     for i in 0..<count where locked[i].pa == pa { return locked[i] }
     preconditionFailure("granule not in the lock set")
   }
 
-  func position(of pa: UInt64) -> Int? {
-    let locked = slots.span
-    for i in 0..<count where locked[i].pa == pa { return i }
-    return nil
-  }
-
-  public func state(of pa: UInt64) -> GranuleState? { granule(pa).state }
+  @inline(__always) public func state(of pa: UInt64) -> GranuleState? { granule(pa).state }
 
   /// Changes the state `release` will publish for `pa`.
-  public mutating func setState(_ state: GranuleState, of pa: UInt64) {
-    if let i = position(of: pa) { slots[i].setState(state) }
+  @inline(__always) public mutating func setState(_ state: GranuleState, of pa: UInt64) {
+    var locked = slots.mutableSpan  // in place: `slots[i].setState` copied the array out and back
+    for i in 0..<count where locked[i].pa == pa {
+      locked[i].setState(state)
+      return
+    }
   }
 
-  public mutating func setRefcount(_ refcount: UInt16, of pa: UInt64) {
-    if let i = position(of: pa) {
-      slots[i].descriptor = GranuleDescriptor(state: granule(pa).state ?? .undelegated, refcount: refcount)
+  @inline(__always) public mutating func setRefcount(_ refcount: UInt16, of pa: UInt64) {
+    var locked = slots.mutableSpan
+    for i in 0..<count where locked[i].pa == pa {
+      locked[i].descriptor = GranuleDescriptor(state: locked[i].state ?? .undelegated, refcount: refcount)
+      return
     }
   }
 }
@@ -42,8 +44,18 @@ public struct GranuleLockSet {
 extension GranuleTable {
   /// Locks the `count` granules in `addresses` in ascending PA order. nil, with nothing
   /// left locked, if any address is not a DRAM granule or appears twice.
-  public func lockAll(_ addresses: InlineArray<18, UInt64>, count: Int) -> GranuleLockSet? {
-    var sorted = addresses
+  @inline(__always) public func lockAll(_ addresses: InlineArray<18, UInt64>, count: Int) -> GranuleLockSet? {
+    // The set is filled in the caller's frame: returned from a call, it was copied
+    // three times over.
+    var set = GranuleLockSet()
+    guard lockAll(addresses, count: count, into: &set) else { return nil }
+    return set
+  }
+
+  /// `lockAll` into an empty `set`; false, with nothing locked, on failure.
+  public func lockAll(_ addresses: InlineArray<18, UInt64>, count: Int, into set: inout GranuleLockSet) -> Bool {
+    var copy = addresses
+    var sorted = copy.mutableSpan  // elements in place: a subscript copied the array
     // Insertion sort: at most 18 elements.
     for i in 1..<max(count, 1) {
       let key = sorted[i]
@@ -55,20 +67,18 @@ extension GranuleTable {
       sorted[j + 1] = key
     }
     for i in 0..<count {
-      guard index(of: sorted[i]) != nil else { return nil }
-      if i > 0 && sorted[i] == sorted[i - 1] { return nil }
+      guard index(of: sorted[i]) != nil else { return false }
+      if i > 0 && sorted[i] == sorted[i - 1] { return false }
     }
-    var set = GranuleLockSet()
-    for i in 0..<count {
-      set.slots[i] = lock(sorted[i])!
-      set.count = i + 1
-    }
-    return set
+    var slots = set.slots.mutableSpan
+    for i in 0..<count { slots[i] = lock(sorted[i])! }
+    set.count = count
+    return true
   }
 
   /// Unlocks every granule of the set, publishing their (possibly changed) descriptors,
   /// in descending order.
-  public func releaseAll(_ set: GranuleLockSet) {
+  @inline(__always) public func releaseAll(_ set: GranuleLockSet) {
     let locked = set.slots.span
     var i = set.count - 1
     while i >= 0 {

@@ -8,11 +8,19 @@ extension RMIDispatcher {
   /// Copies the host's page at `pa` into `buffer`, once, for `purpose`. Any address
   /// that is not an NS DRAM granule, or that faults, is RMI_ERROR_INPUT.
   func copyHostPage(_ pa: UInt64, _ purpose: AccessPurpose, into buffer: inout PageBuffer) throws(RMIError) {
+    try copyFromHost(pa, purpose, length: 4096, into: &buffer)
+  }
+
+  /// Copies the first `length` bytes of the host's page at `pa` into `buffer`, once.
+  @inline(__always)
+  func copyFromHost<Buffer: BitwiseCopyable>(_ pa: UInt64, _ purpose: AccessPurpose, length: Int,
+                                             into buffer: inout Buffer) throws(RMIError) {
     // A host address that is not an NS granule is the host's error, refused here; the
     // gate's own refusal is kept for the RMM's mistakes (those raise alerts).
     guard isGranuleAligned(pa), environment.granules.state(of: pa) == .undelegated else { throw .input }
     do throws(GateError) {
-      try environment.gate.copyFromNonSecure(pa, AccessIntent(purpose, .read, expecting: .undelegated), into: &buffer)
+      try environment.gate.copyFromNonSecure(
+        pa, AccessIntent(purpose, .read, expecting: .undelegated, length: UInt16(length)), into: &buffer)
     } catch { throw .input }
   }
 
@@ -25,6 +33,19 @@ extension RMIDispatcher {
     } catch { throw internalError }
     guard let realm else { throw internalError }
     return realm
+  }
+
+  /// The stage-2 configuration alone (what the table commands need), with the same
+  /// well-formedness check as `loadRealm`.
+  func loadStage2(_ rd: borrowing LockedGranule) throws(RMIError) -> Stage2Config {
+    let config: Stage2Config?
+    do throws(GateError) {
+      config = try environment.gate.reading(rd, AccessIntent(.rdRead, .read, expecting: .rd)) { page in
+        RealmDescriptor.loadStage2(from: page)
+      }
+    } catch { throw internalError }
+    guard let config else { throw internalError }
+    return config
   }
 
   func storeRealm(_ realm: RealmDescriptor, _ rd: borrowing LockedGranule) throws(RMIError) {
@@ -51,8 +72,9 @@ extension RMIDispatcher {
   // ---- commands -----------------------------------------------------------------
 
   public func realmCreate(rd: UInt64, paramsPA: UInt64) throws(RMIError) {
-    var page = PageBuffer()
-    try copyHostPage(paramsPA, .realmParams, into: &page)
+    // Only the part of the page that holds fields is copied (once).
+    var page = RealmParamsCopy()
+    try copyFromHost(paramsPA, .realmParams, length: RealmParamsCopy.length, into: &page)
     let params: RealmParameters
     do throws(RealmParameters.Defect) {
       params = try RealmParameters.validate(page, features: environment.features, maximumVMID: environment.vmids.maximum)

@@ -80,22 +80,36 @@ public struct RealmDescriptor: Equatable, Sendable {
   public var rim: Digest64
 
   /// nil if the granule does not hold a well-formed RD (corruption).
+  @inline(__always)
   public static func load<Page: ReadablePage>(from page: Page) -> RealmDescriptor? {
     guard let state = RealmState(rawValue: UInt8(truncatingIfNeeded: page.load64(at: RDLayout.state))),
           let hash = HashAlgorithm(rawValue: UInt8(truncatingIfNeeded: page.load64(at: RDLayout.hashAlgorithm)))
     else { return nil }
-    let stage2 = Stage2Config(
-      ipaWidth: page.load64(at: RDLayout.ipaWidth),
-      startLevel: Int(truncatingIfNeeded: page.load64(at: RDLayout.startLevel)),
-      rootTableCount: Int(truncatingIfNeeded: page.load64(at: RDLayout.rootTableCount)),
-      rttBase: page.load64(at: RDLayout.rttBase),
-      vmid: UInt16(truncatingIfNeeded: page.load64(at: RDLayout.vmid)))
+    let stage2 = loadStage2Fields(from: page)
     var rim = Digest64()
     for i in 0..<8 { rim.words[i] = page.load64(at: RDLayout.rim + 8 * i) }
     rim.length = MeasurementHash.digestLength(hash)
     return RealmDescriptor(state: state, stage2: stage2, hashAlgorithm: hash,
                            recsCreated: page.load64(at: RDLayout.recsCreated),
                            liveRECs: page.load64(at: RDLayout.liveRECs), rim: rim)
+  }
+
+  /// The stage-2 configuration alone; nil where `load` would find no well-formed RD.
+  public static func loadStage2<Page: ReadablePage>(from page: Page) -> Stage2Config? {
+    guard RealmState(rawValue: UInt8(truncatingIfNeeded: page.load64(at: RDLayout.state))) != nil,
+          HashAlgorithm(rawValue: UInt8(truncatingIfNeeded: page.load64(at: RDLayout.hashAlgorithm))) != nil
+    else { return nil }
+    return loadStage2Fields(from: page)
+  }
+
+  @inline(__always)
+  static func loadStage2Fields<Page: ReadablePage>(from page: Page) -> Stage2Config {
+    Stage2Config(
+      ipaWidth: page.load64(at: RDLayout.ipaWidth),
+      startLevel: Int(truncatingIfNeeded: page.load64(at: RDLayout.startLevel)),
+      rootTableCount: Int(truncatingIfNeeded: page.load64(at: RDLayout.rootTableCount)),
+      rttBase: page.load64(at: RDLayout.rttBase),
+      vmid: UInt16(truncatingIfNeeded: page.load64(at: RDLayout.vmid)))
   }
 
   /// Writes every field of this struct back to the RD granule.
@@ -109,7 +123,8 @@ public struct RealmDescriptor: Equatable, Sendable {
     page.store64(UInt64(hashAlgorithm.rawValue), at: RDLayout.hashAlgorithm)
     page.store64(recsCreated, at: RDLayout.recsCreated)
     page.store64(liveRECs, at: RDLayout.liveRECs)
-    for i in 0..<8 { page.store64(rim.words[i], at: RDLayout.rim + 8 * i) }
+    let words = rim.words.span  // read in place: `rim.words[i]` would copy the array
+    for i in 0..<8 { page.store64(words[i], at: RDLayout.rim + 8 * i) }
   }
 
   /// What REALM_CREATE gave the realm that its ID registers reflect; only REC_ENTER

@@ -3,6 +3,20 @@
 
 import RMMABI
 
+/// The leading part of RmiRealmParams that holds every field the RMM reads (from
+/// flags at 0x000 to the end of rtt_num_start at 0x820): all that REALM_CREATE copies
+/// of the host's page, once; only the copy is parsed.
+public struct RealmParamsCopy: BitwiseCopyable {
+  public static let length = RealmParamsLayout.rttNumStart + 8
+  public var words: InlineArray<260, UInt64>
+  @inlinable public init() { words = .init(repeating: 0) }
+  /// The 64-bit field at `offset` (a constant of RealmParamsLayout).
+  @inline(__always) func load64(at offset: Int) -> UInt64 {
+    precondition(offset >= 0 && offset & 7 == 0 && offset < Self.length)
+    return words.span[offset >> 3]
+  }
+}
+
 public struct RealmParameters: Equatable, Sendable {
   public var flags: UInt64
   public var ipaWidth: UInt64
@@ -31,8 +45,20 @@ public struct RealmParameters: Equatable, Sendable {
     case pmuCounters, hashAlgorithm, vmid, startLevel, rootTableCount, rttBase
   }
 
-  /// Decodes and validates the copy `page` against what this RMM supports.
+  /// The same on a whole page (the fuzz target): its leading part is what REALM_CREATE copies.
   public static func validate(_ page: borrowing PageBuffer, features: RMIFeatureRegister0,
+                              maximumVMID: UInt16) throws(Defect) -> RealmParameters {
+    var copy = RealmParamsCopy()
+    let words = page.words.span
+    var part = copy.words.mutableSpan
+    for i in 0..<part.count { part[i] = words[i] }
+    return try validate(copy, features: features, maximumVMID: maximumVMID)
+  }
+
+  /// Decodes and validates the copy `page` against what this RMM supports. Inlined
+  /// into its one caller: a call would copy the 2 KiB copy once more.
+  @inline(__always)
+  public static func validate(_ page: borrowing RealmParamsCopy, features: RMIFeatureRegister0,
                               maximumVMID: UInt16) throws(Defect) -> RealmParameters {
     typealias L = RealmParamsLayout
     // Reserved (SBZ) bits and unused bytes of the structure are ignored, not refused:

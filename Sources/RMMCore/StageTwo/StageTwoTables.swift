@@ -1,0 +1,320 @@
+// A realm's stage-2 translation tables: the hand-over-hand walk, entry reads and
+// writes through the gate, and the table changes behind the RTT commands. The RMI
+// commands (RTTCommands.swift) check their arguments and hold the RD; this type does
+// the table work. Its only state is the environment (empty in the firmware), so
+// making one costs nothing.
+//
+// The walk: the parent table stays locked until the child is locked, so no concurrent
+// command can unhook a table under the walk. Every entry is read and written through
+// the gate, as the RTT's owner.
+
+import RMMABI
+
+public struct StageTwoTables<Environment: RMMEnvironment> {
+  let environment: Environment
+
+  @inline(__always) init(environment: Environment) { self.environment = environment }
+
+  // ---- entries and walks -----------------------------------------------------------
+
+  func readEntry(_ table: borrowing LockedGranule, _ index: Int) throws(RMIError) -> UInt64 {
+    do throws(GateError) {
+      return try environment.gate.reading(table, AccessIntent(.rttRead, .read, expecting: .rtt, offset: UInt16(index * 8), length: 8)) { page in
+        page.load64(at: index * 8)
+      }
+    } catch { throw internalError }
+  }
+
+  func writeEntry(_ table: borrowing LockedGranule, _ index: Int, _ value: UInt64) throws(RMIError) {
+    do throws(GateError) {
+      try environment.gate.writing(table, AccessIntent(.rttWrite, .write, expecting: .rtt, offset: UInt16(index * 8), length: 8)) { page in
+        page.store64(value, at: index * 8)
+      }
+    } catch { throw internalError }
+  }
+
+  /// Index of `ipa` in a table at `level`.
+  @inline(__always) func tableIndex(_ ipa: UInt64, level: Int) -> Int {
+    Int(truncatingIfNeeded: (ipa >> RTTLevel.shift(level)) & 511)
+  }
+
+  /// Walks from the root towards `targetLevel` and returns with the last table reached
+  /// locked (the caller releases it). Stops early at the first entry that is not a table.
+  func walk(_ s2: Stage2Config, _ ipa: UInt64, to targetLevel: Int) throws(RMIError) -> RTTWalk {
+    let protected = s2.isProtected(ipa)
+    let root = s2.rootEntry(for: ipa)
+    guard let rootTable = environment.granules.lock(root.table, expecting: .rtt) else { throw internalError }
+    var walk = RTTWalk(table: rootTable, level: s2.startLevel, index: root.index, entry: .unassignedNS)
+    while true {
+      let raw: UInt64
+      do throws(RMIError) { raw = try readEntry(walk.table, walk.index) } catch {
+        environment.granules.release(walk.table)
+        throw error
+      }
+      guard let entry = S2TTE.decode(raw, level: walk.level, protected: protected) else {
+        environment.granules.release(walk.table)
+        throw internalError
+      }
+      walk.entry = entry
+      guard walk.level < targetLevel, case .table(let childPA) = entry else { return walk }
+      guard let child = environment.granules.lock(childPA, expecting: .rtt) else {
+        environment.granules.release(walk.table)
+        throw internalError
+      }
+      environment.granules.release(walk.table)
+      walk.table = child
+      walk.level += 1
+      walk.index = tableIndex(ipa, level: walk.level)
+    }
+  }
+
+  /// Changes the entry the walk stopped at, keeping the table's reference count and
+  /// the TLBs right.
+  func update(_ walk: inout RTTWalk, to newEntry: S2TTE, ipa: UInt64, vmid: UInt16) throws(RMIError) {
+    try writeEntry(walk.table, walk.index, newEntry.encode(level: walk.level))
+    if walk.entry.isValidDescriptor {
+      if case .table = walk.entry { environment.tlb.invalidateAll(vmid: vmid) }
+      else { environment.tlb.invalidate(vmid: vmid, ipa: ipa, level: walk.level) }
+    }
+    let refcount = walk.table.descriptor.refcount
+    if walk.entry.holdsReference && !newEntry.holdsReference {
+      walk.table.descriptor = GranuleDescriptor(state: .rtt, refcount: refcount - 1)
+    } else if !walk.entry.holdsReference && newEntry.holdsReference {
+      walk.table.descriptor = GranuleDescriptor(state: .rtt, refcount: refcount + 1)
+    }
+    walk.entry = newEntry
+  }
+
+  /// `top` for DATA_DESTROY, RTT_DESTROY and RTT_UNMAP_UNPROTECTED: `ipa` itself if
+  /// the walk's entry is live; otherwise the IPA of the next live entry in the same
+  /// table, or the end of that table.
+  func nextLiveEntry(after walk: RTTWalk, ipa: UInt64, protected: Bool) throws(RMIError) -> UInt64 {
+    if walk.entry.isLive { return ipa }
+    let level = walk.level
+    let entrySize = RTTLevel.size(level)
+    let tableBase = ipa & ~(entrySize * 512 - 1)
+    // In the protected half the live entries (tables and assigned entries) are exactly
+    // the ones that hold a reference on the table: none left, nothing to scan for.
+    if protected && walk.table.descriptor.refcount == 0 { return tableBase + 512 * entrySize }
+    let first = walk.index + 1
+    let next: Int
+    do throws(GateError) {
+      // One mapping for the whole scan.
+      next = try environment.gate.reading(walk.table, AccessIntent(.rttRead, .read, expecting: .rtt)) { page in
+        page.firstWord(from: first, withAnyOf: S2TTE.liveMask(protected: protected))
+      }
+    } catch { throw internalError }
+    return tableBase + UInt64(next) * entrySize
+  }
+
+  /// Zeroes a table that is about to return to DELEGATED: unassigned entries may still
+  /// carry RIPAS bits, and DELEGATED granules are zero.
+  func scrub(_ table: borrowing LockedGranule) {
+    _ = try? environment.gate.scrub(table, AccessIntent(.destroyScrub, .write, expecting: .rtt))
+  }
+
+  /// Walks to `ipa` and locks the DATA granule mapping it (RTT before DATA, as the
+  /// lock order requires).
+  func lockRealmPage(_ s2: Stage2Config, ipa: UInt64) -> RealmPage {
+    guard s2.contains(ipa), s2.isProtected(ipa) else { return .invalid }
+    let walk: RTTWalk
+    do throws(RMIError) { walk = try self.walk(s2, ipa, to: RTTLevel.page) } catch { return .invalid }
+    defer { environment.granules.release(walk.table) }
+    switch walk.entry {
+    case .assignedRAM(let base):
+      let pa = base + ((ipa & (RTTLevel.size(walk.level) - 1)) & ~(granuleSize - 1))
+      guard let granule = environment.granules.lock(pa, expecting: .data) else { return .invalid }
+      return .data(granule)
+    case .unassigned(.ram), .unassigned(.destroyed), .assignedDestroyed:
+      return .dataAbortToHost
+    default:
+      return .invalid
+    }
+  }
+
+  // ---- table changes (the RTT commands, arguments already checked) -----------------
+
+  /// Entry `index` of a new level-`level` table that replaces `parent` (unfold).
+  static func unfolded(_ parent: S2TTE, index: Int, level: Int) -> S2TTE {
+    let offset = UInt64(index) * RTTLevel.size(level)
+    switch parent {
+    case .unassigned, .unassignedNS, .table: return parent
+    case .assignedEmpty(let pa): return .assignedEmpty(pa: pa + offset)
+    case .assignedRAM(let pa): return .assignedRAM(pa: pa + offset)
+    case .assignedDestroyed(let pa): return .assignedDestroyed(pa: pa + offset)
+    case .assignedNS(let descriptor): return .assignedNS(descriptor: descriptor + offset)
+    }
+  }
+
+  /// RTT_CREATE: hooks the DELEGATED granule `table` (locked by the caller) in as the
+  /// level-`level` table for `ipa`, filled from the parent entry it replaces. On
+  /// success `table` is an RTT with its reference count; on failure it is unchanged.
+  func create(_ s2: Stage2Config, table: inout LockedGranule, ipa: UInt64, level: Int) throws(RMIError) {
+    var walk = try walk(s2, ipa, to: level - 1)
+    defer { environment.granules.release(walk.table) }
+    guard walk.level == level - 1 else { throw .rtt(level: walk.level) }
+    if case .table = walk.entry { throw .rtt(level: walk.level) }
+
+    // Fill the new table from the parent entry, then hook it in. A valid block is
+    // replaced break-before-make: invalidate, TLBI, then the table descriptor.
+    let parent = walk.entry
+    let child = Self.unfolded(parent, index: 0, level: level)
+    let first = child.encode(level: level)
+    // Unassigned entries and tables unfold into 512 copies; assigned blocks into
+    // consecutive output addresses.
+    let step: UInt64 = !parent.isLive || parent.isTableOrUnassigned ? 0 : RTTLevel.size(level)
+    table.setState(.rtt)
+    // A DELEGATED granule is zero: a table of zero entries needs no writes at all.
+    if first != 0 || step != 0 {
+      do throws(GateError) {
+        try environment.gate.fillWords(table, AccessIntent(.rttWrite, .write, expecting: .rtt), first: first, step: step)
+      } catch {
+        table.setState(.delegated)
+        throw internalError
+      }
+    }
+    table.descriptor = GranuleDescriptor(state: .rtt, refcount: child.holdsReference ? 512 : 0)
+    if parent.isValidDescriptor {  // break-before-make
+      try writeEntry(walk.table, walk.index, 0)
+      environment.tlb.invalidate(vmid: s2.vmid, ipa: ipa, level: walk.level)
+    }
+    try writeEntry(walk.table, walk.index, S2TTE.table(pa: table.pa).encode(level: walk.level))
+    if !parent.holdsReference {
+      walk.table.descriptor = GranuleDescriptor(state: .rtt, refcount: walk.table.descriptor.refcount + 1)
+    }
+  }
+
+  /// RTT_DESTROY: unhooks the empty level-`level` table for `ipa` and returns it to
+  /// DELEGATED; returns its PA and `top`.
+  func destroy(_ s2: Stage2Config, ipa: UInt64, level: Int) throws(RMIError) -> (rtt: UInt64, top: UInt64) {
+    let protected = s2.isProtected(ipa)
+    var walk = try walk(s2, ipa, to: level - 1)
+    defer { environment.granules.release(walk.table) }
+    guard walk.level == level - 1, case .table(let childPA) = walk.entry else {
+      throw RMIError.rtt(level: walk.level).with(top: try nextLiveEntry(after: walk, ipa: ipa, protected: protected))
+    }
+    guard var child = environment.granules.lock(childPA, expecting: .rtt) else { throw internalError }
+    guard child.descriptor.refcount == 0 else {
+      environment.granules.release(child)
+      throw RMIError.rtt(level: level).with(top: ipa)  // the parent entry is a live table
+    }
+    try update(&walk, to: protected ? .unassigned(.destroyed) : .unassignedNS, ipa: ipa, vmid: s2.vmid)
+    scrub(child)
+    child.setState(.delegated)
+    environment.granules.release(child)
+    return (childPA, try nextLiveEntry(after: walk, ipa: ipa, protected: protected))
+  }
+
+  /// RTT_FOLD: replaces the homogeneous level-`level` table for `ipa` by one parent
+  /// entry and returns the table (now DELEGATED).
+  func fold(_ s2: Stage2Config, ipa: UInt64, level: Int) throws(RMIError) -> UInt64 {
+    var walk = try walk(s2, ipa, to: level - 1)
+    defer { environment.granules.release(walk.table) }
+    guard walk.level == level - 1, case .table(let childPA) = walk.entry else { throw .rtt(level: walk.level) }
+    guard var child = environment.granules.lock(childPA, expecting: .rtt) else { throw internalError }
+    let protected = s2.isProtected(ipa)
+
+    // Homogeneous: every entry is what unfolding one parent entry would produce.
+    let first = S2TTE.decode(try readEntryOrRelease(child), level: level, protected: protected)
+    var folded: S2TTE? = nil
+    switch first {
+    case .unassigned, .unassignedNS: folded = first
+    case .assignedEmpty(let pa), .assignedRAM(let pa), .assignedDestroyed(let pa):
+      if RTTLevel.isAligned(pa, to: level - 1) { folded = first }
+    case .assignedNS(let descriptor):
+      if RTTLevel.isAligned(descriptor & S2TTE.oaMask, to: level - 1) { folded = first }
+    case .table, nil: folded = nil
+    }
+    if let candidate = folded {
+      var homogeneous = true
+      do throws(GateError) {
+        homogeneous = try environment.gate.reading(child, AccessIntent(.rttRead, .read, expecting: .rtt)) { page in
+          for i in 1..<512 where page.load64(at: i * 8) != Self.unfolded(candidate, index: i, level: level).encode(level: level) {
+            return false
+          }
+          return true
+        }
+      } catch {
+        environment.granules.release(child)
+        throw internalError
+      }
+      if !homogeneous { folded = nil }
+    }
+    guard let parentEntry = folded else {
+      environment.granules.release(child)
+      throw .rtt(level: level)
+    }
+    if parentEntry.isLive && !RTTLevel.allowsBlock(level - 1) {  // no blocks at level 0: not homogeneous
+      environment.granules.release(child)
+      throw .rtt(level: level)
+    }
+    try update(&walk, to: parentEntry, ipa: ipa, vmid: s2.vmid)
+    scrub(child)
+    child.setState(.delegated)
+    environment.granules.release(child)
+    return childPA
+  }
+
+  /// Reads entry 0 of `table`, releasing it if that fails.
+  private func readEntryOrRelease(_ table: LockedGranule) throws(RMIError) -> UInt64 {
+    do throws(RMIError) { return try readEntry(table, 0) } catch {
+      environment.granules.release(table)
+      throw error
+    }
+  }
+
+  /// RTT_READ_ENTRY: the entry for `ipa` at `level` (or where the walk stopped).
+  func report(_ s2: Stage2Config, ipa: UInt64, level: Int) throws(RMIError) -> RTTEntryReport {
+    let walk = try walk(s2, ipa, to: level)
+    defer { environment.granules.release(walk.table) }
+    let descriptor: UInt64
+    switch walk.entry {
+    case .unassigned, .unassignedNS: descriptor = 0
+    case .assignedEmpty(let pa), .assignedRAM(let pa), .assignedDestroyed(let pa), .table(let pa): descriptor = pa
+    case .assignedNS(let host): descriptor = host
+    }
+    return RTTEntryReport(level: walk.level, state: walk.entry.hostState, descriptor: descriptor, ripas: walk.entry.ripas)
+  }
+
+  /// RTT_MAP_UNPROTECTED: maps the host's `descriptor` at the unassigned NS entry.
+  func mapUnprotected(_ s2: Stage2Config, ipa: UInt64, level: Int, descriptor: UInt64) throws(RMIError) {
+    var walk = try walk(s2, ipa, to: level)
+    defer { environment.granules.release(walk.table) }
+    guard walk.level == level else { throw .rtt(level: walk.level) }
+    guard walk.entry == .unassignedNS else { throw .rtt(level: level) }
+    try update(&walk, to: .assignedNS(descriptor: descriptor), ipa: ipa, vmid: s2.vmid)
+  }
+
+  /// RTT_UNMAP_UNPROTECTED: removes the NS mapping; returns `top`.
+  func unmapUnprotected(_ s2: Stage2Config, ipa: UInt64, level: Int) throws(RMIError) -> UInt64 {
+    var walk = try walk(s2, ipa, to: level)
+    defer { environment.granules.release(walk.table) }
+    guard walk.level == level, case .assignedNS = walk.entry else {
+      throw RMIError.rtt(level: walk.level).with(top: try nextLiveEntry(after: walk, ipa: ipa, protected: false))
+    }
+    try update(&walk, to: .unassignedNS, ipa: ipa, vmid: s2.vmid)
+    return try nextLiveEntry(after: walk, ipa: ipa, protected: false)
+  }
+}
+
+extension RMIDispatcher {
+  /// The realm tables, for the commands that work on them.
+  @inline(__always) var tables: StageTwoTables<Environment> { StageTwoTables(environment: environment) }
+
+  // The table helpers, for the commands outside StageTwo/ that walk (DATA, RSI, exits).
+  @inline(__always) func walk(_ s2: Stage2Config, _ ipa: UInt64, to targetLevel: Int) throws(RMIError) -> RTTWalk {
+    try tables.walk(s2, ipa, to: targetLevel)
+  }
+  @inline(__always) func readEntry(_ table: borrowing LockedGranule, _ index: Int) throws(RMIError) -> UInt64 {
+    try tables.readEntry(table, index)
+  }
+  @inline(__always) func update(_ walk: inout RTTWalk, to newEntry: S2TTE, ipa: UInt64, vmid: UInt16) throws(RMIError) {
+    try tables.update(&walk, to: newEntry, ipa: ipa, vmid: vmid)
+  }
+  @inline(__always) func nextLiveEntry(after walk: RTTWalk, ipa: UInt64, protected: Bool) throws(RMIError) -> UInt64 {
+    try tables.nextLiveEntry(after: walk, ipa: ipa, protected: protected)
+  }
+  @inline(__always) func lockRealmPage(_ s2: Stage2Config, ipa: UInt64) -> RealmPage {
+    tables.lockRealmPage(s2, ipa: ipa)
+  }
+}
