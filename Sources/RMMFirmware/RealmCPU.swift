@@ -39,18 +39,21 @@ struct FirmwareRealmCPU: RealmExecution {
     return (64 - s2.ipaWidth) | sl0 << 6 | 1 << 8 | 1 << 10 | 3 << 12 | paRange << 16 | vmid16 | 1 << 31
   }
 
-  typealias RECPage = SlotPage
+  typealias RECPage = RunningRECPage  // SlotPage with inlined word accessors (RunningRECPage.swift)
 
-  func withRunningREC<Result>(_ rec: borrowing LockedGranule, _ body: (inout SlotPage) -> Result) -> Result? {
-    try? SlotGate().withRealmGranule(rec, AccessIntent(.recRun, .write, expecting: .rec)) { page in body(&page) }
+  func withRunningREC<Result>(_ rec: borrowing LockedGranule, _ body: (inout RECPage) -> Result) -> Result? {
+    try? SlotGate().withRealmGranule(rec, AccessIntent(.recRun, .write, expecting: .rec)) { page in
+      var running = RECPage(page)
+      return body(&running)
+    }
   }
 
-  private func pointer(_ page: SlotPage, _ offset: Int) -> UnsafeMutablePointer<UInt64> {
+  private func pointer(_ page: RECPage, _ offset: Int) -> UnsafeMutablePointer<UInt64> {
     UnsafeMutablePointer<UInt64>(bitPattern: page.base + UInt(offset))!
   }
 
   /// Runs `body` with the REC's first aux granule (its FP/SIMD registers) mapped.
-  private func withFPArea(_ rec: SlotPage, _ body: (UnsafeMutablePointer<UInt64>) -> Void) {
+  private func withFPArea(_ rec: RECPage, _ body: (UnsafeMutablePointer<UInt64>) -> Void) {
     let aux = rec.load64(at: RECLayout.aux)
     guard let granule = granuleTable.lock(aux, expecting: .recAux) else { return }
     _ = try? SlotGate().withRealmGranule(granule, AccessIntent(.recFPState, .write, expecting: .recAux, length: 528)) { page in
@@ -59,7 +62,7 @@ struct FirmwareRealmCPU: RealmExecution {
     granuleTable.release(granule)
   }
 
-  func load(_ rec: inout SlotPage, _ control: RECEntryControl) {
+  func load(_ rec: inout RECPage, _ control: RECEntryControl) {
     let ns = rmm_ns_fp_area(currentCPU())!
     let nsSVE = rmm_ns_sve_area(currentCPU())!
     withFPArea(rec) { area in rmm_fp_enter_realm(ns, area, nsSVE) }
@@ -93,13 +96,13 @@ struct FirmwareRealmCPU: RealmExecution {
     isb()
   }
 
-  func resume(_ rec: inout SlotPage) -> RealmExitSyndrome {
+  func resume(_ rec: inout RECPage) -> RealmExitSyndrome {
     let vector = rmm_run_realm(UInt64(rec.base) + UInt64(RECLayout.context))
     return RealmExitSyndrome(kind: RealmExitSyndrome.Kind(rawValue: UInt8(truncatingIfNeeded: vector)) ?? .serror,
                              esr: read_esr_el2(), far: read_far_el2(), hpfar: read_hpfar_el2())
   }
 
-  func injectException(_ rec: inout SlotPage, esr: UInt64, far: UInt64) {
+  func injectException(_ rec: inout RECPage, esr: UInt64, far: UInt64) {
     let spsr = RECLayout.context + RECContextLayout.spsr
     let pstate = rec.load64(at: spsr)
     let fromEL0 = pstate & 0xF == 0
@@ -111,7 +114,7 @@ struct FirmwareRealmCPU: RealmExecution {
     rec.store64(RECSystemRegisters.initialPSTATE, at: spsr)
   }
 
-  func save(_ rec: inout SlotPage, into exit: inout RECExit) {
+  func save(_ rec: inout RECPage, into exit: inout RECExit) {
     let timers = pointer(rec, RECLayout.timers)
     readListRegisters(into: &exit)
     exit.gicHCR = read_ich_hcr_el2() & ~UInt64(1)
