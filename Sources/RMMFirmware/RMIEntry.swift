@@ -29,14 +29,14 @@ func dispatchRMI(_ frame: UnsafeMutablePointer<UInt64>) {
   let call = SMCArguments(frame[0], frame[1], frame[2], frame[3], frame[4], frame[5], frame[6], frame[7])
   switch RMIDispatcher(environment: FirmwareEnvironment()).route(call) {
   case .answered(let result): store(result, frame)
-  case .perform(let command): performRMI(command, frame)
+  case .perform: performRMI(frame)
   }
 }
 
 @inline(never)
-func performRMI(_ command: RMICommand, _ frame: UnsafeMutablePointer<UInt64>) {
+func performRMI(_ frame: UnsafeMutablePointer<UInt64>) {
   let call = SMCArguments(frame[0], frame[1], frame[2], frame[3], frame[4], frame[5], frame[6], frame[7])
-  store(RMIDispatcher(environment: FirmwareEnvironment()).perform(command, call), frame)
+  store(RMIDispatcher(environment: FirmwareEnvironment()).perform(call), frame)
 }
 
 @inline(__always)

@@ -35,15 +35,15 @@ public struct RMIDispatcher<Environment: RMMEnvironment> {
   public func handle(_ call: SMCArguments) -> RMIResult {
     switch route(call) {
     case .answered(let result): return result
-    case .perform(let command): return perform(command, call)
+    case .perform: return perform(call)
     }
   }
 
-  /// How a call is served: the calls that touch no granule (VERSION, FEATURES, an
-  /// unknown FID) are answered right here, with their ABI known at compile time;
-  /// every other command runs in `perform`. Inlined into the firmware's RMI entry,
-  /// so that the answered calls need no frame there.
-  public enum Route { case answered(RMIResult), perform(RMICommand) }
+  /// How a call is served: the calls that touch no granule (VERSION, FEATURES) are
+  /// answered right here, by FID, with their ABI known at compile time; every other
+  /// FID is decoded and run by `perform`. Inlined into the firmware's RMI entry, so
+  /// that the answered calls need no frame there.
+  public enum Route { case answered(RMIResult), perform }
 
   @inline(__always)
   public func route(_ call: SMCArguments) -> Route {
@@ -59,10 +59,7 @@ public struct RMIDispatcher<Environment: RMMEnvironment> {
       let x4 = begin(.features, call)
       return .answered(RMIResult(RMIStatus.success.encoded, rmiFeatures(index: call.x1), 0, 0, x4))
     default:
-      guard let command = RMICommand(rawValue: fid) else {
-        return .answered(RMIResult(smcUnknown, 0, 0, 0, call.x4))
-      }
-      return .perform(command)
+      return .perform
     }
   }
 
@@ -76,8 +73,14 @@ public struct RMIDispatcher<Environment: RMMEnvironment> {
     return abi.preservesX4 ? call.x4 : 0
   }
 
-  /// The commands that work on granules.
-  public func perform(_ command: RMICommand, _ call: SMCArguments) -> RMIResult {
+  /// The commands that work on granules (and an unknown FID: SMC_UNKNOWN). Inlined
+  /// into its one caller in the firmware, which reads the arguments from and writes
+  /// the results to the RMI frame directly.
+  @inline(__always)
+  public func perform(_ call: SMCArguments) -> RMIResult {
+    guard let command = RMICommand(rawValue: call.fid & ~smcSVEHintBit) else {
+      return RMIResult(smcUnknown, 0, 0, 0, call.x4)
+    }
     var result = RMIResult(RMIStatus.success.encoded, 0, 0, 0, begin(command, call))
     do throws(RMIError) {
       switch command {
