@@ -11,12 +11,12 @@ nonisolated(unsafe) var rmmHalted = false
 /// `frame` holds the host's x0-x7; on return slots 0-4 hold its x0-x4.
 @_cdecl("rmm_handle_rmi")
 public func rmmHandleRMI(_ frame: UnsafeMutablePointer<UInt64>) {
+  if _slowPath(rmmHalted || frame[0] == AuditInterface.fid) { return handleSpecialRMI(frame) }
 #if RMM_TEST_HOOKS
   if frame[0] == testHookFID {
     runTestHook(SMCArguments(frame[0], frame[1], frame[2], frame[3], frame[4], frame[5], frame[6], frame[7]))
   }
 #endif
-  if _slowPath(rmmHalted || frame[0] == AuditInterface.fid) { return handleSpecialRMI(frame) }
   dispatchRMI(frame)
 }
 
