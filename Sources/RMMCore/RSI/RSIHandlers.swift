@@ -43,25 +43,6 @@ extension RMIDispatcher {
     rec.finishSMC(smcUnknown)
     return false
   }
-
-  /// From `base`, the end of the region whose entries share `base`'s RIPAS (within
-  /// its table and below `end`), and that RIPAS.
-  func ripasRegion(_ s2: Stage2Config, base: UInt64, end: UInt64) -> (UInt64, RIPAS)? {
-    guard let walk = try? self.walk(s2, base, to: RTTLevel.page) else { return nil }
-    defer { environment.granules.release(walk.table) }
-    let ripas = walk.entry.ripas
-    let size = RTTLevel.size(walk.level)
-    var address = (base & ~(size - 1)) + size
-    var index = walk.index + 1
-    while address < end && index < 512 {
-      guard let raw = try? readEntry(walk.table, index),
-            let entry = S2TTE.decode(raw, level: walk.level, protected: true), entry.ripas == ripas else { break }
-      if case .table = entry { break }
-      address += size
-      index += 1
-    }
-    return (min(address, end), ripas)
-  }
 }
 
 extension PSCIFunction {
