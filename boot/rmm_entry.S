@@ -107,9 +107,12 @@ report_boot_status:
 	smc	#0
 	/* Resumed by EL3 with the first RMI call in x0-x7. */
 
+	/* The RMI loop. The frame for the call's registers stays on the stack for the
+	 * whole loop: x0-x7 go in, the Swift side rewrites slots 0-4 with the results. */
+rmm_rmi_start:
+	sub	sp, sp, #64
 	.global	rmm_rmi_loop
 rmm_rmi_loop:
-	sub	sp, sp, #64
 	stp	x0, x1, [sp, #0]
 	stp	x2, x3, [sp, #16]
 	stp	x4, x5, [sp, #32]
@@ -119,7 +122,6 @@ rmm_rmi_loop:
 	ldp	x1, x2, [sp, #0]
 	ldp	x3, x4, [sp, #16]
 	ldr	x5, [sp, #32]
-	add	sp, sp, #64
 	ldr	x0, =RMM_RMI_REQ_COMPLETE
 	smc	#0
 	b	rmm_rmi_loop
@@ -148,7 +150,7 @@ rmm_abandon_to_el3:
 	mov	x5, xzr
 	ldr	x0, =RMM_RMI_REQ_COMPLETE
 	smc	#0
-	b	rmm_rmi_loop
+	b	rmm_rmi_start
 6:	mov	x1, x0
 	b	report_boot_status
 

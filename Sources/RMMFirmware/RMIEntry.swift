@@ -11,6 +11,46 @@ nonisolated(unsafe) var rmmHalted = false
 /// `frame` holds the host's x0-x7; on return slots 0-4 hold its x0-x4.
 @_cdecl("rmm_handle_rmi")
 public func rmmHandleRMI(_ frame: UnsafeMutablePointer<UInt64>) {
+  if _slowPath(rmmHalted || frame[0] == AuditInterface.fid) { return handleSpecialRMI(frame) }
+#if RMM_TEST_HOOKS
+  if frame[0] == testHookFID {
+    runTestHook(SMCArguments(frame[0], frame[1], frame[2], frame[3], frame[4], frame[5], frame[6], frame[7]))
+  }
+#endif
+  dispatchRMI(frame)
+}
+
+/// The dispatcher's routing, inlined here: only the registers a command uses are
+/// read from the frame, a call answered without granules needs no stack frame, and a
+/// command's results go straight back into the frame.
+@inline(__always)
+func dispatchRMI(_ frame: UnsafeMutablePointer<UInt64>) {
+  // The dispatcher notes the call for the audit log once it has decoded it.
+  let call = SMCArguments(frame[0], frame[1], frame[2], frame[3], frame[4], frame[5], frame[6], frame[7])
+  switch RMIDispatcher(environment: FirmwareEnvironment()).route(call) {
+  case .answered(let result): store(result, frame)
+  case .perform: performRMI(frame)
+  }
+}
+
+@inline(never)
+func performRMI(_ frame: UnsafeMutablePointer<UInt64>) {
+  let call = SMCArguments(frame[0], frame[1], frame[2], frame[3], frame[4], frame[5], frame[6], frame[7])
+  store(RMIDispatcher(environment: FirmwareEnvironment()).perform(call), frame)
+}
+
+@inline(__always)
+func store(_ result: RMIResult, _ frame: UnsafeMutablePointer<UInt64>) {
+  frame[0] = result.x0
+  frame[1] = result.x1
+  frame[2] = result.x2
+  frame[3] = result.x3
+  frame[4] = result.x4
+}
+
+/// A halted RMM, and the audit drain interface.
+@inline(never)
+func handleSpecialRMI(_ frame: UnsafeMutablePointer<UInt64>) {
   if rmmHalted {
     frame[0] = smcUnknown
     frame[1] = 0
@@ -18,22 +58,8 @@ public func rmmHandleRMI(_ frame: UnsafeMutablePointer<UInt64>) {
     frame[3] = 0
     return
   }
-  if frame[0] == AuditInterface.fid {
-    auditNote(function: frame[0], realm: 0, ipa: 0)
-    handleAuditCall(frame)
-    return
-  }
-  // The dispatcher notes the call for the audit log once it has decoded it.
-  let call = SMCArguments(frame[0], frame[1], frame[2], frame[3], frame[4], frame[5], frame[6], frame[7])
-#if RMM_TEST_HOOKS
-  if call.fid == testHookFID { runTestHook(call) }
-#endif
-  let result = RMIDispatcher(environment: FirmwareEnvironment()).handle(call)
-  frame[0] = result.x0
-  frame[1] = result.x1
-  frame[2] = result.x2
-  frame[3] = result.x3
-  frame[4] = result.x4
+  auditNote(function: frame[0], realm: 0, ipa: 0)
+  handleAuditCall(frame)
 }
 
 #if RMM_TEST_HOOKS

@@ -7,6 +7,43 @@ import RMMABI
 @testable import RMMCore
 
 final class FailureConditionRSITests: XCTestCase {
+  // ---- dispatch ----
+
+  /// The RMM dispatches on the raw FID (RSIHandlers.swift), which the compiler cannot
+  /// check against RSICommand: every FID of the RSI range reaches its command's handler
+  /// (here with arguments it answers without an exit), the others are SMC_UNKNOWN. A
+  /// new RSICommand case fails to compile here until it has arguments.
+  func testRsiDispatch_every_command_reaches_its_handler() {
+    func answered(_ command: RSICommand) -> (arguments: [UInt64], x0: UInt64) {
+      switch command {
+      case .version: return ([0x1_0000], rsiOK)
+      case .features: return ([0], rsiOK)
+      case .measurementRead: return ([5], rsiInputError)
+      case .measurementExtend: return ([0, 8], rsiInputError)
+      case .attestTokenInit: return ([1, 2, 3, 4, 5, 6, 7, 8], rsiOK)
+      case .attestTokenContinue: return ([1, 0, 4096], rsiInputError)
+      case .realmConfig: return ([1], rsiInputError)
+      case .ipaStateSet: return ([0x1000, 0x1000, RIPAS.ram.rawValue, 0], rsiInputError)
+      case .ipaStateGet: return ([0x1000, 0x1000], rsiInputError)
+      case .hostCall: return ([1], rsiInputError)
+      }
+    }
+    let n = RunFixture()
+    var served = 0
+    for fid: UInt64 in 0xC400_0190...0xC400_01AF {
+      for hint in [0, smcSVEHintBit] {
+        guard let command = RSICommand(rawValue: fid) else {
+          XCTAssertEqual(n.realmCall([fid | hint], unchanged: true)[0], smcUnknown, "FID \(String(fid, radix: 16))")
+          continue
+        }
+        let call = answered(command)
+        XCTAssertEqual(n.realmCall([fid | hint] + call.arguments)[0], call.x0, "\(command), hint \(hint != 0)")
+        served += 1
+      }
+    }
+    XCTAssertEqual(served, 2 * 10, "ten RSI 1.0 commands")
+  }
+
   // ---- RSI_VERSION ----
 
   func testRsiVersion_success() {

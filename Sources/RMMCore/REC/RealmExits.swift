@@ -4,9 +4,13 @@
 import RMMABI
 
 extension RMIDispatcher {
+  /// Only dispatches: every exit with work of its own has its own function, so that the
+  /// path of the calls the RMM finishes itself (RSI_VERSION, ...) keeps no frame.
   func handleExit(_ rec: inout GranuleWriter, _ running: inout RunningREC, _ s: RealmExitSyndrome,
                   _ exit: inout RECExit) -> Bool {
     switch s.kind {
+    case .sync:
+      break
     case .irq:
       exit.reason = .irq
       return true
@@ -17,8 +21,6 @@ extension RMIDispatcher {
       exit.reason = .serror
       exit.esr = SanitisedSyndrome.serror(s.esr)
       return true
-    case .sync:
-      break
     }
     switch s.esr >> 26 {
     case 0x17:  // SMC64 trapped by HCR_EL2.TSC: RSI, PSCI, SMCCC
@@ -27,45 +29,66 @@ extension RMIDispatcher {
       rec.finishSMC(smcUnknown)
       return false
     case 0x16, 0x12:  // HVC: realms have no hypervisor calls; Undefined at the HVC itself
-      rec.pc &-= 4
-      injectUndefined(&rec)
-      return false
+      return handleRealmHVC(&rec)
     case 0x18:  // MSR/MRS trapped: ID registers (TID3), debug (TDA/TDOSA/TDRA), PMU, ...
-      switch SystemRegisterTraps.action(esr: s.esr, hardware: environment.cpu.hardwareIDRegisters,
-                                        realm: RealmFeatures(breakpoints: rec.field(RECLayout.breakpoints),
-                                                             watchpoints: rec.field(RECLayout.watchpoints))) {
-      case .read(let value):
-        let register = Int((s.esr >> 5) & 0x1F)
-        if register != 31 { rec.setGPR(register, value) }
-        rec.advancePC()
-      case .ignoreWrite:
-        rec.advancePC()
-      case .undefined:
-        injectUndefined(&rec)
-      }
-      return false
+      return handleSystemRegisterTrap(&rec, esr: s.esr)
     case 0x01:  // WFI/WFE trapped at the host's request
-      exit.reason = .sync
-      exit.esr = SanitisedSyndrome.wfx(s.esr)
-      if s.esr & 0x2 != 0, s.esr & (1 << 2) != 0 {  // WFIT/WFET: the timeout register (RV, RN)
-        let register = Int((s.esr >> 5) & 0x1F)
-        exit.setGPR(0, register == 31 ? 0 : rec.gpr(register))
-      }
-      rec.advancePC()
-      return true
+      return handleWFx(&rec, esr: s.esr, &exit)
     case 0x24:
       return handleRealmAbort(&rec, &running, s, &exit, instruction: false)
     case 0x20:
       return handleRealmAbort(&rec, &running, s, &exit, instruction: true)
     default:
-      injectUndefined(&rec)
-      return false
+      return handleUnknownExit(&rec)
     }
+  }
+
+  @inline(never)
+  func handleRealmHVC(_ rec: inout GranuleWriter) -> Bool {
+    rec.pc &-= 4
+    injectUndefined(&rec)
+    return false
+  }
+
+  @inline(never)
+  func handleUnknownExit(_ rec: inout GranuleWriter) -> Bool {
+    injectUndefined(&rec)
+    return false
+  }
+
+  @inline(never)
+  func handleSystemRegisterTrap(_ rec: inout GranuleWriter, esr: UInt64) -> Bool {
+    switch SystemRegisterTraps.action(esr: esr, hardware: environment.cpu.hardwareIDRegisters,
+                                      realm: RealmFeatures(breakpoints: rec.field(RECLayout.breakpoints),
+                                                           watchpoints: rec.field(RECLayout.watchpoints))) {
+    case .read(let value):
+      let register = Int((esr >> 5) & 0x1F)
+      if register != 31 { rec.setGPR(register, value) }
+      rec.advancePC()
+    case .ignoreWrite:
+      rec.advancePC()
+    case .undefined:
+      injectUndefined(&rec)
+    }
+    return false
+  }
+
+  @inline(never)
+  func handleWFx(_ rec: inout GranuleWriter, esr: UInt64, _ exit: inout RECExit) -> Bool {
+    exit.reason = .sync
+    exit.esr = SanitisedSyndrome.wfx(esr)
+    if esr & 0x2 != 0, esr & (1 << 2) != 0 {  // WFIT/WFET: the timeout register (RV, RN)
+      let register = Int((esr >> 5) & 0x1F)
+      exit.setGPR(0, register == 31 ? 0 : rec.gpr(register))
+    }
+    rec.advancePC()
+    return true
   }
 
   /// A stage-2 abort. Unprotected IPA: the host emulates (MMIO) or maps; an
   /// instruction fetch there gets an SEA. Protected: RIPAS EMPTY gets an SEA from the
   /// RMM; unpopulated RAM and DESTROYED go to the host (A5.2.9).
+  @inline(never)
   func handleRealmAbort(_ rec: inout GranuleWriter, _ running: inout RunningREC, _ s: RealmExitSyndrome,
                         _ exit: inout RECExit, instruction: Bool) -> Bool {
     let ipa = s.faultIPA

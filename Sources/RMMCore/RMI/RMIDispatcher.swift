@@ -30,23 +30,63 @@ public struct RMIDispatcher<Environment: RMMEnvironment> {
   public let environment: Environment
   @inlinable public init(environment: Environment) { self.environment = environment }
 
+  /// Decodes one RMI call and runs it.
+  @inline(__always)
   public func handle(_ call: SMCArguments) -> RMIResult {
+    switch route(call) {
+    case .answered(let result): return result
+    case .perform: return perform(call)
+    }
+  }
+
+  /// How a call is served: the calls that touch no granule (VERSION, FEATURES) are
+  /// answered right here, by FID, with their ABI known at compile time; every other
+  /// FID is decoded and run by `perform`. Inlined into the firmware's RMI entry, so
+  /// that the answered calls need no frame there.
+  public enum Route { case answered(RMIResult), perform }
+
+  @inline(__always)
+  public func route(_ call: SMCArguments) -> Route {
+    let fid = call.fid & ~smcSVEHintBit
+    switch fid {
+    case RMICommand.version.rawValue:
+      let x4 = begin(.version, call)
+      let answer = rmiVersion(requested: call.x1)
+      // A refused version still reports the implemented revisions.
+      return .answered(RMIResult(answer.supported ? RMIStatus.success.encoded : RMIError.input.status.encoded,
+                                 answer.lower, answer.higher, 0, x4))
+    case RMICommand.features.rawValue:
+      let x4 = begin(.features, call)
+      return .answered(RMIResult(RMIStatus.success.encoded, rmiFeatures(index: call.x1), 0, 0, x4))
+    default:
+      return .perform
+    }
+  }
+
+  /// What every call does before its handler runs, from the command's ABI: notes the
+  /// call for the audit records of its gate accesses, and returns the x4 the host
+  /// gets back unless the command returns a result in it (SMCCC: x4 is callee-saved).
+  @inline(__always)
+  func begin(_ command: RMICommand, _ call: SMCArguments) -> UInt64 {
+    let abi = command.abi
+    environment.gate.noteCall(function: call.fid, realm: abi.realmFirst ? call.x1 : 0, ipa: 0)
+    return abi.preservesX4 ? call.x4 : 0
+  }
+
+  /// The commands that work on granules (and an unknown FID: SMC_UNKNOWN). Inlined
+  /// into its one caller in the firmware, which reads the arguments from and writes
+  /// the results to the RMI frame directly.
+  @inline(__always)
+  public func perform(_ call: SMCArguments) -> RMIResult {
     guard let command = RMICommand(rawValue: call.fid & ~smcSVEHintBit) else {
       return RMIResult(smcUnknown, 0, 0, 0, call.x4)
     }
-    let abi = command.abi
-    // The call's context for the audit records of its gate accesses.
-    environment.gate.noteCall(function: call.fid, realm: abi.realmFirst ? call.x1 : 0, ipa: 0)
-    var result = RMIResult(RMIStatus.success.encoded, 0, 0, 0, abi.preservesX4 ? call.x4 : 0)
+    var result = RMIResult(RMIStatus.success.encoded, 0, 0, 0, begin(command, call))
     do throws(RMIError) {
       switch command {
-      case .version:
-        let answer = rmiVersion(requested: call.x1)
-        result.x1 = answer.lower
-        result.x2 = answer.higher
-        try answer.check()
-      case .features:
-        result.x1 = rmiFeatures(index: call.x1)
+      case .version, .features:
+        // Answered in `handle` (never here).
+        result.x0 = smcUnknown
       case .granuleDelegate:
         try granuleDelegate(call.x1)
       case .granuleUndelegate:
@@ -99,11 +139,10 @@ public struct RMIDispatcher<Environment: RMMEnvironment> {
         try psciComplete(caller: call.x1, target: call.x2, status: call.x3)
       }
     } catch {
-      // On failure only the status reaches the host (VERSION's revisions excepted).
-      result = RMIResult(error.status.encoded, command == .version ? result.x1 : 0,
-                         command == .version ? result.x2 : 0, 0, result.x4)
+      // On failure only the status reaches the host, and `top` where the ABI has it.
+      result = RMIResult(error.status.encoded, 0, 0, 0, result.x4)
       if let top = error.top {
-        switch abi.topOnFailure {
+        switch command.abi.topOnFailure {
         case .x1: result.x1 = top
         case .x2: result.x2 = top
         case .none: break
