@@ -41,14 +41,14 @@ struct FirmwareRealmCPU: RealmExecution {
 
   /// Words of the REC granule at `offset` (a bounded view's raw pointer, for the
   /// register save and restore routines).
-  private func words(_ rec: borrowing GranuleWriter, _ offset: Int, count: Int) -> UnsafeMutablePointer<UInt64> {
+  private func words(_ rec: borrowing RECView, _ offset: Int, count: Int) -> UnsafeMutablePointer<UInt64> {
     rec.pointer(at: offset, count: count * 8)!.assumingMemoryBound(to: UInt64.self)
   }
 
-  func load(_ rec: inout GranuleWriter, fpState: inout GranuleWriter, _ control: RECEntryControl) {
+  func load(_ rec: inout RECView, fpState: inout GranuleWriter, _ control: RECEntryControl) {
     let ns = rmm_ns_fp_area(currentCPU())!
     let nsSVE = rmm_ns_sve_area(currentCPU())!
-    rmm_fp_enter_realm(ns, words(fpState, 0, count: RECLayout.fpStateSize / 8), nsSVE)
+    rmm_fp_enter_realm(ns, fpState.pointer(at: 0, count: RECLayout.fpStateSize)!.assumingMemoryBound(to: UInt64.self), nsSVE)
     let timers = words(rec, RECLayout.timers, count: RECLayout.timersSize / 8)
     // The host's EL1/EL0 registers and EL1 timers are the host's to keep (SMCCC):
     // EL3 switches only EL2 state between the worlds.
@@ -79,14 +79,14 @@ struct FirmwareRealmCPU: RealmExecution {
     isb()
   }
 
-  func resume(_ rec: inout GranuleWriter) -> RealmExitSyndrome {
+  func resume(_ rec: inout RECView) -> RealmExitSyndrome {
     let context = words(rec, RECLayout.context, count: RECContextLayout.size / 8)
     let vector = rmm_run_realm(UInt64(UInt(bitPattern: context)))
     return RealmExitSyndrome(kind: RealmExitSyndrome.Kind(rawValue: UInt8(truncatingIfNeeded: vector)) ?? .serror,
                              esr: read_esr_el2(), far: read_far_el2(), hpfar: read_hpfar_el2())
   }
 
-  func injectException(_ rec: inout GranuleWriter, esr: UInt64, far: UInt64) {
+  func injectException(_ rec: inout RECView, esr: UInt64, far: UInt64) {
     let spsr = RECLayout.context + RECContextLayout.spsr
     let pstate = rec.load64(at: spsr)
     let fromEL0 = pstate & 0xF == 0
@@ -98,7 +98,7 @@ struct FirmwareRealmCPU: RealmExecution {
     rec.store64(RECSystemRegisters.initialPSTATE, at: spsr)
   }
 
-  func save(_ rec: inout GranuleWriter, fpState: inout GranuleWriter, into exit: inout RECExit) {
+  func save(_ rec: inout RECView, fpState: inout GranuleWriter, into exit: inout RECExit) {
     let timers = words(rec, RECLayout.timers, count: RECLayout.timersSize / 8)
     readListRegisters(into: &exit)
     exit.gicHCR = read_ich_hcr_el2() & ~UInt64(1)
@@ -132,7 +132,7 @@ struct FirmwareRealmCPU: RealmExecution {
     write_hcr_el2(savedHCR[currentCPU()])
     let ns = rmm_ns_fp_area(currentCPU())!
     let nsSVE = rmm_ns_sve_area(currentCPU())!
-    rmm_fp_leave_realm(words(fpState, 0, count: RECLayout.fpStateSize / 8), ns, nsSVE)
+    rmm_fp_leave_realm(fpState.pointer(at: 0, count: RECLayout.fpStateSize)!.assumingMemoryBound(to: UInt64.self), ns, nsSVE)
     isb()
   }
 

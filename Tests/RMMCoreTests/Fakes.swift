@@ -343,10 +343,10 @@ struct FakeRealmCPU: RealmExecution {
   var listRegisterCount: Int { 4 }
   var interruptPending: Bool { state.interruptPending }
   var hardwareIDRegisters: HardwareIDRegisters { state.idRegisters }
-  func load(_ rec: inout GranuleWriter, fpState: inout GranuleWriter, _ control: RECEntryControl) {
+  func load(_ rec: inout RECView, fpState: inout GranuleWriter, _ control: RECEntryControl) {
     state.entries.append(control)
   }
-  func resume(_ rec: inout GranuleWriter) -> RealmExitSyndrome {
+  func resume(_ rec: inout RECView) -> RealmExitSyndrome {
     guard !state.script.isEmpty else { return RealmExitSyndrome(kind: .irq) }
     let next = state.script.removeFirst()
     // The scripted realm sees the REC's frame itself (the granule the gate mapped).
@@ -355,7 +355,7 @@ struct FakeRealmCPU: RealmExecution {
     next.prepare(frame)
     return next.syndrome
   }
-  func save(_ rec: inout GranuleWriter, fpState: inout GranuleWriter, into exit: inout RECExit) {
+  func save(_ rec: inout RECView, fpState: inout GranuleWriter, into exit: inout RECExit) {
     let saved = state.saved
     exit.gicHCR = saved.gicHCR
     for i in 0..<16 { exit.setGICLR(i, saved.gicLRs[i]) }
@@ -367,7 +367,7 @@ struct FakeRealmCPU: RealmExecution {
     exit.cntpCVAL = saved.cntpCVAL
   }
   /// The REC's EL1 registers live in its page here (no real CPU to load them into).
-  func injectException(_ rec: inout GranuleWriter, esr: UInt64, far: UInt64) {
+  func injectException(_ rec: inout RECView, esr: UInt64, far: UInt64) {
     let el1 = RECLayout.el1
     let spsr = RECLayout.context + RECContextLayout.spsr
     let pstate = rec.load64(at: spsr)

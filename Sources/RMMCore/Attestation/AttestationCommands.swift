@@ -85,7 +85,7 @@ struct AttestationWorkspace {
 extension RMIDispatcher {
   // ---- RSI_ATTEST_TOKEN_INIT ---------------------------------------------------------
 
-  func attestTokenInit(_ rec: inout GranuleWriter, _ running: inout RunningREC) {
+  func attestTokenInit(_ rec: inout RECView, _ running: inout RunningREC) {
     let attestation = environment.attestation
     guard attestation.isAvailable else { rec.finishSMC(RSIStatus.errorState.rawValue); return }
     var claims = RealmClaims()
@@ -137,7 +137,7 @@ extension RMIDispatcher {
   }
 
   /// Returns whether the REC exits to the host (a destination the host must populate).
-  func attestTokenContinue(_ rec: inout GranuleWriter, _ running: inout RunningREC,
+  func attestTokenContinue(_ rec: inout RECView, _ running: inout RunningREC,
                            _ exit: inout RECExit) -> Bool {
     let ipa = rec.gpr(1), offset = rec.gpr(2), size = rec.gpr(3)
     let s2 = running.realm.stage2
@@ -273,7 +273,7 @@ extension RMIDispatcher {
   }
 
   /// Maps the running REC's aux granules as its attestation workspace for `body`.
-  func withAttestationWorkspace<Result>(_ rec: borrowing GranuleWriter,
+  func withAttestationWorkspace<Result>(_ rec: borrowing RECView,
                                         _ body: (AttestationWorkspace) -> Result) -> Result? {
     let count = Int(truncatingIfNeeded: rec.field(RECLayout.auxCount))
     guard count == recAuxGranuleCount else { return nil }

@@ -290,7 +290,7 @@ extension Gate {
   /// read and written in place). The claim is the proof that this CPU runs the REC:
   /// the state is REC by construction (a claimed REC cannot be destroyed).
   public func writingRunningREC<Result>(_ claim: borrowing RECRunClaim,
-                                        _ body: (inout GranuleWriter) -> Result) throws(GateError) -> Result {
+                                        _ body: (inout RECView) -> Result) throws(GateError) -> Result {
     let intent = AccessIntent(.recRun, .write, expecting: .rec)
     guard audited(claim.pa, intent, .rec, allowed: AccessPolicy.permits(intent, actualState: .rec)) else {
       throw .policyViolation
@@ -298,7 +298,7 @@ extension Gate {
     guard let address = mapper.map(claim.pa, in: .realm, writable: true) else { throw .realmAccessAbort }
     defer { mapper.unmap(address) }
     return try bounded(address, claim.pa, intent, .rec) { fault in
-      var view = GranuleWriter(base: address, lower: 0, upper: 4096, fault: fault)
+      var view = RECView(base: address, fault: fault)
       return body(&view)
     }
   }

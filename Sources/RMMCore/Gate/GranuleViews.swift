@@ -105,3 +105,50 @@ public struct GranuleWriter: WritablePage {
     return mutableBase + offset
   }
 }
+
+/// The running REC's granule for the whole REC_ENTER (`Gate.writingRunningREC`): a
+/// writable view of the whole page. Its bounds are constants, so the checks on the
+/// fixed offsets of the REC's fields (nearly every access) fold away at compile time;
+/// a computed offset is still checked like any view's.
+public struct RECView: WritablePage {
+  @usableFromInline let base: UnsafeMutableRawPointer
+  @usableFromInline let fault: ViewFault
+
+  @inlinable init(base: UnsafeMutableRawPointer, fault: ViewFault) {
+    self.base = base
+    self.fault = fault
+  }
+
+  @inlinable @inline(__always) func admits(_ offset: Int, _ count: Int, aligned: Bool = true) -> Bool {
+    let inside = offset >= 0 && count >= 0 && offset <= 4096 &- count && (!aligned || offset & 7 == 0)
+    if !inside { fault.pointee = true }
+    return inside
+  }
+
+  @inlinable @inline(__always) public func load64(at offset: Int) -> UInt64 {
+    guard admits(offset, 8) else { return 0 }
+    return UnsafeRawPointer(base).load(fromByteOffset: offset, as: UInt64.self)
+  }
+
+  @inlinable @inline(__always) public mutating func store64(_ value: UInt64, at offset: Int) {
+    guard admits(offset, 8) else { return }
+    base.storeBytes(of: value, toByteOffset: offset, as: UInt64.self)
+  }
+
+  // Bulk copies out of line, as GranuleReader's (scripts/check-image).
+  @inline(never) public func loadWords(at offset: Int, into destination: UnsafeMutableRawBufferPointer) {
+    guard admits(offset, destination.count), let target = destination.baseAddress, destination.count > 0 else { return }
+    target.copyMemory(from: base + offset, byteCount: destination.count)
+  }
+
+  @inline(never) public mutating func storeBytes(_ bytes: UnsafeRawBufferPointer, at offset: Int) {
+    guard admits(offset, bytes.count, aligned: false), let source = bytes.baseAddress, bytes.count > 0 else { return }
+    (base + offset).copyMemory(from: source, byteCount: bytes.count)
+  }
+
+  /// A raw pointer to `[offset, offset + count)`, for the world switch's assembly.
+  @inlinable @inline(__always) public func pointer(at offset: Int, count: Int) -> UnsafeMutableRawPointer? {
+    guard admits(offset, count) else { return nil }
+    return base + offset
+  }
+}

@@ -40,7 +40,7 @@ extension WritablePage {
 }
 
 extension RMIDispatcher {
-  func injectUndefined(_ rec: inout GranuleWriter) {
+  func injectUndefined(_ rec: inout RECView) {
     environment.cpu.injectException(&rec, esr: 1 << 25, far: 0)  // EC 0 (unknown reason), IL
   }
 
@@ -60,14 +60,14 @@ extension RMIDispatcher {
 
   /// A synchronous external abort (A5.2.7: ESR_EL1.EA is 1) on a data access: EC 0x25
   /// (same EL) or 0x24 (from EL0), IL, EA, DFSC 0x10.
-  func injectDataAbort(_ rec: inout GranuleWriter, far: UInt64) {
+  func injectDataAbort(_ rec: inout RECView, far: UInt64) {
     let fromEL0 = rec.load64(at: RECLayout.context + RECContextLayout.spsr) & 0xF == 0
     environment.cpu.injectException(&rec, esr: (fromEL0 ? 0x24 : 0x25) << 26 | 1 << 25 | 1 << 9 | 0x10, far: far)
   }
 
   /// The same on an instruction fetch: EC 0x21 (same EL) or 0x20 (from EL0), IL, EA,
   /// IFSC 0x10.
-  func injectInstructionAbort(_ rec: inout GranuleWriter, far: UInt64) {
+  func injectInstructionAbort(_ rec: inout RECView, far: UInt64) {
     let fromEL0 = rec.load64(at: RECLayout.context + RECContextLayout.spsr) & 0xF == 0
     environment.cpu.injectException(&rec, esr: (fromEL0 ? 0x20 : 0x21) << 26 | 1 << 25 | 1 << 9 | 0x10, far: far)
   }
@@ -123,7 +123,7 @@ extension RMIDispatcher {
   }
 
   /// Everything REC_ENTER does while the REC's granule is mapped.
-  func runREC(_ page: inout GranuleWriter, _ enter: inout RECEnter, _ exit: inout RECExit) throws(RMIError) {
+  func runREC(_ page: inout RECView, _ enter: inout RECEnter, _ exit: inout RECExit) throws(RMIError) {
     let owner = page.field(RECLayout.owner)
     environment.gate.noteCall(function: RMICommand.recEnter.rawValue, realm: owner, ipa: 0)
     guard let rdGranule = environment.granules.lock(owner, expecting: .rd) else { throw internalError }
@@ -177,7 +177,7 @@ extension RMIDispatcher {
 
   /// Runs `body` with the REC's FP/SIMD area (the start of its first aux granule)
   /// through the gate. False if the granule is not the REC's aux granule any more.
-  func withFPState(_ page: borrowing GranuleWriter, _ body: (inout GranuleWriter) -> Void) -> Bool {
+  func withFPState(_ page: borrowing RECView, _ body: (inout GranuleWriter) -> Void) -> Bool {
     guard let aux = environment.granules.lock(page.field(RECLayout.aux), expecting: .recAux) else { return false }
     defer { environment.granules.release(aux) }
     let intent = AccessIntent(.recFPState, .write, expecting: .recAux, length: UInt16(RECLayout.fpStateSize))
@@ -187,7 +187,7 @@ extension RMIDispatcher {
   /// Finishes what the previous exit left open, with the host's answer in `enter`.
   /// Returns true when the host must see an exit before the realm can run (the
   /// RsiHostCall page vanished while the host served the call: A4.2.2).
-  func completePendingExit(_ page: inout GranuleWriter, _ running: inout RunningREC, _ pending: PendingExit,
+  func completePendingExit(_ page: inout RECView, _ running: inout RunningREC, _ pending: PendingExit,
                            _ enter: inout RECEnter, _ exit: inout RECExit) -> Bool {
     switch pending {
     case .none, .psci:

@@ -6,7 +6,7 @@ import RMMABI
 extension RMIDispatcher {
   /// Only dispatches: every exit with work of its own has its own function, so that the
   /// path of the calls the RMM finishes itself (RSI_VERSION, ...) keeps no frame.
-  func handleExit(_ rec: inout GranuleWriter, _ running: inout RunningREC, _ s: RealmExitSyndrome,
+  func handleExit(_ rec: inout RECView, _ running: inout RunningREC, _ s: RealmExitSyndrome,
                   _ exit: inout RECExit) -> Bool {
     switch s.kind {
     case .sync:
@@ -44,20 +44,20 @@ extension RMIDispatcher {
   }
 
   @inline(never)
-  func handleRealmHVC(_ rec: inout GranuleWriter) -> Bool {
+  func handleRealmHVC(_ rec: inout RECView) -> Bool {
     rec.pc &-= 4
     injectUndefined(&rec)
     return false
   }
 
   @inline(never)
-  func handleUnknownExit(_ rec: inout GranuleWriter) -> Bool {
+  func handleUnknownExit(_ rec: inout RECView) -> Bool {
     injectUndefined(&rec)
     return false
   }
 
   @inline(never)
-  func handleSystemRegisterTrap(_ rec: inout GranuleWriter, esr: UInt64) -> Bool {
+  func handleSystemRegisterTrap(_ rec: inout RECView, esr: UInt64) -> Bool {
     switch SystemRegisterTraps.action(esr: esr, hardware: environment.cpu.hardwareIDRegisters,
                                       realm: RealmFeatures(breakpoints: rec.field(RECLayout.breakpoints),
                                                            watchpoints: rec.field(RECLayout.watchpoints))) {
@@ -74,7 +74,7 @@ extension RMIDispatcher {
   }
 
   @inline(never)
-  func handleWFx(_ rec: inout GranuleWriter, esr: UInt64, _ exit: inout RECExit) -> Bool {
+  func handleWFx(_ rec: inout RECView, esr: UInt64, _ exit: inout RECExit) -> Bool {
     exit.reason = .sync
     exit.esr = SanitisedSyndrome.wfx(esr)
     if esr & 0x2 != 0, esr & (1 << 2) != 0 {  // WFIT/WFET: the timeout register (RV, RN)
@@ -89,7 +89,7 @@ extension RMIDispatcher {
   /// instruction fetch there gets an SEA. Protected: RIPAS EMPTY gets an SEA from the
   /// RMM; unpopulated RAM and DESTROYED go to the host (A5.2.9).
   @inline(never)
-  func handleRealmAbort(_ rec: inout GranuleWriter, _ running: inout RunningREC, _ s: RealmExitSyndrome,
+  func handleRealmAbort(_ rec: inout RECView, _ running: inout RunningREC, _ s: RealmExitSyndrome,
                         _ exit: inout RECExit, instruction: Bool) -> Bool {
     let ipa = s.faultIPA
     let s2 = running.realm.stage2

@@ -7,7 +7,7 @@ import RMMABI
 
 extension RMIDispatcher {
   @inline(__always)
-  func rsiVersion(_ rec: inout GranuleWriter) -> Bool {
+  func rsiVersion(_ rec: inout RECView) -> Bool {
     let implemented = rsiABIVersion.encoded
     rec.finishSMC(rec.gpr(1) == implemented ? RSIStatus.success.rawValue : RSIStatus.errorInput.rawValue,
                   implemented, implemented)
@@ -15,13 +15,13 @@ extension RMIDispatcher {
   }
 
   @inline(__always)
-  func rsiFeatures(_ rec: inout GranuleWriter) -> Bool {
+  func rsiFeatures(_ rec: inout RECView) -> Bool {
     rec.finishSMC(RSIStatus.success.rawValue, 0)
     return false
   }
 
   @inline(never)
-  func rsiRealmConfig(_ rec: inout GranuleWriter, _ running: inout RunningREC, _ exit: inout RECExit) -> Bool {
+  func rsiRealmConfig(_ rec: inout RECView, _ running: inout RunningREC, _ exit: inout RECExit) -> Bool {
     let ipa = rec.gpr(1)
     guard isGranuleAligned(ipa) else { rec.finishSMC(RSIStatus.errorInput.rawValue); return false }
     // The RPV given at REALM_CREATE, read from the RD before the realm's page is
@@ -55,7 +55,7 @@ extension RMIDispatcher {
   }
 
   @inline(never)
-  func rsiHostCall(_ rec: inout GranuleWriter, _ running: inout RunningREC, _ exit: inout RECExit) -> Bool {
+  func rsiHostCall(_ rec: inout RECView, _ running: inout RunningREC, _ exit: inout RECExit) -> Bool {
     let ipa = rec.gpr(1)
     guard ipa & (UInt64(RSIHostCallLayout.size) - 1) == 0 else { rec.finishSMC(RSIStatus.errorInput.rawValue); return false }
     switch lockRealmPage(running.realm.stage2, ipa: ipa) {
@@ -79,7 +79,7 @@ extension RMIDispatcher {
   }
 
   @inline(never)
-  func rsiIPAStateSet(_ rec: inout GranuleWriter, _ running: inout RunningREC, _ exit: inout RECExit) -> Bool {
+  func rsiIPAStateSet(_ rec: inout RECView, _ running: inout RunningREC, _ exit: inout RECExit) -> Bool {
     let base = rec.gpr(1), top = rec.gpr(2), value = rec.gpr(3), flags = rec.gpr(4)
     guard isGranuleAligned(base), isGranuleAligned(top), base < top, top <= running.realm.stage2.unprotectedBase,
           value == RIPAS.empty.rawValue || value == RIPAS.ram.rawValue,
@@ -101,7 +101,7 @@ extension RMIDispatcher {
   }
 
   @inline(never)
-  func rsiIPAStateGet(_ rec: inout GranuleWriter, _ running: inout RunningREC) -> Bool {
+  func rsiIPAStateGet(_ rec: inout RECView, _ running: inout RunningREC) -> Bool {
     let base = rec.gpr(1), end = rec.gpr(2)
     let s2 = running.realm.stage2
     guard isGranuleAligned(base), isGranuleAligned(end), base < end, end <= s2.unprotectedBase,
@@ -133,13 +133,13 @@ extension RMIDispatcher {
   }
 
   @inline(never)
-  func rsiAttestTokenInit(_ rec: inout GranuleWriter, _ running: inout RunningREC) -> Bool {
+  func rsiAttestTokenInit(_ rec: inout RECView, _ running: inout RunningREC) -> Bool {
     attestTokenInit(&rec, &running)
     return false
   }
 
   @inline(never)
-  func rsiAttestTokenContinue(_ rec: inout GranuleWriter, _ running: inout RunningREC,
+  func rsiAttestTokenContinue(_ rec: inout RECView, _ running: inout RunningREC,
                               _ exit: inout RECExit) -> Bool {
     attestTokenContinue(&rec, &running, &exit)
   }

@@ -10,7 +10,7 @@ extension RMIDispatcher {
   /// A trapped SMC64. Dispatches on the FID itself (one jump table over the RSI range):
   /// the calls a realm makes most, RSI_VERSION above all, then cost no decode call.
   @inline(__always)
-  func handleRealmSMC(_ rec: inout GranuleWriter, _ running: inout RunningREC, _ exit: inout RECExit) -> Bool {
+  func handleRealmSMC(_ rec: inout RECView, _ running: inout RunningREC, _ exit: inout RECExit) -> Bool {
     let fid = rec.gpr(0) & ~smcSVEHintBit
     environment.gate.noteCall(function: fid, realm: running.rd, ipa: rec.gpr(1))
     switch fid {
@@ -30,7 +30,7 @@ extension RMIDispatcher {
 
   /// SMCCC_VERSION, PSCI, and everything unknown (SMC_UNKNOWN).
   @inline(never)
-  func handleNonRSISMC(_ fid: UInt64, _ rec: inout GranuleWriter, _ running: inout RunningREC,
+  func handleNonRSISMC(_ fid: UInt64, _ rec: inout RECView, _ running: inout RunningREC,
                        _ exit: inout RECExit) -> Bool {
     if fid == SMCCCFunction.version.rawValue {
       rec.finishSMC(smcccVersionForRealms.encoded)

@@ -4,7 +4,7 @@ import RMMABI
 
 extension RMIDispatcher {
   @inline(never)
-  func rsiMeasurementRead(_ rec: inout GranuleWriter, _ running: inout RunningREC) -> Bool {
+  func rsiMeasurementRead(_ rec: inout RECView, _ running: inout RunningREC) -> Bool {
     let index = rec.gpr(1)
     guard index <= 4 else { rec.finishSMC(RSIStatus.errorInput.rawValue); return false }
     var words: InlineArray<8, UInt64> = .init(repeating: 0)
@@ -18,7 +18,7 @@ extension RMIDispatcher {
   }
 
   @inline(never)
-  func rsiMeasurementExtend(_ rec: inout GranuleWriter, _ running: inout RunningREC) -> Bool {
+  func rsiMeasurementExtend(_ rec: inout RECView, _ running: inout RunningREC) -> Bool {
     let index = rec.gpr(1)
     let size = rec.gpr(2)
     guard index >= 1, index <= 4, size <= 64 else { rec.finishSMC(RSIStatus.errorInput.rawValue); return false }

@@ -4,7 +4,7 @@
 import RMMABI
 
 extension RMIDispatcher {
-  func handlePSCI(_ function: PSCIFunction, _ rec: inout GranuleWriter, _ running: inout RunningREC,
+  func handlePSCI(_ function: PSCIFunction, _ rec: inout RECView, _ running: inout RunningREC,
                   _ exit: inout RECExit) -> Bool {
     let fid = rec.gpr(0)
     func status(_ s: PSCIStatus) -> UInt64 { UInt64(bitPattern: s.rawValue) }
