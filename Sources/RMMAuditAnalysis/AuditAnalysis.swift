@@ -221,7 +221,7 @@ public struct AuditAnalysis {
     let state = r.state.map { stateNames[$0] ?? "\($0)" } ?? "not DRAM"
     let purpose = purposeNames[r.purpose] ?? "\(r.purpose)"
     return "#\(r.sequence) cpu \(r.cpu) \(functionName(r.function)) \(r.direction == .read ? "read" : "write") "
-      + "\(r.length) bytes of PA 0x\(String(r.pa, radix: 16)) (\(state)) ipa 0x\(String(r.ipa, radix: 16)) "
+      + "\(r.length) bytes at offset \(r.offset) of PA 0x\(String(r.pa, radix: 16)) (\(state)) ipa 0x\(String(r.ipa, radix: 16)) "
       + "realm 0x\(String(r.realm, radix: 16)) for \(purpose) [\(r.allowed ? "allowed" : "REFUSED")]"
   }
 

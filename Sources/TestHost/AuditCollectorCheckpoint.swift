@@ -96,3 +96,44 @@ func benchmarkAudit() -> UInt64 {
   }
   return failures
 }
+
+/// The checkpoint interface's failures (AuditCheckpointABI.Failure): each is refused
+/// with ERROR_INPUT and its reason in x1, and none disturbs a signature in progress.
+func runCheckpointTests() {
+  section("audit checkpoint: refusals and restarts")
+  typealias F = AuditCheckpointABI.Failure
+  let page = AuditCollector.checkpointPage
+  func continueCheckpoint(_ pa: UInt64) -> SMCResult { smc(AuditInterface.fid, AuditInterface.checkpointContinue, 0, pa) }
+  var r = continueCheckpoint(page)
+  check(r.x0 == RMIStatus(.errorInput).encoded && r.x1 == F.notStarted.rawValue, "CONTINUE before START: ERROR_INPUT, not started")
+  r = smc(AuditInterface.fid, AuditInterface.checkpointStart, 0x1111)
+  check(r.x0 == 0 && r.x1 == 0, "START: SUCCESS")
+  // Pages that are not an NS granule of DRAM: refused before any signing work.
+  let delegated = page + 0x1000
+  let delegatedOK = rmi(.granuleDelegate, delegated).x0 == 0
+  func refusedPage(_ pa: UInt64) -> Bool {
+    let r = continueCheckpoint(pa)
+    return r.x0 == RMIStatus(.errorInput).encoded && r.x1 == F.badPage.rawValue
+  }
+  check(refusedPage(page + 8), "CONTINUE into an unaligned page: bad page")
+  check(refusedPage(1 << 48), "CONTINUE into an address that is not DRAM: bad page")
+  check(refusedPage(delegated), "CONTINUE into a delegated granule: bad page")
+  check(delegatedOK && rmi(.granuleUndelegate, delegated).x0 == 0, "the delegated page back")
+  // Two steps, then a new START: the first signature is abandoned, the second completes.
+  _ = continueCheckpoint(page)
+  _ = continueCheckpoint(page)
+  r = smc(AuditInterface.fid, AuditInterface.checkpointStart, 0x2222)
+  check(r.x0 == 0, "START again while signing: SUCCESS (the first is abandoned)")
+  var length: UInt64 = 0
+  var steps: UInt64 = 0
+  while length == 0 && steps < 10_000 {
+    r = continueCheckpoint(page)
+    steps += 1
+    if r.x0 != 0 { break }
+    length = r.x1
+  }
+  check(r.x0 == 0 && length > 0 && length <= 4096, "the restarted checkpoint completes after the refused pages")
+  check(UInt8(truncatingIfNeeded: mmio_read64(page)) == 0xD2, "a COSE_Sign1 (tag 18)")
+  r = continueCheckpoint(page)
+  check(r.x0 == RMIStatus(.errorInput).encoded && r.x1 == F.notStarted.rawValue, "CONTINUE after the end: not started")
+}

@@ -37,6 +37,7 @@ public func testhostMain() {
     runRealmLifecycleTests()
     runConcurrencyTests()
     runRealmExecutionTests()
+    runCheckpointTests()
     AuditCollector.printCheckpoint(nonce: 0x5357_4946_5452_4D4D)
     AuditCollector.printStatistics()
     console.write("TESTHOST: ")

@@ -122,3 +122,25 @@ final class AuditAnalysisTests: XCTestCase {
     XCTAssertEqual(AuditAnalysis(log: "nothing").problems(strict: false), ["no audit records in the log"])
   }
 }
+
+final class AuditRecordRangeTests: XCTestCase {
+  /// The declared range travels in the record: length in w1[47:32], offset in w1[63:48].
+  func testTheDeclaredRangeRoundTrips() throws {
+    let r = try XCTUnwrap(AuditRecord(words: (0x0512_0200_0000_2DEC, 0x0108_0100_C400_0199, 0x7510_9000, 0x9100, 0x7500_0000)))
+    XCTAssertEqual(r.length, 0x100)
+    XCTAssertEqual(r.offset, 0x108)
+    XCTAssertEqual(r.purpose, .rsiHostCallRead)
+    XCTAssertEqual(r.words.1, 0x0108_0100_C400_0199)
+    XCTAssertTrue(AuditAnalysis.describe(r).contains("256 bytes at offset 264"), AuditAnalysis.describe(r))
+    XCTAssertFalse(AuditRecord(sequence: 0, cpu: 0, direction: .read, allowed: true, purpose: .rsiHostCallRead, state: .data,
+                               function: 0, offset: 0xF08, length: 0x100, pa: 0, ipa: 0, realm: 0).conformsToPolicy,
+                   "a range past the granule is outside the policy")
+  }
+}
+
+extension AuditRecordRangeTests {
+  func testALogLineKeepsItsRange() {
+    let a = AuditAnalysis(log: "AUDIT 0x0512020000002dec 0x00000100c4000199 0x0000000075109000 0x0000000000009000 0x0000000075000000\n")
+    XCTAssertEqual(a.records.map(\.length), [0x100])
+  }
+}
