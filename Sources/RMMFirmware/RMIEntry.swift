@@ -78,6 +78,17 @@ func runTestHook(_ call: SMCArguments) {
     _ = exhaustStack(call.x2)
   case 3:
     attemptForbiddenAccesses(data: call.x2, rtt: call.x3)
+  case 4:
+    // Entry x3 of the RTT at x2 becomes x4, as if memory were corrupted: the next walk
+    // through it must stop the RMM, not report an error to the host.
+    if let table = granuleTable.lock(call.x2, expecting: .rtt) {
+      let index = Int(call.x3 & 511)
+      _ = try? FirmwareEnvironment().gate.writing(
+        table, AccessIntent(.rttWrite, .write, expecting: .rtt, offset: UInt16(index * 8), length: 8)) { page in
+        page.store64(call.x4, at: index * 8)
+      }
+      granuleTable.release(table)
+    }
   default:
     break
   }

@@ -7,6 +7,7 @@ import RMMABI
 import RMMCore
 
 func runCrashContainmentTests() {
+  if RunConfiguration.argument(0) == 3 { return runCorruptionTests() }
   section("crash containment (RMM built with RMM_TEST_HOOKS)")
   expect(rmi(.version, rmiABIVersion.encoded), .success, "RMI_VERSION before the fault")
   let hook = RunConfiguration.argument(0) == 2 ? UInt64(2) : 1  // 1: unmapped read, 2: stack overflow
@@ -46,4 +47,25 @@ func runForbiddenAccessTests() {
   check(clean, "teardown")
   AuditCollector.drainAndPrint()
   AuditCollector.printStatistics()
+}
+
+/// Against a test-hooks build: an RTT entry the RMM never wrote (memory corruption,
+/// made by the hook) is found by the next walk; the RMM raises an alert and stops, as
+/// after a crash, instead of answering the host with an error code as if the host had
+/// erred. Every later call fails with SMC_UNKNOWN.
+func runCorruptionTests() {
+  section("corrupt RMM state (RMM built with RMM_TEST_HOOKS)")
+  typealias M = LifecycleMemory
+  let rd = M.rd, t = M.tables
+  var ok = rmi(.granuleDelegate, rd).x0 == 0
+  for i in 0..<UInt64(2) { ok = ok && rmi(.granuleDelegate, M.rttBase + i * 0x1000).x0 == 0 }
+  for i in 0..<UInt64(2) { ok = ok && rmi(.granuleDelegate, t + i * 0x1000).x0 == 0 }
+  writeRealmParams(rttBase: M.rttBase, vmid: 1)
+  ok = ok && rmi(.realmCreate, rd, M.realmParams).x0 == 0 && rmi(.rttCreate, rd, t, 0, 2).x0 == 0
+    && rmi(.rttCreate, rd, t + 0x1000, 0, 3).x0 == 0
+  check(ok, "a realm with an L3 table at IPA 0")
+  check(rmi(.rttReadEntry, rd, 0x1000, 3).x0 == 0, "RTT_READ_ENTRY before: SUCCESS")
+  _ = smc(0xC400_018E, 4, t + 0x1000, 1, 0x1)  // entry 1: valid, but no page descriptor
+  expectValue(rmi(.rttReadEntry, rd, 0x1000, 3).x0, smcUnknown, "the walk over the corrupt entry halts the RMM")
+  expectValue(rmi(.version, rmiABIVersion.encoded).x0, smcUnknown, "a halted RMM answers RMI_VERSION with SMC_UNKNOWN")
 }

@@ -110,7 +110,7 @@ extension RMIDispatcher {
       }
     } catch {
       claim.end(in: environment.granules)
-      throw internalError
+      environment.halt(.refusedOwnAccess)
     }
     claim.end(in: environment.granules)
     if let outcome { throw outcome }
@@ -126,7 +126,7 @@ extension RMIDispatcher {
   func runREC(_ page: inout RECView, _ enter: inout RECEnter, _ exit: inout RECExit) throws(RMIError) {
     let owner = page.field(RECLayout.owner)
     environment.gate.noteCall(function: RMICommand.recEnter.rawValue, realm: owner, ipa: 0)
-    guard let rdGranule = environment.granules.lock(owner, expecting: .rd) else { throw internalError }
+    guard let rdGranule = environment.granules.lock(owner, expecting: .rd) else { environment.halt(.granuleState) }
     let realm: RealmDescriptor
     do throws(RMIError) { realm = try loadRealm(rdGranule) } catch {
       environment.granules.release(rdGranule)
@@ -157,7 +157,7 @@ extension RMIDispatcher {
                                   trapWFE: flags & RecRunLayout.flagTrapWFE != 0, gicHCR: enter.gicHCR, gicLRs: lrs)
     let cpu = environment.cpu
     // From here the REC's EL1 and FP/SIMD state lives in the CPU.
-    guard withFPState(page, { fp in cpu.load(&page, fpState: &fp, control) }) else { throw internalError }
+    guard withFPState(page, { fp in cpu.load(&page, fpState: &fp, control) }) else { environment.halt(.recAuxGranule) }
     var running = RunningREC(rd: owner, realm: realm)
     var exitBeforeRunning = completePendingExit(&page, &running, pending, &enter, &exit)
     while true {

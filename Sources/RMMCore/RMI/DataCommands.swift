@@ -62,7 +62,7 @@ extension RMIDispatcher {
                                              from: &contents)
     } catch {
       locked.second.setState(.delegated)
-      throw internalError
+      throw accessFailed
     }
     let measure = flags & DataCreateFlags.measureContent != 0
     let content = measure ? MeasurementHash.digest(realm.hashAlgorithm) { h in h.update(page: &contents) } : Digest64()
@@ -114,7 +114,7 @@ extension RMIDispatcher {
       throw RMIError.rtt(level: walk.level).with(top: try nextLiveEntry(after: walk, ipa: ipa, protected: true))
     }
     // DATA is internal to the realm: locked after the RTT.
-    guard var data = environment.granules.lock(pa, expecting: .data) else { throw internalError }
+    guard var data = environment.granules.lock(pa, expecting: .data) else { environment.halt(.granuleState) }
     do throws(RMIError) { try update(&walk, to: after, ipa: ipa, vmid: s2.vmid) } catch {
       environment.granules.release(data)
       throw error

@@ -72,7 +72,7 @@ extension RMIDispatcher {
     } catch {
       locked.setState(.delegated, of: rec)
       environment.granules.releaseAll(locked)
-      throw internalError
+      throw accessFailed
     }
     for i in 0..<params.auxCount { locked.setState(.recAux, of: params.aux[i]) }
     if params.runnable {  // only runnable RECs are measured
@@ -101,7 +101,7 @@ extension RMIDispatcher {
       }
     } catch {
       environment.granules.release(probe)
-      throw internalError
+      environment.halt(.refusedOwnAccess)
     }
     guard probe.descriptor.refcount == 0 else {  // running on another CPU
       environment.granules.release(probe)
@@ -134,7 +134,7 @@ extension RMIDispatcher {
       }
     } catch {
       environment.granules.releaseAll(locked)
-      throw internalError
+      environment.halt(.refusedOwnAccess)
     }
     guard sameOwner else {  // the REC was destroyed and re-created meanwhile
       environment.granules.releaseAll(locked)

@@ -30,8 +30,8 @@ extension RMIDispatcher {
       realm = try environment.gate.reading(rd, AccessIntent(.rdRead, .read, expecting: .rd)) { page in
         RealmDescriptor.load(from: page)
       }
-    } catch { throw internalError }
-    guard let realm else { throw internalError }
+    } catch { environment.halt(.refusedOwnAccess) }
+    guard let realm else { environment.halt(.realmDescriptor) }
     return realm
   }
 
@@ -43,8 +43,8 @@ extension RMIDispatcher {
       config = try environment.gate.reading(rd, AccessIntent(.rdRead, .read, expecting: .rd)) { page in
         RealmDescriptor.loadStage2(from: page)
       }
-    } catch { throw internalError }
-    guard let config else { throw internalError }
+    } catch { environment.halt(.refusedOwnAccess) }
+    guard let config else { environment.halt(.realmDescriptor) }
     return config
   }
 
@@ -53,7 +53,7 @@ extension RMIDispatcher {
       try environment.gate.writing(rd, AccessIntent(.rdWrite, .write, expecting: .rd)) { page in
         realm.store(to: &page)
       }
-    } catch { throw internalError }
+    } catch { environment.halt(.refusedOwnAccess) }
   }
 
   /// Zeroes a granule that is about to return to DELEGATED (the DELEGATED invariant).
@@ -114,7 +114,7 @@ extension RMIDispatcher {
       environment.vmids.release(params.vmid)
       locked.setState(.delegated, of: rd)
       environment.granules.releaseAll(locked)
-      throw internalError
+      throw accessFailed
     }
     // Root tables: zero (DELEGATED granules are) = every entry unassigned.
     for i in 0..<params.rootTableCount { locked.setState(.rtt, of: addresses[1 + i]) }

@@ -32,7 +32,7 @@ extension RMIDispatcher {
         request.value = RIPAS(rawValue: page.load64(at: RECLayout.ripasValue)) ?? .empty
         request.changeDestroyed = page.load64(at: RECLayout.ripasFlags) & RECLayout.ripasChangeDestroyed != 0
       }
-    } catch { throw internalError }
+    } catch { environment.halt(.refusedOwnAccess) }
     guard owner == rd else { throw .rec }
     guard base == request.addr, top <= request.top else { throw .input }
 
@@ -71,7 +71,7 @@ extension RMIDispatcher {
           index += 1
         }
       }
-    } catch { throw internalError }
+    } catch { environment.halt(.refusedOwnAccess) }
     guard entryStart > base || alreadyThere else { throw .rtt(level: level) }
     // out_top = Min(top, walk_top); never below base (an unaligned base whose entry
     // reaches past top makes no progress either way).
@@ -80,7 +80,7 @@ extension RMIDispatcher {
       try environment.gate.writing(recGranule, AccessIntent(.recWrite, .write, expecting: .rec)) { page in
         page.store64(address, at: RECLayout.ripasAddr)
       }
-    } catch { throw internalError }
+    } catch { environment.halt(.refusedOwnAccess) }
     return address
   }
 

@@ -137,7 +137,7 @@ extension RMIDispatcher {
           index += 1
         }
       }
-    } catch { throw internalError }
+    } catch { environment.halt(.refusedOwnAccess) }
     realm.rim = rim
     guard address > base else { throw .rtt(level: walk.level) }
     try storeRealm(realm, rdGranule)

@@ -10,6 +10,8 @@ public struct RTTWalk {
   public var entry: S2TTE
 }
 
-/// An internal inconsistency (a corrupt descriptor or table): never expected; the
-/// command fails rather than act on it.
-let internalError = RMIError.input
+/// A granule the command has just claimed (delegated, and zeroed then) failed when the
+/// command wrote it: an external abort, a fault of the platform, not of the host's
+/// arguments nor of the RMM's state. The command undoes what it did and fails. (RMM
+/// state found corrupt is never reported to the host: `RMMEnvironment.halt`.)
+let accessFailed = RMIError.input

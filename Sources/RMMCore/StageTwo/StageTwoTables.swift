@@ -22,7 +22,7 @@ public struct StageTwoTables<Environment: RMMEnvironment> {
       return try environment.gate.reading(table, AccessIntent(.rttRead, .read, expecting: .rtt, offset: UInt16(index * 8), length: 8)) { page in
         page.load64(at: index * 8)
       }
-    } catch { throw internalError }
+    } catch { environment.halt(.refusedOwnAccess) }
   }
 
   func writeEntry(_ table: borrowing LockedGranule, _ index: Int, _ value: UInt64) throws(RMIError) {
@@ -30,7 +30,7 @@ public struct StageTwoTables<Environment: RMMEnvironment> {
       try environment.gate.writing(table, AccessIntent(.rttWrite, .write, expecting: .rtt, offset: UInt16(index * 8), length: 8)) { page in
         page.store64(value, at: index * 8)
       }
-    } catch { throw internalError }
+    } catch { environment.halt(.refusedOwnAccess) }
   }
 
   /// Index of `ipa` in a table at `level`.
@@ -43,7 +43,7 @@ public struct StageTwoTables<Environment: RMMEnvironment> {
   func walk(_ s2: Stage2Config, _ ipa: UInt64, to targetLevel: Int) throws(RMIError) -> RTTWalk {
     let protected = s2.isProtected(ipa)
     let root = s2.rootEntry(for: ipa)
-    guard let rootTable = environment.granules.lock(root.table, expecting: .rtt) else { throw internalError }
+    guard let rootTable = environment.granules.lock(root.table, expecting: .rtt) else { environment.halt(.granuleState) }
     var walk = RTTWalk(table: rootTable, level: s2.startLevel, index: root.index, entry: .unassignedNS)
     while true {
       let raw: UInt64
@@ -53,13 +53,13 @@ public struct StageTwoTables<Environment: RMMEnvironment> {
       }
       guard let entry = S2TTE.decode(raw, level: walk.level, protected: protected) else {
         environment.granules.release(walk.table)
-        throw internalError
+        environment.halt(.stageTwoTable)
       }
       walk.entry = entry
       guard walk.level < targetLevel, case .table(let childPA) = entry else { return walk }
       guard let child = environment.granules.lock(childPA, expecting: .rtt) else {
         environment.granules.release(walk.table)
-        throw internalError
+        environment.halt(.granuleState)
       }
       environment.granules.release(walk.table)
       walk.table = child
@@ -103,7 +103,7 @@ public struct StageTwoTables<Environment: RMMEnvironment> {
       next = try environment.gate.reading(walk.table, AccessIntent(.rttRead, .read, expecting: .rtt)) { page in
         page.firstWord(from: first, withAnyOf: S2TTE.liveMask(protected: protected))
       }
-    } catch { throw internalError }
+    } catch { environment.halt(.refusedOwnAccess) }
     return tableBase + UInt64(next) * entrySize
   }
 
@@ -170,7 +170,7 @@ public struct StageTwoTables<Environment: RMMEnvironment> {
         try environment.gate.fillWords(table, AccessIntent(.rttWrite, .write, expecting: .rtt), first: first, step: step)
       } catch {
         table.setState(.delegated)
-        throw internalError
+        throw accessFailed
       }
     }
     table.descriptor = GranuleDescriptor(state: .rtt, refcount: child.holdsReference ? 512 : 0)
@@ -193,7 +193,7 @@ public struct StageTwoTables<Environment: RMMEnvironment> {
     guard walk.level == level - 1, case .table(let childPA) = walk.entry else {
       throw RMIError.rtt(level: walk.level).with(top: try nextLiveEntry(after: walk, ipa: ipa, protected: protected))
     }
-    guard var child = environment.granules.lock(childPA, expecting: .rtt) else { throw internalError }
+    guard var child = environment.granules.lock(childPA, expecting: .rtt) else { environment.halt(.granuleState) }
     guard child.descriptor.refcount == 0 else {
       environment.granules.release(child)
       throw RMIError.rtt(level: level).with(top: ipa)  // the parent entry is a live table
@@ -211,7 +211,7 @@ public struct StageTwoTables<Environment: RMMEnvironment> {
     var walk = try walk(s2, ipa, to: level - 1)
     defer { environment.granules.release(walk.table) }
     guard walk.level == level - 1, case .table(let childPA) = walk.entry else { throw .rtt(level: walk.level) }
-    guard var child = environment.granules.lock(childPA, expecting: .rtt) else { throw internalError }
+    guard var child = environment.granules.lock(childPA, expecting: .rtt) else { environment.halt(.granuleState) }
     let protected = s2.isProtected(ipa)
 
     // Homogeneous: every entry is what unfolding one parent entry would produce.
@@ -236,7 +236,7 @@ public struct StageTwoTables<Environment: RMMEnvironment> {
         }
       } catch {
         environment.granules.release(child)
-        throw internalError
+        environment.halt(.refusedOwnAccess)
       }
       if !homogeneous { folded = nil }
     }
