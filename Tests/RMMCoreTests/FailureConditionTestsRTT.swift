@@ -739,3 +739,23 @@ final class FailureConditionRTTTests: XCTestCase {
     XCTAssertEqual(block.x1, ns + 0x40_0000, "top == ipa")
   }
 }
+
+final class FoldReferenceTests: XCTestCase {
+  /// RTT_FOLD moves the table's 512 references to the parent's block entry: the folded
+  /// table returns to DELEGATED holding none (the release invariant stops the RMM
+  /// otherwise), and can become an RTT again.
+  func testAFoldedTableHoldsNoReferences() {
+    var f = RTTFixture()
+    _ = f.createTable(0, 2)
+    let l3 = f.createTable(0x20_0000, 3)
+    let base: UInt64 = 0x8020_0000
+    for i in 0..<UInt64(512) {
+      f.h.delegate(base + i * 4096)
+      XCTAssertEqual(f.h.env.call(.dataCreate, f.h.rd, base + i * 4096, 0x20_0000 + i * 4096, f.h.sourcePA, 0).x0, success)
+    }
+    XCTAssertEqual(f.command(.rttFold, 0x20_0000, 3).x0, success)
+    let descriptor = f.h.env.granules.storage.peek(f.h.env.granules.index(of: l3.pa)!)
+    XCTAssertEqual(descriptor, GranuleDescriptor(state: .delegated, refcount: 0))
+    XCTAssertEqual(f.h.env.call(.rttCreate, f.h.rd, l3.pa, 0x40_0000, 3).x0, success, "the granule is an RTT again")
+  }
+}

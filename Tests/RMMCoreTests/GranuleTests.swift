@@ -194,3 +194,20 @@ final class GranuleDescriptorLayoutTests: XCTestCase {
     XCTAssertNil(GranuleDescriptor(rawValue: 7 << 12).state, "encoding 7 is no state")
   }
 }
+
+extension GranuleDescriptorLayoutTests {
+  /// The invariants every release checks: only RD, REC (at most 1) and RTT (at most
+  /// 512) hold references; encoding 7 is no state.
+  func testDescriptorInvariants() {
+    for state in GranuleState.allCases {
+      XCTAssertTrue(GranuleDescriptor(state: state, refcount: 0).isConsistent, "\(state) with no references")
+      let one = GranuleDescriptor(state: state, refcount: 1).isConsistent
+      XCTAssertEqual(one, [.rd, .rec, .rtt].contains(state), "\(state) with one reference")
+    }
+    XCTAssertFalse(GranuleDescriptor(state: .rec, refcount: 2).isConsistent)
+    XCTAssertTrue(GranuleDescriptor(state: .rtt, refcount: 512).isConsistent)
+    XCTAssertFalse(GranuleDescriptor(state: .rtt, refcount: 513).isConsistent)
+    XCTAssertTrue(GranuleDescriptor(state: .rd, refcount: 0xFFF).isConsistent)
+    XCTAssertFalse(GranuleDescriptor(rawValue: 7 << 12).isConsistent)
+  }
+}

@@ -38,6 +38,20 @@ public struct GranuleDescriptor: Equatable, Sendable {
   }
   @inlinable public var refcount: UInt16 { rawValue & Self.refcountMask }
   @inlinable public var unlocked: GranuleDescriptor { GranuleDescriptor(rawValue: rawValue & ~Self.lockBit) }
+
+  /// What every descriptor satisfies when it is unlocked (checked on every release):
+  /// a known state; only an RD, a REC (1 while it runs) and an RTT (its live entries,
+  /// at most 512) hold references.
+  @inlinable @inline(__always) public var isConsistent: Bool {
+    let refcount = rawValue & Self.refcountMask
+    switch (rawValue >> 12) & 0x7 {
+    case GranuleState.rd.rawValue: return true
+    case GranuleState.rec.rawValue: return refcount <= 1
+    case GranuleState.rtt.rawValue: return refcount <= 512
+    case 7: return false
+    default: return refcount == 0
+    }
+  }
 }
 
 /// Where the descriptors live and how they are locked. The firmware backs this with

@@ -86,8 +86,11 @@ public struct GranuleTable<Storage: GranuleDescriptorStorage> {
     return nil
   }
 
-  /// Unlocks, publishing the (possibly modified) descriptor.
+  /// Unlocks, publishing the (possibly modified) descriptor. A descriptor that breaks
+  /// the invariants (`GranuleDescriptor.isConsistent`) is RMM corruption: the RMM stops
+  /// (the crash path) rather than publish it.
   @inlinable @inline(__always) public func release(_ granule: LockedGranule) {
+    if !granule.descriptor.isConsistent { granuleInvariantBroken(granule.pa, granule.descriptor.rawValue) }
     storage.unlock(granule.index, storing: granule.descriptor.unlocked)
   }
 
@@ -151,4 +154,13 @@ public struct RECRunClaim: ~Copyable {
       table.release(granule)
     }
   }
+}
+
+/// A descriptor about to be published breaks the granule invariants: stop.
+@inline(never) @usableFromInline func granuleInvariantBroken(_ pa: UInt64, _ descriptor: UInt16) -> Never {
+#if hasFeature(Embedded)
+  fatalError("granule descriptor invariant broken")
+#else
+  fatalError("granule descriptor invariant broken: PA 0x\(String(pa, radix: 16)), descriptor 0x\(String(descriptor, radix: 16))")
+#endif
 }

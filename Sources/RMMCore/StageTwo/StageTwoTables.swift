@@ -250,7 +250,9 @@ public struct StageTwoTables<Environment: RMMEnvironment> {
     }
     try update(&walk, to: parentEntry, ipa: ipa, vmid: s2.vmid)
     scrub(child)
-    child.setState(.delegated)
+    // The folded table's references (its 512 live entries) now belong to the one block
+    // entry in the parent: the DELEGATED granule holds none.
+    child.descriptor = GranuleDescriptor(state: .delegated)
     environment.granules.release(child)
     return childPA
   }
