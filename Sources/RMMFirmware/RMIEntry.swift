@@ -89,6 +89,19 @@ func runTestHook(_ call: SMCArguments) {
       }
       granuleTable.release(table)
     }
+  case 5:
+    // A raw store into a granule mapped for a read intent (as a bug that bypassed the
+    // view would make): the slot is read-only at stage 1, so it takes a permission
+    // fault, reported as a crash, instead of writing.
+    if let table = granuleTable.lock(call.x2, expecting: .rtt) {
+      _ = try? FirmwareEnvironment().gate.reading(table, AccessIntent(.rttRead, .read, expecting: .rtt, length: 8)) { page in
+        let cpu = currentCPU()
+        let slot = cpu * Int(RMM_SLOTS_PER_CPU) + Int(slotDepth[cpu]) - 1
+        mmio_write64(UInt64(RMM_SLOTS_VA) + UInt64(slot) << 12, 0xBAD)
+        return page.load64(at: 0)
+      }
+      granuleTable.release(table)
+    }
   default:
     break
   }

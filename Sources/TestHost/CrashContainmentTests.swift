@@ -10,8 +10,20 @@ func runCrashContainmentTests() {
   if RunConfiguration.argument(0) == 3 { return runCorruptionTests() }
   section("crash containment (RMM built with RMM_TEST_HOOKS)")
   expect(rmi(.version, rmiABIVersion.encoded), .success, "RMI_VERSION before the fault")
-  let hook = RunConfiguration.argument(0) == 2 ? UInt64(2) : 1  // 1: unmapped read, 2: stack overflow
-  let crashed = smc(0xC400_018E, hook)
+  // 1: unmapped read, 2: stack overflow, 5: a store through a read-only gate mapping
+  let hook = RunConfiguration.argument(0) == 2 ? UInt64(2) : RunConfiguration.argument(0) == 5 ? 5 : 1
+  var table: UInt64 = 0
+  if hook == 5 {  // an RTT to map for reading
+    typealias M = LifecycleMemory
+    var ok = rmi(.granuleDelegate, M.rd).x0 == 0
+    for i in 0..<UInt64(2) { ok = ok && rmi(.granuleDelegate, M.rttBase + i * 0x1000).x0 == 0 }
+    ok = ok && rmi(.granuleDelegate, M.tables).x0 == 0
+    writeRealmParams(rttBase: M.rttBase, vmid: 1)
+    ok = ok && rmi(.realmCreate, M.rd, M.realmParams).x0 == 0 && rmi(.rttCreate, M.rd, M.tables, 0, 2).x0 == 0
+    check(ok, "a realm with an RTT")
+    table = M.tables
+  }
+  let crashed = smc(0xC400_018E, hook, table)
   expectValue(crashed.x0, smcUnknown, "the faulting call returns SMC_UNKNOWN instead of hanging")
   expectValue(rmi(.version, rmiABIVersion.encoded).x0, smcUnknown, "a halted RMM answers RMI_VERSION with SMC_UNKNOWN")
   expectValue(rmi(.granuleDelegate, Board.testGranules).x0, smcUnknown, "a halted RMM refuses to touch granules")
