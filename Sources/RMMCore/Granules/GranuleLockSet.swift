@@ -3,25 +3,50 @@
 
 public let maxLockedGranules = 18  // RD + REC + 16 aux granules
 
-public struct GranuleLockSet {
+/// Not copyable: the set owns its granules' locks, `GranuleTable.releaseAll` consumes it,
+/// and its granules are lent (`set[pa]`, `withGranule`), never copied out.
+public struct GranuleLockSet: ~Copyable {
   public var count: Int
   @usableFromInline var slots: InlineArray<18, LockedGranule>
 
-  init() {
+  @inline(__always) init() {
     count = 0
-    slots = .init(repeating: LockedGranule(pa: 0, index: 0, descriptor: GranuleDescriptor(rawValue: 0)))
+    slots = InlineArray { _ in LockedGranule(pa: 0, index: 0, descriptor: GranuleDescriptor(rawValue: 0)) }
   }
 
   // The accessors are inlined: a call would copy the whole set (432 bytes) first.
 
-  /// The locked granule for `pa` (which must be in the set).
-  @inline(__always) public func granule(_ pa: UInt64) -> LockedGranule {
-    let locked = slots.span  // read in place: `slots[i]` would copy the whole array
-    for i in 0..<count where locked[i].pa == pa { return locked[i] }
+  /// The slot of `pa` (which must be in the set).
+  @inline(__always) func slot(_ pa: UInt64) -> Int {
+    // `slots[i]` borrows in place: the elements are not copyable, nor is the array.
+    for i in 0..<count where slots[i].pa == pa { return i }
     preconditionFailure("granule not in the lock set")
   }
 
-  @inline(__always) public func state(of pa: UInt64) -> GranuleState? { granule(pa).state }
+  /// The locked granule for `pa` (which must be in the set), lent for the access.
+  public subscript(_ pa: UInt64) -> LockedGranule {
+    @inline(__always) _read { yield slots[slot(pa)] }
+  }
+
+  /// `body` on the locked granule for `pa` (which must be in the set).
+  @inline(__always) public func withGranule<Result>(
+    _ pa: UInt64, _ body: (borrowing LockedGranule) throws(RMIError) -> Result
+  ) throws(RMIError) -> Result {
+    try body(slots[slot(pa)])
+  }
+
+  @inline(__always) public func state(of pa: UInt64) -> GranuleState? { slots[slot(pa)].state }
+
+  /// Adds a granule the caller has locked (in the lock order) to the set.
+  @inline(__always) mutating func append(_ granule: consuming LockedGranule) {
+    slots[count] = granule
+    count += 1
+  }
+
+  /// `body` on the granule in slot `i` (below `count`), which it may change.
+  @inline(__always) mutating func withSlot<Result>(_ i: Int, _ body: (inout LockedGranule) -> Result) -> Result {
+    body(&slots[i])
+  }
 
   /// Changes the state `release` will publish for `pa`.
   @inline(__always) public mutating func setState(_ state: GranuleState, of pa: UInt64) {
@@ -78,19 +103,32 @@ extension GranuleTable {
 
   /// Unlocks every granule of the set, publishing their (possibly changed) descriptors,
   /// in descending order.
-  @inline(__always) public func releaseAll(_ set: GranuleLockSet) {
-    let locked = set.slots.span
+  @inline(__always) public func releaseAll(_ set: consuming GranuleLockSet) {
     var i = set.count - 1
     while i >= 0 {
-      release(locked[i])
+      publish(set.slots[i])
       i -= 1
     }
+  }
+
+  /// Runs `body` on `set`, then releases it, whether `body` returns or throws.
+  @inline(__always)
+  public func holding<Result>(
+    _ set: consuming GranuleLockSet, _ body: (inout GranuleLockSet) throws(RMIError) -> Result
+  ) throws(RMIError) -> Result {
+    let result: Result
+    do throws(RMIError) { result = try body(&set) } catch {
+      releaseAll(set)
+      throw error
+    }
+    releaseAll(set)
+    return result
   }
 }
 
 /// Two granules locked together (RD and one target): the common case of `lockAll`,
-/// without the 18-slot set, which the compiler copies by value at every use.
-public struct LockedPair {
+/// without the 18-slot set. Not copyable: `releasePair` consumes it.
+public struct LockedPair: ~Copyable {
   public var first: LockedGranule
   public var second: LockedGranule
 }
@@ -109,8 +147,22 @@ extension GranuleTable {
     return LockedPair(first: lock(first)!, second: b)
   }
 
+  /// Runs `body` on `pair`, then releases it, whether `body` returns or throws.
+  @inline(__always)
+  public func holding<Result>(
+    _ pair: consuming LockedPair, _ body: (inout LockedPair) throws(RMIError) -> Result
+  ) throws(RMIError) -> Result {
+    let result: Result
+    do throws(RMIError) { result = try body(&pair) } catch {
+      releasePair(pair)
+      throw error
+    }
+    releasePair(pair)
+    return result
+  }
+
   /// Unlocks both granules of the pair, publishing their descriptors, in descending PA order.
-  public func releasePair(_ pair: borrowing LockedPair) {
+  public func releasePair(_ pair: consuming LockedPair) {
     if pair.first.pa > pair.second.pa {
       release(pair.first)
       release(pair.second)
