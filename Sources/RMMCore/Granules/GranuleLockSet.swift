@@ -9,43 +9,57 @@ public struct GranuleLockSet: ~Copyable {
   public var count: Int
   @usableFromInline var slots: InlineArray<18, LockedGranule>
 
-  @inline(__always) init() {
+  @inline(__always) public init() {
     count = 0
     slots = InlineArray { _ in LockedGranule(pa: 0, index: 0, descriptor: GranuleDescriptor(rawValue: 0)) }
   }
 
-  // The accessors are inlined: a call would copy the whole set (432 bytes) first.
+  // The accessors are inlined: a call would copy the whole set (440 bytes) first. And
+  // they are `mutating` even where they only read: that passes the set by address,
+  // while a borrowing access to this large value copies it onto the stack (Swift 6.3.1,
+  // -Osize: a memcpy of the set per access).
 
   /// The slot of `pa` (which must be in the set).
-  @inline(__always) func slot(_ pa: UInt64) -> Int {
-    // `slots[i]` borrows in place: the elements are not copyable, nor is the array.
-    for i in 0..<count where slots[i].pa == pa { return i }
-    preconditionFailure("granule not in the lock set")
+  @inline(__always) mutating func slot(_ pa: UInt64) -> Int {
+    let locked = slots.span  // read in place: `slots[i]` would copy the whole array
+    var i = 0
+    while i < count && locked[i].pa != pa { i += 1 }
+    precondition(i < count, "granule not in the lock set")
+    return i
   }
 
   /// The locked granule for `pa` (which must be in the set), lent for the access.
   public subscript(_ pa: UInt64) -> LockedGranule {
-    @inline(__always) _read { yield slots[slot(pa)] }
+    @inline(__always) mutating _read {
+      let i = slot(pa)
+      yield slots.span[i]
+    }
   }
 
   /// `body` on the locked granule for `pa` (which must be in the set).
-  @inline(__always) public func withGranule<Result>(
+  @inline(__always) public mutating func withGranule<Result>(
     _ pa: UInt64, _ body: (borrowing LockedGranule) throws(RMIError) -> Result
   ) throws(RMIError) -> Result {
-    try body(slots[slot(pa)])
+    let i = slot(pa)
+    return try body(slots.span[i])
   }
 
-  @inline(__always) public func state(of pa: UInt64) -> GranuleState? { slots[slot(pa)].state }
+  @inline(__always) public mutating func state(of pa: UInt64) -> GranuleState? {
+    let i = slot(pa)
+    return slots.span[i].state
+  }
 
   /// Adds a granule the caller has locked (in the lock order) to the set.
   @inline(__always) mutating func append(_ granule: consuming LockedGranule) {
-    slots[count] = granule
+    var locked = slots.mutableSpan
+    locked[count] = granule
     count += 1
   }
 
   /// `body` on the granule in slot `i` (below `count`), which it may change.
   @inline(__always) mutating func withSlot<Result>(_ i: Int, _ body: (inout LockedGranule) -> Result) -> Result {
-    body(&slots[i])
+    var locked = slots.mutableSpan
+    return body(&locked[i])
   }
 
   /// Changes the state `release` will publish for `pa`.
@@ -67,17 +81,10 @@ public struct GranuleLockSet: ~Copyable {
 }
 
 extension GranuleTable {
-  /// Locks the `count` granules in `addresses` in ascending PA order. nil, with nothing
-  /// left locked, if any address is not a DRAM granule or appears twice.
-  @inline(__always) public func lockAll(_ addresses: InlineArray<18, UInt64>, count: Int) -> GranuleLockSet? {
-    // The set is filled in the caller's frame: returned from a call, it was copied
-    // three times over.
-    var set = GranuleLockSet()
-    guard lockAll(addresses, count: count, into: &set) else { return nil }
-    return set
-  }
-
-  /// `lockAll` into an empty `set`; false, with nothing locked, on failure.
+  /// Locks the `count` granules in `addresses` in ascending PA order into the empty
+  /// `set` (built in the caller's frame: a set returned from a call, or in an Optional,
+  /// is copied on each move). False, with nothing locked, if any address is not a DRAM
+  /// granule or appears twice.
   public func lockAll(_ addresses: InlineArray<18, UInt64>, count: Int, into set: inout GranuleLockSet) -> Bool {
     var copy = addresses
     var sorted = copy.mutableSpan  // elements in place: a subscript copied the array
@@ -104,9 +111,10 @@ extension GranuleTable {
   /// Unlocks every granule of the set, publishing their (possibly changed) descriptors,
   /// in descending order.
   @inline(__always) public func releaseAll(_ set: consuming GranuleLockSet) {
+    let locked = set.slots.span
     var i = set.count - 1
     while i >= 0 {
-      publish(set.slots[i])
+      publish(locked[i])
       i -= 1
     }
   }

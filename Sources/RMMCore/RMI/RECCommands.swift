@@ -24,7 +24,8 @@ extension RMIDispatcher {
     addresses[1] = rec
     for i in 0..<params.auxCount { addresses[2 + i] = params.aux[i] }
     let count = 2 + params.auxCount
-    guard var locked = environment.granules.lockAll(addresses, count: count) else { throw .input }
+    var locked = GranuleLockSet()
+    guard environment.granules.lockAll(addresses, count: count, into: &locked) else { throw .input }
     guard locked.state(of: rd) == .rd else {
       environment.granules.releaseAll(locked)
       throw .input
@@ -112,7 +113,8 @@ extension RMIDispatcher {
     var addresses: InlineArray<18, UInt64> = .init(repeating: 0)
     addresses[0] = owner
     addresses[1] = rec
-    guard var locked = environment.granules.lockAll(addresses, count: 2) else { throw .input }
+    var locked = GranuleLockSet()
+    guard environment.granules.lockAll(addresses, count: 2, into: &locked) else { throw .input }
     guard locked.state(of: rec) == .rec, locked.state(of: owner) == .rd else {
       environment.granules.releaseAll(locked)
       throw .input

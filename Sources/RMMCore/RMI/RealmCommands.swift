@@ -85,7 +85,8 @@ extension RMIDispatcher {
     addresses[0] = rd
     for i in 0..<params.rootTableCount { addresses[1 + i] = params.rttBase + UInt64(i) * granuleSize }
     let count = 1 + params.rootTableCount
-    guard isGranuleAligned(rd), var locked = environment.granules.lockAll(addresses, count: count) else { throw .input }
+    var locked = GranuleLockSet()
+    guard isGranuleAligned(rd), environment.granules.lockAll(addresses, count: count, into: &locked) else { throw .input }
     for i in 0..<count where locked.state(of: addresses[i]) != .delegated {
       environment.granules.releaseAll(locked)
       throw .input

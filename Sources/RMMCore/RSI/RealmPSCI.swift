@@ -86,7 +86,8 @@ extension RMIDispatcher {
     var addresses: InlineArray<18, UInt64> = .init(repeating: 0)
     addresses[0] = caller
     addresses[1] = target
-    guard let locked = environment.granules.lockAll(addresses, count: 2) else { throw .input }
+    var locked = GranuleLockSet()
+    guard environment.granules.lockAll(addresses, count: 2, into: &locked) else { throw .input }
     return try environment.granules.holding(locked) { locked throws(RMIError) in
       guard locked.state(of: caller) == .rec, locked.state(of: target) == .rec else { throw .input }
       // B4.3.7 has no REC_RUNNING condition. A running caller has nothing the host may

@@ -17,7 +17,8 @@ extension RMIDispatcher {
     var addresses: InlineArray<18, UInt64> = .init(repeating: 0)
     addresses[0] = rd
     addresses[1] = rec
-    guard let locked = environment.granules.lockAll(addresses, count: 2) else { throw .input }
+    var locked = GranuleLockSet()
+    guard environment.granules.lockAll(addresses, count: 2, into: &locked) else { throw .input }
     return try environment.granules.holding(locked) { locked throws(RMIError) in
       guard locked.state(of: rd) == .rd, locked.state(of: rec) == .rec else { throw .input }
       guard locked[rec].descriptor.refcount == 0 else { throw .rec }  // running on a CPU
