@@ -21,18 +21,23 @@ public struct GranuleLockSet: ~Copyable {
 
   /// The slot of `pa` (which must be in the set).
   @inline(__always) mutating func slot(_ pa: UInt64) -> Int {
-    let locked = slots.span  // read in place: `slots[i]` would copy the whole array
+    // In place: `slots[i]`, or even `slots.span`, copies the whole array.
+    let n = count
+    var locked = slots.mutableSpan
     var i = 0
-    while i < count && locked[i].pa != pa { i += 1 }
-    precondition(i < count, "granule not in the lock set")
-    return i
+    while i < n {  // (no `&&`: its autoclosure cannot capture the span)
+      if locked[i].pa == pa { return i }
+      i += 1
+    }
+    preconditionFailure("granule not in the lock set")
   }
 
   /// The locked granule for `pa` (which must be in the set), lent for the access.
   public subscript(_ pa: UInt64) -> LockedGranule {
     @inline(__always) mutating _read {
       let i = slot(pa)
-      yield slots.span[i]
+      var locked = slots.mutableSpan
+      yield locked[i]
     }
   }
 
@@ -41,12 +46,14 @@ public struct GranuleLockSet: ~Copyable {
     _ pa: UInt64, _ body: (borrowing LockedGranule) throws(RMIError) -> Result
   ) throws(RMIError) -> Result {
     let i = slot(pa)
-    return try body(slots.span[i])
+    var locked = slots.mutableSpan
+    return try body(locked[i])
   }
 
   @inline(__always) public mutating func state(of pa: UInt64) -> GranuleState? {
     let i = slot(pa)
-    return slots.span[i].state
+    var locked = slots.mutableSpan
+    return locked[i].state
   }
 
   /// Adds a granule the caller has locked (in the lock order) to the set.
@@ -111,7 +118,7 @@ extension GranuleTable {
   /// Unlocks every granule of the set, publishing their (possibly changed) descriptors,
   /// in descending order.
   @inline(__always) public func releaseAll(_ set: consuming GranuleLockSet) {
-    let locked = set.slots.span
+    var locked = set.slots.mutableSpan  // in place: `span` copies the whole array
     var i = set.count - 1
     while i >= 0 {
       publish(locked[i])

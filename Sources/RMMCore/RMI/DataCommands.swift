@@ -82,7 +82,7 @@ extension RMIDispatcher {
         case (RTTLevel.page, .assignedDestroyed(let p)): pa = p; after = .unassigned(.destroyed)
         case (RTTLevel.page, .assignedEmpty(let p)): pa = p; after = .unassigned(.empty)
         default:
-          throw RMIError.rtt(level: walk.level).with(top: try nextLiveEntry(after: walk, ipa: ipa, protected: true))
+          throw RMIError.rtt(level: walk.level).with(top: try nextLiveEntry(after: &walk, ipa: ipa, protected: true))
         }
         // DATA is internal to the realm: locked after the RTT.
         guard var data = environment.granules.lock(pa, expecting: .data) else { environment.halt(.granuleState) }
@@ -93,7 +93,7 @@ extension RMIDispatcher {
         scrubForDestroy(data)
         data.setState(.delegated)
         environment.granules.release(data)
-        return (pa, try nextLiveEntry(after: walk, ipa: ipa, protected: true))
+        return (pa, try nextLiveEntry(after: &walk, ipa: ipa, protected: true))
       }
     }
   }
