@@ -71,8 +71,8 @@ extension RMIDispatcher {
   }
 
   public func dataDestroy(rd: UInt64, ipa: UInt64) throws(RMIError) -> (data: UInt64, top: UInt64) {
-    try withRealm(rd) { _, realm throws(RMIError) in
-      let s2 = realm.stage2
+    // The stage-2 configuration is all it needs of the RD (the same check as loadRealm).
+    try withStage2(rd) { s2 throws(RMIError) in
       guard isGranuleAligned(ipa), s2.contains(ipa), s2.isProtected(ipa) else { throw .input }
       return try walking(s2, ipa, to: RTTLevel.page) { walk throws(RMIError) in
         let pa: UInt64
