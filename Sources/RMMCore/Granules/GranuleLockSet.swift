@@ -15,18 +15,17 @@ public struct GranuleLockSet: ~Copyable {
   }
 
   // The accessors are inlined: a call would copy the whole set (440 bytes) first. And
-  // they are `mutating` even where they only read: that passes the set by address,
-  // while a borrowing access to this large value copies it onto the stack (Swift 6.3.1,
-  // -Osize: a memcpy of the set per access).
+  // they are `mutating` even where they only read, and read through `mutableSpan`:
+  // that reaches the set by address, while a borrowing access to this large value, or
+  // `slots.span`, or `slots[i]`, copies it onto the stack first (Swift 6.3.1, -Osize: a
+  // memcpy of the set per access). The span is a temporary per access: bound to a
+  // `let`, it is boxed (an allocation, refused in the firmware).
 
   /// The slot of `pa` (which must be in the set).
   @inline(__always) mutating func slot(_ pa: UInt64) -> Int {
-    // In place: `slots[i]`, or even `slots.span`, copies the whole array.
-    let n = count
-    var locked = slots.mutableSpan
     var i = 0
-    while i < n {  // (no `&&`: its autoclosure cannot capture the span)
-      if locked[i].pa == pa { return i }
+    while i < count {
+      if slots.mutableSpan[i].pa == pa { return i }
       i += 1
     }
     preconditionFailure("granule not in the lock set")
@@ -36,8 +35,7 @@ public struct GranuleLockSet: ~Copyable {
   public subscript(_ pa: UInt64) -> LockedGranule {
     @inline(__always) mutating _read {
       let i = slot(pa)
-      var locked = slots.mutableSpan
-      yield locked[i]
+      yield slots.mutableSpan[i]
     }
   }
 
@@ -46,14 +44,12 @@ public struct GranuleLockSet: ~Copyable {
     _ pa: UInt64, _ body: (borrowing LockedGranule) throws(RMIError) -> Result
   ) throws(RMIError) -> Result {
     let i = slot(pa)
-    var locked = slots.mutableSpan
-    return try body(locked[i])
+    return try body(slots.mutableSpan[i])
   }
 
   @inline(__always) public mutating func state(of pa: UInt64) -> GranuleState? {
     let i = slot(pa)
-    var locked = slots.mutableSpan
-    return locked[i].state
+    return slots.mutableSpan[i].state
   }
 
   /// Adds a granule the caller has locked (in the lock order) to the set.
@@ -118,10 +114,9 @@ extension GranuleTable {
   /// Unlocks every granule of the set, publishing their (possibly changed) descriptors,
   /// in descending order.
   @inline(__always) public func releaseAll(_ set: consuming GranuleLockSet) {
-    var locked = set.slots.mutableSpan  // in place: `span` copies the whole array
     var i = set.count - 1
     while i >= 0 {
-      publish(locked[i])
+      publish(set.slots.mutableSpan[i])  // in place: `span` copies the whole array
       i -= 1
     }
   }
