@@ -8,7 +8,18 @@ import RMMABI
 
 final class GateTests: XCTestCase {
   /// A machine with one DELEGATED granule locked as an RTT (a granule the test owns).
-  func lockedRTT() -> (FakeEnvironment, LockedGranule) {
+  /// The environment and the locked granule (a class: a non-copyable handle the
+  /// tests' escaping closures can reach).
+  final class LockedRTT {
+    let env: FakeEnvironment
+    var granule: LockedGranule
+    init(_ env: FakeEnvironment, _ granule: consuming LockedGranule) {
+      self.env = env
+      self.granule = granule
+    }
+  }
+
+  func lockedRTT() -> LockedRTT {
     let env = FakeEnvironment()
     let pa: UInt64 = 0x8000_4000
     XCTAssertEqual(env.call(.granuleDelegate, pa).x0, success)
@@ -16,18 +27,19 @@ final class GateTests: XCTestCase {
     granule.setState(.rtt)
     env.memory.restore(nil)
     env.memory.setPage(pa, (0..<512).map { UInt64($0) | 0xAB00 })
-    return (env, granule)
+    return LockedRTT(env, granule)
   }
 
   func testAReadViewSeesOnlyTheDeclaredBytes() throws {
-    let (env, rtt) = lockedRTT()
+    let rttHeld = lockedRTT()
+    let env = rttHeld.env
     let intent = AccessIntent(.rttRead, .read, expecting: .rtt, offset: 16, length: 16)
-    let inside = try env.gate.reading(rtt, intent) { page in [page.load64(at: 16), page.load64(at: 24)] }
+    let inside = try env.gate.reading(rttHeld.granule, intent) { page in [page.load64(at: 16), page.load64(at: 24)] }
     XCTAssertEqual(inside, [0xAB02, 0xAB03])
     XCTAssertEqual(env.memory.violations, 0)
     // One word before and one after the declared range: not read, and the whole access refused.
     for offset in [8, 32, 4088] {
-      XCTAssertThrowsError(try env.gate.reading(rtt, intent) { page in page.load64(at: offset) }) { error in
+      XCTAssertThrowsError(try env.gate.reading(rttHeld.granule, intent) { page in page.load64(at: offset) }) { error in
         XCTAssertEqual(error as? GateError, .policyViolation)
       }
     }
@@ -35,8 +47,8 @@ final class GateTests: XCTestCase {
     XCTAssertEqual(env.memory.alerts.count, 3, "each refusal raises an alert")
     XCTAssertEqual(env.memory.records.filter { !$0.allowed }.map(\.offset), [16, 16, 16])
     // A scan or a copy that runs past the range is refused too.
-    XCTAssertThrowsError(try env.gate.reading(rtt, intent) { page in page.firstWord(from: 2, withAnyOf: 0) })
-    XCTAssertThrowsError(try env.gate.reading(rtt, intent) { page in
+    XCTAssertThrowsError(try env.gate.reading(rttHeld.granule, intent) { page in page.firstWord(from: 2, withAnyOf: 0) })
+    XCTAssertThrowsError(try env.gate.reading(rttHeld.granule, intent) { page in
       var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
       withUnsafeMutableBytes(of: &words) { page.loadWords(at: 16, into: $0) }
     })
@@ -45,41 +57,43 @@ final class GateTests: XCTestCase {
   }
 
   func testAWriteViewChangesOnlyTheDeclaredBytes() throws {
-    let (env, rtt) = lockedRTT()
-    let before = env.memory.page(rtt.pa)
+    let rttHeld = lockedRTT()
+    let env = rttHeld.env
+    let before = env.memory.page(rttHeld.granule.pa)
     let intent = AccessIntent(.rttWrite, .write, expecting: .rtt, offset: 8, length: 8)
-    try env.gate.writing(rtt, intent) { page in page.store64(0x5555, at: 8) }
-    XCTAssertEqual(env.memory.load64(rtt.pa, word: 1), 0x5555)
-    XCTAssertThrowsError(try env.gate.writing(rtt, intent) { page in page.store64(0x6666, at: 16) })
-    XCTAssertThrowsError(try env.gate.writing(rtt, intent) { page in
+    try env.gate.writing(rttHeld.granule, intent) { page in page.store64(0x5555, at: 8) }
+    XCTAssertEqual(env.memory.load64(rttHeld.granule.pa, word: 1), 0x5555)
+    XCTAssertThrowsError(try env.gate.writing(rttHeld.granule, intent) { page in page.store64(0x6666, at: 16) })
+    XCTAssertThrowsError(try env.gate.writing(rttHeld.granule, intent) { page in
       page.storeBytes(UnsafeRawBufferPointer(start: nil, count: 0), at: 8)
       var two: (UInt64, UInt64) = (1, 2)
       withUnsafeBytes(of: &two) { page.storeBytes($0, at: 8) }  // 16 bytes into 8
     })
-    XCTAssertThrowsError(try env.gate.writing(rtt, intent) { page in page.fill(0, words: 2, at: 8) })
-    XCTAssertThrowsError(try env.gate.writing(rtt, intent) { page in _ = page.pointer(at: 0, count: 16) })
-    var after = env.memory.page(rtt.pa)
+    XCTAssertThrowsError(try env.gate.writing(rttHeld.granule, intent) { page in page.fill(0, words: 2, at: 8) })
+    XCTAssertThrowsError(try env.gate.writing(rttHeld.granule, intent) { page in _ = page.pointer(at: 0, count: 16) })
+    var after = env.memory.page(rttHeld.granule.pa)
     after[1] = before[1]
     XCTAssertEqual(after, before, "nothing outside the declared word was written")
     XCTAssertEqual(env.memory.violations, 4)
   }
 
   func testTheIntentMustMatchTheViewAndTheGranule() {
-    let (env, rtt) = lockedRTT()
+    let rttHeld = lockedRTT()
+    let env = rttHeld.env
     // A read intent for a write view (MEASUREMENT_EXTEND's RD access declared as a
     // read), a write intent for a read view, another owner's purpose, a range past
     // the granule, the wrong expected state: each refused before anything is mapped.
     let refusals: [(String, () throws -> Void)] = [
-      ("read intent, write view", { try env.gate.writing(rtt, AccessIntent(.rttRead, .read, expecting: .rtt)) { _ in } }),
-      ("write intent, read view", { try env.gate.reading(rtt, AccessIntent(.rttWrite, .write, expecting: .rtt)) { _ in } }),
-      ("RD purpose on an RTT", { try env.gate.reading(rtt, AccessIntent(.rdRead, .read, expecting: .rtt)) { _ in } }),
+      ("read intent, write view", { try env.gate.writing(rttHeld.granule, AccessIntent(.rttRead, .read, expecting: .rtt)) { _ in } }),
+      ("write intent, read view", { try env.gate.reading(rttHeld.granule, AccessIntent(.rttWrite, .write, expecting: .rtt)) { _ in } }),
+      ("RD purpose on an RTT", { try env.gate.reading(rttHeld.granule, AccessIntent(.rdRead, .read, expecting: .rtt)) { _ in } }),
       ("past the granule", {
-        try env.gate.reading(rtt, AccessIntent(.rttRead, .read, expecting: .rtt, offset: 4092, length: 8)) { _ in }
+        try env.gate.reading(rttHeld.granule, AccessIntent(.rttRead, .read, expecting: .rtt, offset: 4092, length: 8)) { _ in }
       }),
-      ("expected state", { try env.gate.reading(rtt, AccessIntent(.rttRead, .read, expecting: .rd)) { _ in } }),
+      ("expected state", { try env.gate.reading(rttHeld.granule, AccessIntent(.rttRead, .read, expecting: .rd)) { _ in } }),
       ("fill of part of a page", {
         var buffer = PageBuffer()
-        try env.gate.fill(rtt, AccessIntent(.rttWrite, .write, expecting: .rtt, length: 8), from: &buffer)
+        try env.gate.fill(rttHeld.granule, AccessIntent(.rttWrite, .write, expecting: .rtt, length: 8), from: &buffer)
       }),
     ]
     for (name, access) in refusals {
@@ -87,8 +101,8 @@ final class GateTests: XCTestCase {
     }
     XCTAssertEqual(env.memory.violations, UInt64(refusals.count))
     XCTAssertEqual(env.memory.records.count, refusals.count, "every refusal recorded")
-    XCTAssertTrue(env.memory.records.allSatisfy { !$0.allowed && $0.pa == rtt.pa })
-    XCTAssertEqual(env.memory.page(rtt.pa)[0], 0xAB00, "nothing written")
+    XCTAssertTrue(env.memory.records.allSatisfy { !$0.allowed && $0.pa == rttHeld.granule.pa })
+    XCTAssertEqual(env.memory.page(rttHeld.granule.pa)[0], 0xAB00, "nothing written")
   }
 
   func testNonSecureCopies() throws {

@@ -83,10 +83,11 @@ struct RealmHarness {
 
   func realm() -> RealmDescriptor {
     var g = env.granules.lock(rd)!
-    defer { env.granules.release(g) }
     g.setState(.rd)
     let page = FakePage(memory: env.memory, pa: rd)
-    return RealmDescriptor.load(from: page)!
+    let realm = RealmDescriptor.load(from: page)!
+    env.granules.release(g)
+    return realm
   }
 
   /// Every granule's state and every page's contents: what "nothing changed" compares.

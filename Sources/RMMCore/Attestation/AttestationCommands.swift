@@ -284,13 +284,14 @@ extension RMIDispatcher {
       addresses[i] = order[i]
     }
     // Aux granules belong to the REC, which this CPU holds running: nobody else locks them.
-    guard let locked = environment.granules.lockAll(addresses, count: count) else { return nil }
+    var locked = GranuleLockSet()
+    guard environment.granules.lockAll(addresses, count: count, into: &locked) else { return nil }
     for i in 0..<count where locked.state(of: order[i]) != .recAux {
       environment.granules.releaseAll(locked)
       return nil
     }
     let result = try? environment.gate.withAuxiliaryWindow(
-      order, count: count, locked: locked, AccessIntent(.attestationWorkspace, .write, expecting: .recAux)) { window in
+      order, count: count, locked: &locked, AccessIntent(.attestationWorkspace, .write, expecting: .recAux)) { window in
         body(AttestationWorkspace(window: window))
       }
     environment.granules.releaseAll(locked)

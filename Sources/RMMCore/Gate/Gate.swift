@@ -193,7 +193,7 @@ public struct Gate<Environment: RMMEnvironment> {
   /// it), runs `body`, and unmaps them. Every granule is checked and audited before any
   /// is mapped; the caller holds every one of them locked in `locked`.
   public func withAuxiliaryWindow<Result>(
-    _ order: InlineArray<16, UInt64>, count: Int, locked: borrowing GranuleLockSet, _ intent: AccessIntent,
+    _ order: InlineArray<16, UInt64>, count: Int, locked: inout GranuleLockSet, _ intent: AccessIntent,
     _ body: (UnsafeMutableRawBufferPointer) -> Result
   ) throws(GateError) -> Result {
     guard count > 0, count <= 16 else { throw .policyViolation }

@@ -70,7 +70,8 @@ public struct GranuleTable<Storage: GranuleDescriptorStorage> {
   }
 
   /// Locks the granule at `pa` and returns a handle that owns the lock. nil if
-  /// `pa` is not a DRAM granule. The caller must `release` the handle.
+  /// `pa` is not a DRAM granule. The caller must `release` the handle (which consumes
+  /// it: the compiler rejects a use after the release, or a second release).
   // Always inlined: an out-of-line call passes this 216-byte table as a copy made on
   // the caller's stack (a memcpy per lookup); inlined, the fields are read in place.
   @inlinable @inline(__always) public func lock(_ pa: UInt64) -> LockedGranule? {
@@ -89,9 +90,30 @@ public struct GranuleTable<Storage: GranuleDescriptorStorage> {
   /// Unlocks, publishing the (possibly modified) descriptor. A descriptor that breaks
   /// the invariants (`GranuleDescriptor.isConsistent`) is RMM corruption: the RMM stops
   /// (the crash path) rather than publish it.
-  @inlinable @inline(__always) public func release(_ granule: LockedGranule) {
+  @inlinable @inline(__always) public func release(_ granule: consuming LockedGranule) {
+    publish(granule)
+  }
+
+  /// The unlock of `release`, for a granule whose owner is consumed as a whole (a lock
+  /// set's `releaseAll`): the owner, not the granule, is what the compiler tracks.
+  @inlinable @inline(__always) func publish(_ granule: borrowing LockedGranule) {
     if !granule.descriptor.isConsistent { granuleInvariantBroken(granule.pa, granule.descriptor.rawValue) }
     storage.unlock(granule.index, storing: granule.descriptor.unlocked)
+  }
+
+  /// Runs `body` on `granule`, then releases it, whether `body` returns or throws: the
+  /// ownership-checked form of `defer { release(granule) }`.
+  @inlinable @inline(__always)
+  public func holding<Result>(
+    _ granule: consuming LockedGranule, _ body: (inout LockedGranule) throws(RMIError) -> Result
+  ) throws(RMIError) -> Result {
+    let result: Result
+    do throws(RMIError) { result = try body(&granule) } catch {
+      release(granule)
+      throw error
+    }
+    release(granule)
+    return result
   }
 
   @inlinable @inline(__always) public func state(of pa: UInt64) -> GranuleState? {
@@ -108,8 +130,9 @@ public struct GranuleTable<Storage: GranuleDescriptorStorage> {
 }
 
 /// A granule whose lock the holder owns. Changing `state` or `refcount` here changes
-/// what `GranuleTable.release` publishes.
-public struct LockedGranule {
+/// what `GranuleTable.release` publishes. Not copyable: the handle is the lock, and
+/// `release` consumes it.
+public struct LockedGranule: ~Copyable {
   public let pa: UInt64
   public let index: Int
   public var descriptor: GranuleDescriptor

@@ -179,9 +179,10 @@ extension RMIDispatcher {
   /// through the gate. False if the granule is not the REC's aux granule any more.
   func withFPState(_ page: borrowing RECView, _ body: (inout GranuleWriter) -> Void) -> Bool {
     guard let aux = environment.granules.lock(page.field(RECLayout.aux), expecting: .recAux) else { return false }
-    defer { environment.granules.release(aux) }
     let intent = AccessIntent(.recFPState, .write, expecting: .recAux, length: UInt16(RECLayout.fpStateSize))
-    return (try? environment.gate.writing(aux, intent) { fp in body(&fp) }) != nil
+    let written = (try? environment.gate.writing(aux, intent) { fp in body(&fp) }) != nil
+    environment.granules.release(aux)
+    return written
   }
 
   /// Finishes what the previous exit left open, with the host's answer in `enter`.

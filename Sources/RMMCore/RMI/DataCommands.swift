@@ -5,45 +5,25 @@ import RMMABI
 extension RMIDispatcher {
   /// Shared by both DATA_CREATE forms: locks RD and the target DELEGATED granule (in
   /// ascending PA order), checks the IPA, and walks to its level-3 entry, which must
-  /// be unassigned. On success the caller owns `locked` (first: RD, second: DATA) and `walk`.
-  func openDataTarget(rd: UInt64, data: UInt64, ipa: UInt64, requireNew: Bool)
-    throws(RMIError) -> (locked: LockedPair, realm: RealmDescriptor, walk: RTTWalk)
-  {
-    guard let locked = environment.granules.lockPair(rd, data) else { throw .input }
-    guard locked.first.state == .rd, locked.second.state == .delegated else {
-      environment.granules.releasePair(locked)
-      throw .input
+  /// be unassigned; then runs `body` on them (`locked` first: RD, second: DATA) and
+  /// releases the walk's table and the pair, whether `body` returns or throws.
+  @inline(__always) func withDataTarget(
+    rd: UInt64, data: UInt64, ipa: UInt64, requireNew: Bool,
+    _ body: (inout LockedPair, inout RealmDescriptor, inout RTTWalk) throws(RMIError) -> Void
+  ) throws(RMIError) {
+    guard let pair = environment.granules.lockPair(rd, data) else { throw .input }
+    try environment.granules.holding(pair) { locked throws(RMIError) in
+      guard locked.first.state == .rd, locked.second.state == .delegated else { throw .input }
+      var realm = try loadRealm(locked.first)
+      let s2 = realm.stage2
+      guard !requireNew || realm.state == .new else { throw .realm() }
+      guard isGranuleAligned(ipa), s2.contains(ipa), s2.isProtected(ipa) else { throw .input }
+      try walking(s2, ipa, to: RTTLevel.page) { walk throws(RMIError) in
+        guard walk.level == RTTLevel.page else { throw .rtt(level: walk.level) }
+        guard case .unassigned = walk.entry else { throw .rtt(level: RTTLevel.page) }
+        try body(&locked, &realm, &walk)
+      }
     }
-    let realm: RealmDescriptor
-    do throws(RMIError) { realm = try loadRealm(locked.first) } catch {
-      environment.granules.releasePair(locked)
-      throw error
-    }
-    let s2 = realm.stage2
-    guard !requireNew || realm.state == .new else {
-      environment.granules.releasePair(locked)
-      throw .realm()
-    }
-    guard isGranuleAligned(ipa), s2.contains(ipa), s2.isProtected(ipa) else {
-      environment.granules.releasePair(locked)
-      throw .input
-    }
-    let walk: RTTWalk
-    do throws(RMIError) { walk = try self.walk(s2, ipa, to: RTTLevel.page) } catch {
-      environment.granules.releasePair(locked)
-      throw error
-    }
-    guard walk.level == RTTLevel.page else {
-      environment.granules.release(walk.table)
-      environment.granules.releasePair(locked)
-      throw .rtt(level: walk.level)
-    }
-    guard case .unassigned = walk.entry else {
-      environment.granules.release(walk.table)
-      environment.granules.releasePair(locked)
-      throw .rtt(level: RTTLevel.page)
-    }
-    return (locked, realm, walk)
   }
 
   public func dataCreate(rd: UInt64, data: UInt64, ipa: UInt64, source: UInt64, flags requested: UInt64) throws(RMIError) {
@@ -51,77 +31,70 @@ extension RMIDispatcher {
     // The source is copied once, before anything is locked; from here on only the copy is used.
     var contents = PageBuffer()
     try copyHostPage(source, .dataSource, into: &contents)
-    var (locked, realm, walk) = try openDataTarget(rd: rd, data: data, ipa: ipa, requireNew: true)
-    defer {
-      environment.granules.release(walk.table)
-      environment.granules.releasePair(locked)
-    }
-    locked.second.setState(.data)
-    do throws(GateError) {
-      try environment.gate.fill(locked.second, AccessIntent(.dataCreateWrite, .write, expecting: .data),
-                                             from: &contents)
-    } catch {
-      locked.second.setState(.delegated)
-      throw accessFailed
-    }
-    let measure = flags & DataCreateFlags.measureContent != 0
-    let content = measure ? MeasurementHash.digest(realm.hashAlgorithm) { h in h.update(page: &contents) } : Digest64()
-    realm.rim = RIMDescriptor.extendForData(realm.hashAlgorithm, rim: realm.rim, ipa: ipa, flags: flags, content: content)
-    do throws(RMIError) {
-      try update(&walk, to: .assignedRAM(pa: data), ipa: ipa, vmid: realm.stage2.vmid)
-      try storeRealm(realm, locked.first)
-    } catch {
-      locked.second.setState(.delegated)
-      throw error
+    try withDataTarget(rd: rd, data: data, ipa: ipa, requireNew: true) { locked, realm, walk throws(RMIError) in
+      locked.second.setState(.data)
+      do throws(GateError) {
+        try environment.gate.fill(locked.second, AccessIntent(.dataCreateWrite, .write, expecting: .data),
+                                               from: &contents)
+      } catch {
+        locked.second.setState(.delegated)
+        throw accessFailed
+      }
+      let measure = flags & DataCreateFlags.measureContent != 0
+      let content = measure ? MeasurementHash.digest(realm.hashAlgorithm) { h in h.update(page: &contents) } : Digest64()
+      realm.rim = RIMDescriptor.extendForData(realm.hashAlgorithm, rim: realm.rim, ipa: ipa, flags: flags, content: content)
+      do throws(RMIError) {
+        try update(&walk, to: .assignedRAM(pa: data), ipa: ipa, vmid: realm.stage2.vmid)
+        try storeRealm(realm, locked.first)
+      } catch {
+        locked.second.setState(.delegated)
+        throw error
+      }
     }
   }
 
   public func dataCreateUnknown(rd: UInt64, data: UInt64, ipa: UInt64) throws(RMIError) {
-    var (locked, realm, walk) = try openDataTarget(rd: rd, data: data, ipa: ipa, requireNew: false)
-    defer {
-      environment.granules.release(walk.table)
-      environment.granules.releasePair(locked)
+    try withDataTarget(rd: rd, data: data, ipa: ipa, requireNew: false) { locked, realm, walk throws(RMIError) in
+      // Contents stay zero (DELEGATED granules are); RIPAS is unchanged.
+      let assigned: S2TTE
+      switch walk.entry.ripas {
+      case .ram: assigned = .assignedRAM(pa: data)
+      case .empty: assigned = .assignedEmpty(pa: data)
+      case .destroyed: assigned = .assignedDestroyed(pa: data)
+      }
+      locked.second.setState(.data)
+      do throws(RMIError) { try update(&walk, to: assigned, ipa: ipa, vmid: realm.stage2.vmid) } catch {
+        locked.second.setState(.delegated)
+        throw error
+      }
     }
-    // Contents stay zero (DELEGATED granules are); RIPAS is unchanged.
-    let assigned: S2TTE
-    switch walk.entry.ripas {
-    case .ram: assigned = .assignedRAM(pa: data)
-    case .empty: assigned = .assignedEmpty(pa: data)
-    case .destroyed: assigned = .assignedDestroyed(pa: data)
-    }
-    locked.second.setState(.data)
-    do throws(RMIError) { try update(&walk, to: assigned, ipa: ipa, vmid: realm.stage2.vmid) } catch {
-      locked.second.setState(.delegated)
-      throw error
-    }
-    _ = realm
   }
 
   public func dataDestroy(rd: UInt64, ipa: UInt64) throws(RMIError) -> (data: UInt64, top: UInt64) {
-    let (rdGranule, realm) = try openRealm(rd)
-    defer { environment.granules.release(rdGranule) }
-    let s2 = realm.stage2
-    guard isGranuleAligned(ipa), s2.contains(ipa), s2.isProtected(ipa) else { throw .input }
-    var walk = try walk(s2, ipa, to: RTTLevel.page)
-    defer { environment.granules.release(walk.table) }
-    let pa: UInt64
-    let after: S2TTE
-    switch (walk.level, walk.entry) {
-    case (RTTLevel.page, .assignedRAM(let p)): pa = p; after = .unassigned(.destroyed)
-    case (RTTLevel.page, .assignedDestroyed(let p)): pa = p; after = .unassigned(.destroyed)
-    case (RTTLevel.page, .assignedEmpty(let p)): pa = p; after = .unassigned(.empty)
-    default:
-      throw RMIError.rtt(level: walk.level).with(top: try nextLiveEntry(after: walk, ipa: ipa, protected: true))
+    // The stage-2 configuration is all it needs of the RD (the same check as loadRealm).
+    try withStage2(rd) { s2 throws(RMIError) in
+      guard isGranuleAligned(ipa), s2.contains(ipa), s2.isProtected(ipa) else { throw .input }
+      return try walking(s2, ipa, to: RTTLevel.page) { walk throws(RMIError) in
+        let pa: UInt64
+        let after: S2TTE
+        switch (walk.level, walk.entry) {
+        case (RTTLevel.page, .assignedRAM(let p)): pa = p; after = .unassigned(.destroyed)
+        case (RTTLevel.page, .assignedDestroyed(let p)): pa = p; after = .unassigned(.destroyed)
+        case (RTTLevel.page, .assignedEmpty(let p)): pa = p; after = .unassigned(.empty)
+        default:
+          throw RMIError.rtt(level: walk.level).with(top: try nextLiveEntry(after: &walk, ipa: ipa, protected: true))
+        }
+        // DATA is internal to the realm: locked after the RTT.
+        guard var data = environment.granules.lock(pa, expecting: .data) else { environment.halt(.granuleState) }
+        do throws(RMIError) { try update(&walk, to: after, ipa: ipa, vmid: s2.vmid) } catch {
+          environment.granules.release(data)
+          throw error
+        }
+        scrubForDestroy(data)
+        data.setState(.delegated)
+        environment.granules.release(data)
+        return (pa, try nextLiveEntry(after: &walk, ipa: ipa, protected: true))
+      }
     }
-    // DATA is internal to the realm: locked after the RTT.
-    guard var data = environment.granules.lock(pa, expecting: .data) else { environment.halt(.granuleState) }
-    do throws(RMIError) { try update(&walk, to: after, ipa: ipa, vmid: s2.vmid) } catch {
-      environment.granules.release(data)
-      throw error
-    }
-    scrubForDestroy(data)
-    data.setState(.delegated)
-    environment.granules.release(data)
-    return (pa, try nextLiveEntry(after: walk, ipa: ipa, protected: true))
   }
 }

@@ -24,7 +24,8 @@ extension RMIDispatcher {
     addresses[1] = rec
     for i in 0..<params.auxCount { addresses[2 + i] = params.aux[i] }
     let count = 2 + params.auxCount
-    guard var locked = environment.granules.lockAll(addresses, count: count) else { throw .input }
+    var locked = GranuleLockSet()
+    guard environment.granules.lockAll(addresses, count: count, into: &locked) else { throw .input }
     guard locked.state(of: rd) == .rd else {
       environment.granules.releaseAll(locked)
       throw .input
@@ -34,11 +35,11 @@ extension RMIDispatcher {
       throw .input
     }
     var realm: RealmDescriptor
-    do throws(RMIError) { realm = try loadRealm(locked.granule(rd)) } catch {
+    do throws(RMIError) { realm = try loadRealm(locked[rd]) } catch {
       environment.granules.releaseAll(locked)
       throw error
     }
-    let features = (try? environment.gate.reading(locked.granule(rd), AccessIntent(.rdRead, .read, expecting: .rd)) {
+    let features = (try? environment.gate.reading(locked[rd], AccessIntent(.rdRead, .read, expecting: .rd)) {
       page in RealmDescriptor.loadFeatures(from: page)
     }) ?? RealmFeatures()
     guard realm.liveRECs < maxLiveRECs, realm.state == .new else {
@@ -54,7 +55,7 @@ extension RMIDispatcher {
 
     locked.setState(.rec, of: rec)
     do throws(GateError) {
-      try environment.gate.writing(locked.granule(rec), AccessIntent(.recWrite, .write, expecting: .rec)) { page in
+      try environment.gate.writing(locked[rec], AccessIntent(.recWrite, .write, expecting: .rec)) { page in
         page.store64(params.runnable ? RECLayout.flagRunnable : 0, at: RECLayout.flags)
         page.store64(params.mpidr, at: RECLayout.mpidr)
         page.store64(realm.recsCreated, at: RECLayout.index)
@@ -82,11 +83,11 @@ extension RMIDispatcher {
     let index = realm.recsCreated
     realm.recsCreated += 1
     realm.liveRECs += 1
-    do throws(RMIError) { try storeRealm(realm, locked.granule(rd)) } catch {
+    do throws(RMIError) { try storeRealm(realm, locked[rd]) } catch {
       environment.granules.releaseAll(locked)
       throw error
     }
-    setREC(index: index, live: true, locked.granule(rd))
+    setREC(index: index, live: true, locked[rd])
     environment.granules.releaseAll(locked)
   }
 
@@ -112,12 +113,13 @@ extension RMIDispatcher {
     var addresses: InlineArray<18, UInt64> = .init(repeating: 0)
     addresses[0] = owner
     addresses[1] = rec
-    guard var locked = environment.granules.lockAll(addresses, count: 2) else { throw .input }
+    var locked = GranuleLockSet()
+    guard environment.granules.lockAll(addresses, count: 2, into: &locked) else { throw .input }
     guard locked.state(of: rec) == .rec, locked.state(of: owner) == .rd else {
       environment.granules.releaseAll(locked)
       throw .input
     }
-    guard locked.granule(rec).descriptor.refcount == 0 else {
+    guard locked[rec].descriptor.refcount == 0 else {
       environment.granules.releaseAll(locked)
       throw .rec
     }
@@ -126,7 +128,7 @@ extension RMIDispatcher {
     var sameOwner = false
     var index: UInt64 = 0
     do throws(GateError) {
-      try environment.gate.reading(locked.granule(rec), AccessIntent(.recRead, .read, expecting: .rec)) { page in
+      try environment.gate.reading(locked[rec], AccessIntent(.recRead, .read, expecting: .rec)) { page in
         sameOwner = page.load64(at: RECLayout.owner) == owner
         index = page.load64(at: RECLayout.index)
         auxCount = min(Int(page.load64(at: RECLayout.auxCount)), 16)
@@ -141,7 +143,7 @@ extension RMIDispatcher {
       throw .input
     }
     var realm: RealmDescriptor
-    do throws(RMIError) { realm = try loadRealm(locked.granule(owner)) } catch {
+    do throws(RMIError) { realm = try loadRealm(locked[owner]) } catch {
       environment.granules.releaseAll(locked)
       throw error
     }
@@ -153,11 +155,11 @@ extension RMIDispatcher {
         environment.granules.release(granule)
       }
     }
-    scrubForDestroy(locked.granule(rec))
+    scrubForDestroy(locked[rec])
     locked.setState(.delegated, of: rec)
     realm.liveRECs -= 1
-    do throws(RMIError) { try storeRealm(realm, locked.granule(owner)) } catch {}
-    setREC(index: index, live: false, locked.granule(owner))
+    do throws(RMIError) { try storeRealm(realm, locked[owner]) } catch {}
+    setREC(index: index, live: false, locked[owner])
     environment.granules.releaseAll(locked)
   }
 }
@@ -184,9 +186,10 @@ extension RMIDispatcher {
   /// Whether REC `index` of the realm at `rd` exists (locks the RD).
   func recExists(index: UInt64, rd: UInt64) -> Bool {
     guard index < LiveRECs.capacity, let granule = environment.granules.lock(rd, expecting: .rd) else { return false }
-    defer { environment.granules.release(granule) }
-    return (try? environment.gate.reading(granule, AccessIntent(.rdRead, .read, expecting: .rd)) { page in
+    let live = (try? environment.gate.reading(granule, AccessIntent(.rdRead, .read, expecting: .rd)) { page in
       page.load64(at: LiveRECs.word(index)) & LiveRECs.bit(index) != 0
     }) ?? false
+    environment.granules.release(granule)
+    return live
   }
 }

@@ -85,7 +85,8 @@ extension RMIDispatcher {
     addresses[0] = rd
     for i in 0..<params.rootTableCount { addresses[1 + i] = params.rttBase + UInt64(i) * granuleSize }
     let count = 1 + params.rootTableCount
-    guard isGranuleAligned(rd), var locked = environment.granules.lockAll(addresses, count: count) else { throw .input }
+    var locked = GranuleLockSet()
+    guard isGranuleAligned(rd), environment.granules.lockAll(addresses, count: count, into: &locked) else { throw .input }
     for i in 0..<count where locked.state(of: addresses[i]) != .delegated {
       environment.granules.releaseAll(locked)
       throw .input
@@ -105,7 +106,7 @@ extension RMIDispatcher {
                                  watchpoints: params.watchpoints, pmuCounters: params.pmuCounters))
     locked.setState(.rd, of: rd)
     do throws(GateError) {
-      try environment.gate.writing(locked.granule(rd), AccessIntent(.rdWrite, .write, expecting: .rd)) { page in
+      try environment.gate.writing(locked[rd], AccessIntent(.rdWrite, .write, expecting: .rd)) { page in
         realm.store(to: &page)
         RealmDescriptor.store(RealmFeatures(breakpoints: params.breakpoints, watchpoints: params.watchpoints), to: &page)
         for i in 0..<8 { page.store64(params.personalizationValue[i], at: RDLayout.personalizationValue + 8 * i) }
@@ -122,12 +123,11 @@ extension RMIDispatcher {
   }
 
   public func realmActivate(rd: UInt64) throws(RMIError) {
-    let granule = try lockRD(rd)
-    defer { environment.granules.release(granule) }
-    var realm = try loadRealm(granule)
-    guard realm.state == .new else { throw .realm() }
-    realm.state = .active  // the RIM is frozen from here on
-    try storeRealm(realm, granule)
+    try withRealm(rd) { granule, realm throws(RMIError) in
+      guard realm.state == .new else { throw .realm() }
+      realm.state = .active  // the RIM is frozen from here on
+      try storeRealm(realm, granule)
+    }
   }
 
   public func realmDestroy(rd: UInt64) throws(RMIError) {
@@ -142,28 +142,28 @@ extension RMIDispatcher {
       throw .realm()
     }
     // Root RTTs: internal granules, locked after the RD. None may hold a live entry.
-    var roots: InlineArray<16, LockedGranule> = .init(repeating: rdGranule)
-    var lockedRoots = 0
+    var roots = GranuleLockSet()
     var busy = false
     for i in 0..<realm.stage2.rootTableCount {
       guard let root = environment.granules.lock(realm.stage2.rttBase + UInt64(i) * granuleSize, expecting: .rtt) else {
         busy = true
         break
       }
-      roots[i] = root
-      lockedRoots += 1
       if root.descriptor.refcount != 0 { busy = true }
+      roots.append(root)
     }
     if busy {
-      for i in 0..<lockedRoots { environment.granules.release(roots[i]) }
+      environment.granules.releaseAll(roots)
       environment.granules.release(rdGranule)
       throw .realm()
     }
-    for i in 0..<lockedRoots {
-      scrubForDestroy(roots[i])  // unassigned entries may carry RIPAS bits
-      roots[i].setState(.delegated)
-      environment.granules.release(roots[i])
+    for i in 0..<roots.count {
+      roots.withSlot(i) { root in
+        scrubForDestroy(root)  // unassigned entries may carry RIPAS bits
+        root.setState(.delegated)
+      }
     }
+    environment.granules.releaseAll(roots)
     environment.tlb.invalidateAll(vmid: realm.stage2.vmid)
     environment.vmids.release(realm.stage2.vmid)
     scrubForDestroy(rdGranule)

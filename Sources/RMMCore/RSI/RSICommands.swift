@@ -117,7 +117,6 @@ extension RMIDispatcher {
   /// its table and below `end`), and that RIPAS.
   func ripasRegion(_ s2: Stage2Config, base: UInt64, end: UInt64) -> (UInt64, RIPAS)? {
     guard let walk = try? self.walk(s2, base, to: RTTLevel.page) else { return nil }
-    defer { environment.granules.release(walk.table) }
     let ripas = walk.entry.ripas
     let size = RTTLevel.size(walk.level)
     var address = (base & ~(size - 1)) + size
@@ -129,6 +128,7 @@ extension RMIDispatcher {
       address += size
       index += 1
     }
+    walk.finish(in: environment.granules)
     return (min(address, end), ripas)
   }
 

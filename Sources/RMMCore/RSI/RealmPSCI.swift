@@ -86,55 +86,55 @@ extension RMIDispatcher {
     var addresses: InlineArray<18, UInt64> = .init(repeating: 0)
     addresses[0] = caller
     addresses[1] = target
-    guard let locked = environment.granules.lockAll(addresses, count: 2) else { throw .input }
-    defer { environment.granules.releaseAll(locked) }
-    guard locked.state(of: caller) == .rec, locked.state(of: target) == .rec else { throw .input }
-    let callerREC = locked.granule(caller)
-    let targetREC = locked.granule(target)
-    // B4.3.7 has no REC_RUNNING condition. A running caller has nothing the host may
-    // complete yet (its REC_ENTER has not returned): `pending`. A running target is
-    // only read (it is runnable, so CPU_ON answers ALREADY_ON, AFFINITY_INFO ON).
-    let request = callerREC.descriptor.refcount == 0 ? recLoad(callerREC, RECLayout.psciTarget) : 0
-    guard request & RECLayout.psciPendingBit != 0 else { throw .input }  // nothing to complete
-    guard recLoad(callerREC, RECLayout.owner) == recLoad(targetREC, RECLayout.owner) else { throw .input }
-    let targetMPIDR = request & ~RECLayout.psciPendingBit
-    guard recLoad(targetREC, RECLayout.mpidr) == targetMPIDR else { throw .input }
-    let fid = recLoad(callerREC, RECLayout.psciFID)
-    let isCPUOn = fid == PSCIFunction.cpuOn.rawValue || fid == PSCIFunction.cpuOn.smc64
-    let success = UInt64(bitPattern: PSCIStatus.success.rawValue)
-    let denied = UInt64(bitPattern: PSCIStatus.denied.rawValue)
-    let targetRunnable = recLoad(targetREC, RECLayout.flags) & RECLayout.flagRunnable != 0
-    // PsciReturnCodePermitted (B3.27): SUCCESS always; DENIED only for a CPU_ON whose
-    // target is not already on; nothing else.
-    guard status == success || (isCPUOn && !targetRunnable && status == denied) else { throw .input }
-    let result: UInt64
-    if isCPUOn {
-      if status != success {
-        result = status
-      } else if targetRunnable {
-        result = UInt64(bitPattern: PSCIStatus.alreadyOn.rawValue)
-      } else {
-        // The target starts at the requested entry point with the context in x0.
-        let entry = recLoad(callerREC, RECLayout.psciEntry)
-        let context = recLoad(callerREC, RECLayout.psciContext)
-        _ = try? environment.gate.writing(targetREC, AccessIntent(.recWrite, .write, expecting: .rec)) { page in
-          for i in 0..<31 { page.store64(0, at: RECLayout.context + RECContextLayout.gprs + 8 * i) }
-          page.store64(context, at: RECLayout.context + RECContextLayout.gprs)
-          page.store64(entry, at: RECLayout.context + RECContextLayout.elr)
-          page.store64(RECSystemRegisters.initialPSTATE, at: RECLayout.context + RECContextLayout.spsr)
-          page.store64(RECSystemRegisters.sctlrReset, at: RECLayout.el1 + 8 * RECSystemRegisters.sctlr)
-          page.store64(page.load64(at: RECLayout.flags) | RECLayout.flagRunnable, at: RECLayout.flags)
+    var locked = GranuleLockSet()
+    guard environment.granules.lockAll(addresses, count: 2, into: &locked) else { throw .input }
+    return try environment.granules.holding(locked) { locked throws(RMIError) in
+      guard locked.state(of: caller) == .rec, locked.state(of: target) == .rec else { throw .input }
+      // B4.3.7 has no REC_RUNNING condition. A running caller has nothing the host may
+      // complete yet (its REC_ENTER has not returned): `pending`. A running target is
+      // only read (it is runnable, so CPU_ON answers ALREADY_ON, AFFINITY_INFO ON).
+      let request = locked[caller].descriptor.refcount == 0 ? recLoad(locked[caller], RECLayout.psciTarget) : 0
+      guard request & RECLayout.psciPendingBit != 0 else { throw .input }  // nothing to complete
+      guard recLoad(locked[caller], RECLayout.owner) == recLoad(locked[target], RECLayout.owner) else { throw .input }
+      let targetMPIDR = request & ~RECLayout.psciPendingBit
+      guard recLoad(locked[target], RECLayout.mpidr) == targetMPIDR else { throw .input }
+      let fid = recLoad(locked[caller], RECLayout.psciFID)
+      let isCPUOn = fid == PSCIFunction.cpuOn.rawValue || fid == PSCIFunction.cpuOn.smc64
+      let success = UInt64(bitPattern: PSCIStatus.success.rawValue)
+      let denied = UInt64(bitPattern: PSCIStatus.denied.rawValue)
+      let targetRunnable = recLoad(locked[target], RECLayout.flags) & RECLayout.flagRunnable != 0
+      // PsciReturnCodePermitted (B3.27): SUCCESS always; DENIED only for a CPU_ON whose
+      // target is not already on; nothing else.
+      guard status == success || (isCPUOn && !targetRunnable && status == denied) else { throw .input }
+      let result: UInt64
+      if isCPUOn {
+        if status != success {
+          result = status
+        } else if targetRunnable {
+          result = UInt64(bitPattern: PSCIStatus.alreadyOn.rawValue)
+        } else {
+          // The target starts at the requested entry point with the context in x0.
+          let entry = recLoad(locked[caller], RECLayout.psciEntry)
+          let context = recLoad(locked[caller], RECLayout.psciContext)
+          _ = try? environment.gate.writing(locked[target], AccessIntent(.recWrite, .write, expecting: .rec)) { page in
+            for i in 0..<31 { page.store64(0, at: RECLayout.context + RECContextLayout.gprs + 8 * i) }
+            page.store64(context, at: RECLayout.context + RECContextLayout.gprs)
+            page.store64(entry, at: RECLayout.context + RECContextLayout.elr)
+            page.store64(RECSystemRegisters.initialPSTATE, at: RECLayout.context + RECContextLayout.spsr)
+            page.store64(RECSystemRegisters.sctlrReset, at: RECLayout.el1 + 8 * RECSystemRegisters.sctlr)
+            page.store64(page.load64(at: RECLayout.flags) | RECLayout.flagRunnable, at: RECLayout.flags)
+          }
+          result = success
         }
-        result = success
+      } else {
+        result = targetRunnable ? 0 : 1  // AFFINITY_INFO: ON or OFF
       }
-    } else {
-      result = targetRunnable ? 0 : 1  // AFFINITY_INFO: ON or OFF
-    }
-    _ = try? environment.gate.writing(callerREC, AccessIntent(.recWrite, .write, expecting: .rec)) { page in
-      page.finishSMC(result, 0, 0)  // success condition `args`: x1-x3 of the caller are zero
-      page.setGPR(3, 0)
-      page.setField(RECLayout.psciTarget, 0)
-      page.setField(RECLayout.pending, PendingExit.none.rawValue)
+      _ = try? environment.gate.writing(locked[caller], AccessIntent(.recWrite, .write, expecting: .rec)) { page in
+        page.finishSMC(result, 0, 0)  // success condition `args`: x1-x3 of the caller are zero
+        page.setGPR(3, 0)
+        page.setField(RECLayout.psciTarget, 0)
+        page.setField(RECLayout.pending, PendingExit.none.rawValue)
+      }
     }
   }
 }

@@ -17,71 +17,72 @@ extension RMIDispatcher {
     var addresses: InlineArray<18, UInt64> = .init(repeating: 0)
     addresses[0] = rd
     addresses[1] = rec
-    guard let locked = environment.granules.lockAll(addresses, count: 2) else { throw .input }
-    defer { environment.granules.releaseAll(locked) }
-    guard locked.state(of: rd) == .rd, locked.state(of: rec) == .rec else { throw .input }
-    let recGranule = locked.granule(rec)
-    guard recGranule.descriptor.refcount == 0 else { throw .rec }  // running on a CPU
-    var owner: UInt64 = 0
-    var request = RIPASRequest(addr: 0, top: 0, value: .empty, changeDestroyed: false)
-    do throws(GateError) {
-      try environment.gate.reading(recGranule, AccessIntent(.recRead, .read, expecting: .rec)) { page in
-        owner = page.load64(at: RECLayout.owner)
-        request.addr = page.load64(at: RECLayout.ripasAddr)
-        request.top = page.load64(at: RECLayout.ripasTop)
-        request.value = RIPAS(rawValue: page.load64(at: RECLayout.ripasValue)) ?? .empty
-        request.changeDestroyed = page.load64(at: RECLayout.ripasFlags) & RECLayout.ripasChangeDestroyed != 0
-      }
-    } catch { environment.halt(.refusedOwnAccess) }
-    guard owner == rd else { throw .rec }
-    guard base == request.addr, top <= request.top else { throw .input }
-
-    let realm = try loadRealm(locked.granule(rd))
-    let s2 = realm.stage2
-    let walk = try walk(s2, base & ~(granuleSize - 1), to: RTTLevel.page)
-    defer { environment.granules.release(walk.table) }
-    let level = walk.level
-    let entrySize = RTTLevel.size(level)
-    // B4.3.21: base_align and no_progress apply only when the entry at base does not
-    // already have the requested RIPAS; top_gran_align comes before no_progress.
-    let alreadyThere = walk.entry.ripas == request.value && !walk.entry.isTableOrUnprotected
-    guard RTTLevel.isAligned(base, to: level) || alreadyThere else { throw .rtt(level: level) }
-    guard isGranuleAligned(top) else { throw .input }
-    // walk_top: from the entry at base, up to the first table (or DESTROYED entry
-    // without the realm's consent), whole entries below top only. One mapping of the
-    // table for the whole run of entries (one audited access).
-    var entryStart = base & ~(entrySize - 1)
-    let first = walk.index
-    let tlb = environment.tlb
-    do throws(GateError) {
-      try environment.gate.writing(walk.table, AccessIntent(.rttWrite, .write, expecting: .rtt)) { page in
-        var index = first
-        while entryStart + entrySize <= top && index < 512 {
-          guard let entry = S2TTE.decode(page.load64(at: index * 8), level: level, protected: true),
-                let changed = Self.ripasChange(entry, to: request.value, changeDestroyed: request.changeDestroyed) else {
-            break
-          }
-          if changed != entry {
-            // RIPAS changes keep assigned entries assigned and unassigned ones unassigned:
-            // reference counts stay; a mapping that stops being valid is invalidated.
-            page.store64(changed.encode(level: level), at: index * 8)
-            if entry.isValidDescriptor { tlb.invalidate(vmid: s2.vmid, ipa: entryStart, level: level) }
-          }
-          entryStart += entrySize
-          index += 1
+    var locked = GranuleLockSet()
+    guard environment.granules.lockAll(addresses, count: 2, into: &locked) else { throw .input }
+    return try environment.granules.holding(locked) { locked throws(RMIError) in
+      guard locked.state(of: rd) == .rd, locked.state(of: rec) == .rec else { throw .input }
+      guard locked[rec].descriptor.refcount == 0 else { throw .rec }  // running on a CPU
+      var owner: UInt64 = 0
+      var request = RIPASRequest(addr: 0, top: 0, value: .empty, changeDestroyed: false)
+      do throws(GateError) {
+        try environment.gate.reading(locked[rec], AccessIntent(.recRead, .read, expecting: .rec)) { page in
+          owner = page.load64(at: RECLayout.owner)
+          request.addr = page.load64(at: RECLayout.ripasAddr)
+          request.top = page.load64(at: RECLayout.ripasTop)
+          request.value = RIPAS(rawValue: page.load64(at: RECLayout.ripasValue)) ?? .empty
+          request.changeDestroyed = page.load64(at: RECLayout.ripasFlags) & RECLayout.ripasChangeDestroyed != 0
         }
+      } catch { environment.halt(.refusedOwnAccess) }
+      guard owner == rd else { throw .rec }
+      guard base == request.addr, top <= request.top else { throw .input }
+
+      let realm = try loadRealm(locked[rd])
+      let s2 = realm.stage2
+      return try walking(s2, base & ~(granuleSize - 1), to: RTTLevel.page) { walk throws(RMIError) in
+        let level = walk.level
+        let entrySize = RTTLevel.size(level)
+        // B4.3.21: base_align and no_progress apply only when the entry at base does not
+        // already have the requested RIPAS; top_gran_align comes before no_progress.
+        let alreadyThere = walk.entry.ripas == request.value && !walk.entry.isTableOrUnprotected
+        guard RTTLevel.isAligned(base, to: level) || alreadyThere else { throw .rtt(level: level) }
+        guard isGranuleAligned(top) else { throw .input }
+        // walk_top: from the entry at base, up to the first table (or DESTROYED entry
+        // without the realm's consent), whole entries below top only. One mapping of the
+        // table for the whole run of entries (one audited access).
+        var entryStart = base & ~(entrySize - 1)
+        let first = walk.index
+        let tlb = environment.tlb
+        do throws(GateError) {
+          try environment.gate.writing(walk.table, AccessIntent(.rttWrite, .write, expecting: .rtt)) { page in
+            var index = first
+            while entryStart + entrySize <= top && index < 512 {
+              guard let entry = S2TTE.decode(page.load64(at: index * 8), level: level, protected: true),
+                    let changed = Self.ripasChange(entry, to: request.value, changeDestroyed: request.changeDestroyed) else {
+                break
+              }
+              if changed != entry {
+                // RIPAS changes keep assigned entries assigned and unassigned ones unassigned:
+                // reference counts stay; a mapping that stops being valid is invalidated.
+                page.store64(changed.encode(level: level), at: index * 8)
+                if entry.isValidDescriptor { tlb.invalidate(vmid: s2.vmid, ipa: entryStart, level: level) }
+              }
+              entryStart += entrySize
+              index += 1
+            }
+          }
+        } catch { environment.halt(.refusedOwnAccess) }
+        guard entryStart > base || alreadyThere else { throw .rtt(level: level) }
+        // out_top = Min(top, walk_top); never below base (an unaligned base whose entry
+        // reaches past top makes no progress either way).
+        let address = max(entryStart, base)
+        do throws(GateError) {
+          try environment.gate.writing(locked[rec], AccessIntent(.recWrite, .write, expecting: .rec)) { page in
+            page.store64(address, at: RECLayout.ripasAddr)
+          }
+        } catch { environment.halt(.refusedOwnAccess) }
+        return address
       }
-    } catch { environment.halt(.refusedOwnAccess) }
-    guard entryStart > base || alreadyThere else { throw .rtt(level: level) }
-    // out_top = Min(top, walk_top); never below base (an unaligned base whose entry
-    // reaches past top makes no progress either way).
-    let address = max(entryStart, base)
-    do throws(GateError) {
-      try environment.gate.writing(recGranule, AccessIntent(.recWrite, .write, expecting: .rec)) { page in
-        page.store64(address, at: RECLayout.ripasAddr)
-      }
-    } catch { environment.halt(.refusedOwnAccess) }
-    return address
+    }
   }
 
   /// The entry after changing its RIPAS to `value`, or nil where the walk must stop

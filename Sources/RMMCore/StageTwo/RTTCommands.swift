@@ -17,62 +17,60 @@ public struct RTTEntryReport: Equatable, Sendable {
 }
 
 extension RMIDispatcher {
-  /// Locks the RD and reads its realm; the caller releases `rd`.
-  func openRealm(_ rd: UInt64) throws(RMIError) -> (LockedGranule, RealmDescriptor) {
-    let granule = try lockRD(rd)
-    do throws(RMIError) {
-      return (granule, try loadRealm(granule))
-    } catch {
-      environment.granules.release(granule)
-      throw error
+  /// Locks the RD, reads its realm, runs `body`, then releases the RD (on a throw too).
+  @inline(__always) func withRealm<Result>(
+    _ rd: UInt64, _ body: (inout LockedGranule, inout RealmDescriptor) throws(RMIError) -> Result
+  ) throws(RMIError) -> Result {
+    try environment.granules.holding(try lockRD(rd)) { granule throws(RMIError) in
+      var realm = try loadRealm(granule)
+      return try body(&granule, &realm)
     }
   }
 
-  /// Locks the RD and reads its stage-2 configuration (all the table commands need of
-  /// it); the caller releases `rd`.
-  func openStage2(_ rd: UInt64) throws(RMIError) -> (LockedGranule, Stage2Config) {
-    let granule = try lockRD(rd)
-    do throws(RMIError) {
-      return (granule, try loadStage2(granule))
-    } catch {
-      environment.granules.release(granule)
-      throw error
+  /// Locks the RD, reads its stage-2 configuration (all the table commands need of
+  /// it), runs `body`, then releases the RD (on a throw too).
+  @inline(__always) func withStage2<Result>(
+    _ rd: UInt64, _ body: (Stage2Config) throws(RMIError) -> Result
+  ) throws(RMIError) -> Result {
+    try environment.granules.holding(try lockRD(rd)) { granule throws(RMIError) in
+      try body(try loadStage2(granule))
     }
   }
 
   public func rttCreate(rd: UInt64, rtt: UInt64, ipa: UInt64, level: Int) throws(RMIError) {
     // RD and the new table are external granules: ascending PA order.
-    guard var locked = environment.granules.lockPair(rd, rtt) else { throw .input }
-    defer { environment.granules.releasePair(locked) }
-    guard locked.first.state == .rd, locked.second.state == .delegated else { throw .input }
-    let s2 = try loadStage2(locked.first)
-    guard level > s2.startLevel, level <= RTTLevel.page else { throw .input }
-    guard RTTLevel.isAligned(ipa, to: level - 1), s2.contains(ipa) else { throw .input }
-    try tables.create(s2, table: &locked.second, ipa: ipa, level: level)
+    guard let pair = environment.granules.lockPair(rd, rtt) else { throw .input }
+    try environment.granules.holding(pair) { locked throws(RMIError) in
+      guard locked.first.state == .rd, locked.second.state == .delegated else { throw .input }
+      let s2 = try loadStage2(locked.first)
+      guard level > s2.startLevel, level <= RTTLevel.page else { throw .input }
+      guard RTTLevel.isAligned(ipa, to: level - 1), s2.contains(ipa) else { throw .input }
+      try tables.create(s2, table: &locked.second, ipa: ipa, level: level)
+    }
   }
 
   public func rttDestroy(rd: UInt64, ipa: UInt64, level: Int) throws(RMIError) -> (rtt: UInt64, top: UInt64) {
-    let (rdGranule, s2) = try openStage2(rd)
-    defer { environment.granules.release(rdGranule) }
-    guard level > s2.startLevel, level <= RTTLevel.page else { throw .input }
-    guard RTTLevel.isAligned(ipa, to: level - 1), s2.contains(ipa) else { throw .input }
-    return try tables.destroy(s2, ipa: ipa, level: level)
+    try withStage2(rd) { s2 throws(RMIError) in
+      guard level > s2.startLevel, level <= RTTLevel.page else { throw .input }
+      guard RTTLevel.isAligned(ipa, to: level - 1), s2.contains(ipa) else { throw .input }
+      return try tables.destroy(s2, ipa: ipa, level: level)
+    }
   }
 
   public func rttFold(rd: UInt64, ipa: UInt64, level: Int) throws(RMIError) -> UInt64 {
-    let (rdGranule, s2) = try openStage2(rd)
-    defer { environment.granules.release(rdGranule) }
-    guard level > s2.startLevel, level <= RTTLevel.page else { throw .input }
-    guard RTTLevel.isAligned(ipa, to: level - 1), s2.contains(ipa) else { throw .input }
-    return try tables.fold(s2, ipa: ipa, level: level)
+    try withStage2(rd) { s2 throws(RMIError) in
+      guard level > s2.startLevel, level <= RTTLevel.page else { throw .input }
+      guard RTTLevel.isAligned(ipa, to: level - 1), s2.contains(ipa) else { throw .input }
+      return try tables.fold(s2, ipa: ipa, level: level)
+    }
   }
 
   public func rttReadEntry(rd: UInt64, ipa: UInt64, level: Int) throws(RMIError) -> RTTEntryReport {
-    let (rdGranule, s2) = try openStage2(rd)
-    defer { environment.granules.release(rdGranule) }
-    guard level >= s2.startLevel, level <= RTTLevel.page else { throw .input }
-    guard RTTLevel.isAligned(ipa, to: level), s2.contains(ipa) else { throw .input }
-    return try tables.report(s2, ipa: ipa, level: level)
+    try withStage2(rd) { s2 throws(RMIError) in
+      guard level >= s2.startLevel, level <= RTTLevel.page else { throw .input }
+      guard RTTLevel.isAligned(ipa, to: level), s2.contains(ipa) else { throw .input }
+      return try tables.report(s2, ipa: ipa, level: level)
+    }
   }
 
   /// Whether `descriptor` is something the host may ask to map at `level`: only PA,
@@ -84,63 +82,63 @@ extension RMIDispatcher {
   }
 
   public func rttMapUnprotected(rd: UInt64, ipa: UInt64, level: Int, descriptor: UInt64) throws(RMIError) {
-    let (rdGranule, s2) = try openStage2(rd)
-    defer { environment.granules.release(rdGranule) }
-    guard level >= max(s2.startLevel, 1), level <= RTTLevel.page else { throw .input }
-    guard RTTLevel.isAligned(ipa, to: level), s2.contains(ipa), !s2.isProtected(ipa) else { throw .input }
-    guard Self.isValidUnprotectedDescriptor(descriptor, level: level) else { throw .input }
-    try tables.mapUnprotected(s2, ipa: ipa, level: level, descriptor: descriptor)
+    try withStage2(rd) { s2 throws(RMIError) in
+      guard level >= max(s2.startLevel, 1), level <= RTTLevel.page else { throw .input }
+      guard RTTLevel.isAligned(ipa, to: level), s2.contains(ipa), !s2.isProtected(ipa) else { throw .input }
+      guard Self.isValidUnprotectedDescriptor(descriptor, level: level) else { throw .input }
+      try tables.mapUnprotected(s2, ipa: ipa, level: level, descriptor: descriptor)
+    }
   }
 
   public func rttUnmapUnprotected(rd: UInt64, ipa: UInt64, level: Int) throws(RMIError) -> UInt64 {
-    let (rdGranule, s2) = try openStage2(rd)
-    defer { environment.granules.release(rdGranule) }
-    guard level >= max(s2.startLevel, 1), level <= RTTLevel.page else { throw .input }
-    guard RTTLevel.isAligned(ipa, to: level), s2.contains(ipa), !s2.isProtected(ipa) else { throw .input }
-    return try tables.unmapUnprotected(s2, ipa: ipa, level: level)
+    try withStage2(rd) { s2 throws(RMIError) in
+      guard level >= max(s2.startLevel, 1), level <= RTTLevel.page else { throw .input }
+      guard RTTLevel.isAligned(ipa, to: level), s2.contains(ipa), !s2.isProtected(ipa) else { throw .input }
+      return try tables.unmapUnprotected(s2, ipa: ipa, level: level)
+    }
   }
 
   /// Sets RIPAS RAM over unassigned entries from `base` towards `top`, one whole RTT
   /// entry at a time, extending the RIM once per entry. Returns how far it got.
   public func rttInitRIPAS(rd: UInt64, base: UInt64, top: UInt64) throws(RMIError) -> UInt64 {
-    var (rdGranule, realm) = try openRealm(rd)
-    defer { environment.granules.release(rdGranule) }
-    let s2 = realm.stage2
-    // B4.3.18: size_valid, top_bound (the last granule below top is protected),
-    // realm_state, then base_align and rtte_state at the level the walk reached;
-    // top_gran_align before no_progress.
-    guard base < top, top &- granuleSize < s2.unprotectedBase else { throw .input }
-    guard realm.state == .new else { throw .realm() }
-    let walk = try tables.walk(s2, base & ~(granuleSize - 1), to: RTTLevel.page)
-    defer { environment.granules.release(walk.table) }
-    let entrySize = RTTLevel.size(walk.level)
-    guard RTTLevel.isAligned(base, to: walk.level) else { throw .rtt(level: walk.level) }
-    guard case .unassigned = walk.entry else { throw .rtt(level: walk.level) }
-    guard isGranuleAligned(top) else { throw .input }
-    // One mapping of the table for the whole run of entries (one audited access).
-    var address = base
-    var rim = realm.rim
-    let level = walk.level
-    let first = walk.index
-    let algorithm = realm.hashAlgorithm
-    do throws(GateError) {
-      try environment.gate.writing(walk.table, AccessIntent(.rttWrite, .write, expecting: .rtt)) { page in
-        var index = first
-        while address + entrySize <= top && index < 512 {
-          // Every UNASSIGNED entry becomes RAM, DESTROYED ones too (A5.2.4: in REALM_NEW
-          // the host may make any unassigned IPA RAM; each such entry is measured).
-          guard case .unassigned(let ripas)? = S2TTE.decode(page.load64(at: index * 8), level: level, protected: true)
-          else { break }
-          if ripas != .ram { page.store64(S2TTE.unassigned(.ram).encode(level: level), at: index * 8) }
-          rim = RIMDescriptor.extendForRIPAS(algorithm, rim: rim, base: address, top: address + entrySize)
-          address += entrySize
-          index += 1
-        }
+    try withRealm(rd) { rdGranule, realm throws(RMIError) in
+      let s2 = realm.stage2
+      // B4.3.18: size_valid, top_bound (the last granule below top is protected),
+      // realm_state, then base_align and rtte_state at the level the walk reached;
+      // top_gran_align before no_progress.
+      guard base < top, top &- granuleSize < s2.unprotectedBase else { throw .input }
+      guard realm.state == .new else { throw .realm() }
+      return try walking(s2, base & ~(granuleSize - 1), to: RTTLevel.page) { walk throws(RMIError) in
+        let entrySize = RTTLevel.size(walk.level)
+        guard RTTLevel.isAligned(base, to: walk.level) else { throw .rtt(level: walk.level) }
+        guard case .unassigned = walk.entry else { throw .rtt(level: walk.level) }
+        guard isGranuleAligned(top) else { throw .input }
+        // One mapping of the table for the whole run of entries (one audited access).
+        var address = base
+        var rim = realm.rim
+        let level = walk.level
+        let first = walk.index
+        let algorithm = realm.hashAlgorithm
+        do throws(GateError) {
+          try environment.gate.writing(walk.table, AccessIntent(.rttWrite, .write, expecting: .rtt)) { page in
+            var index = first
+            while address + entrySize <= top && index < 512 {
+              // Every UNASSIGNED entry becomes RAM, DESTROYED ones too (A5.2.4: in REALM_NEW
+              // the host may make any unassigned IPA RAM; each such entry is measured).
+              guard case .unassigned(let ripas)? = S2TTE.decode(page.load64(at: index * 8), level: level, protected: true)
+              else { break }
+              if ripas != .ram { page.store64(S2TTE.unassigned(.ram).encode(level: level), at: index * 8) }
+              rim = RIMDescriptor.extendForRIPAS(algorithm, rim: rim, base: address, top: address + entrySize)
+              address += entrySize
+              index += 1
+            }
+          }
+        } catch { environment.halt(.refusedOwnAccess) }
+        realm.rim = rim
+        guard address > base else { throw .rtt(level: walk.level) }
+        try storeRealm(realm, rdGranule)
+        return address
       }
-    } catch { environment.halt(.refusedOwnAccess) }
-    realm.rim = rim
-    guard address > base else { throw .rtt(level: walk.level) }
-    try storeRealm(realm, rdGranule)
-    return address
+    }
   }
 }

@@ -2,12 +2,18 @@
 
 import RMMABI
 
-/// Where a walk stopped: the locked table, its level, and the entry for the IPA.
-public struct RTTWalk {
+/// Where a walk stopped: the locked table, its level, and the entry for the IPA. Not
+/// copyable: it owns the table's lock, which `finish(in:)` releases.
+public struct RTTWalk: ~Copyable {
   public var table: LockedGranule
   public var level: Int
   public var index: Int
   public var entry: S2TTE
+
+  /// Releases the table's lock: the walk is over.
+  @inline(__always) public consuming func finish<Storage>(in granules: GranuleTable<Storage>) {
+    granules.release(table)
+  }
 }
 
 /// A granule the command has just claimed (delegated, and zeroed then) failed when the

@@ -3,7 +3,7 @@
 
 import RMMABI
 
-enum RealmPage {
+enum RealmPage: ~Copyable {
   /// Protected RAM backed by this DATA granule, now locked by the caller.
   case data(LockedGranule)
   /// Protected, and a realm access would take a REC exit due to Data Abort (A5.2.9):

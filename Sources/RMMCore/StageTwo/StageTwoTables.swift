@@ -44,28 +44,48 @@ public struct StageTwoTables<Environment: RMMEnvironment> {
     let protected = s2.isProtected(ipa)
     let root = s2.rootEntry(for: ipa)
     guard let rootTable = environment.granules.lock(root.table, expecting: .rtt) else { environment.halt(.granuleState) }
-    var walk = RTTWalk(table: rootTable, level: s2.startLevel, index: root.index, entry: .unassignedNS)
+    // The walk's fields as locals: the table is released and replaced by its child on
+    // each step, which a field of a non-copyable struct cannot be.
+    var table = rootTable
+    var level = s2.startLevel
+    var index = root.index
     while true {
       let raw: UInt64
-      do throws(RMIError) { raw = try readEntry(walk.table, walk.index) } catch {
-        environment.granules.release(walk.table)
+      do throws(RMIError) { raw = try readEntry(table, index) } catch {
+        environment.granules.release(table)
         throw error
       }
-      guard let entry = S2TTE.decode(raw, level: walk.level, protected: protected) else {
-        environment.granules.release(walk.table)
+      guard let entry = S2TTE.decode(raw, level: level, protected: protected) else {
+        environment.granules.release(table)
         environment.halt(.stageTwoTable)
       }
-      walk.entry = entry
-      guard walk.level < targetLevel, case .table(let childPA) = entry else { return walk }
+      guard level < targetLevel, case .table(let childPA) = entry else {
+        return RTTWalk(table: table, level: level, index: index, entry: entry)
+      }
       guard let child = environment.granules.lock(childPA, expecting: .rtt) else {
-        environment.granules.release(walk.table)
+        environment.granules.release(table)
         environment.halt(.granuleState)
       }
-      environment.granules.release(walk.table)
-      walk.table = child
-      walk.level += 1
-      walk.index = tableIndex(ipa, level: walk.level)
+      environment.granules.release(table)
+      table = child
+      level += 1
+      index = tableIndex(ipa, level: level)
     }
+  }
+
+  /// `walk`, then `body` on where it stopped, then the walk's table released, whether
+  /// `body` returns or throws.
+  @inline(__always) func walking<Result>(
+    _ s2: Stage2Config, _ ipa: UInt64, to targetLevel: Int, _ body: (inout RTTWalk) throws(RMIError) -> Result
+  ) throws(RMIError) -> Result {
+    var walk = try walk(s2, ipa, to: targetLevel)
+    let result: Result
+    do throws(RMIError) { result = try body(&walk) } catch {
+      walk.finish(in: environment.granules)
+      throw error
+    }
+    walk.finish(in: environment.granules)
+    return result
   }
 
   /// Changes the entry the walk stopped at, keeping the table's reference count and
@@ -88,7 +108,9 @@ public struct StageTwoTables<Environment: RMMEnvironment> {
   /// `top` for DATA_DESTROY, RTT_DESTROY and RTT_UNMAP_UNPROTECTED: `ipa` itself if
   /// the walk's entry is live; otherwise the IPA of the next live entry in the same
   /// table, or the end of that table.
-  func nextLiveEntry(after walk: RTTWalk, ipa: UInt64, protected: Bool) throws(RMIError) -> UInt64 {
+  // `inout` though it only reads: a borrowed walk is copied onto the stack first (a
+  // memcpy per call, Swift 6.3.1 -Osize), the walk in place is not.
+  func nextLiveEntry(after walk: inout RTTWalk, ipa: UInt64, protected: Bool) throws(RMIError) -> UInt64 {
     if walk.entry.isLive { return ipa }
     let level = walk.level
     let entrySize = RTTLevel.size(level)
@@ -119,17 +141,19 @@ public struct StageTwoTables<Environment: RMMEnvironment> {
     guard s2.contains(ipa), s2.isProtected(ipa) else { return .invalid }
     let walk: RTTWalk
     do throws(RMIError) { walk = try self.walk(s2, ipa, to: RTTLevel.page) } catch { return .invalid }
-    defer { environment.granules.release(walk.table) }
-    switch walk.entry {
+    let entry = walk.entry, level = walk.level
+    let page: RealmPage
+    switch entry {
     case .assignedRAM(let base):
-      let pa = base + ((ipa & (RTTLevel.size(walk.level) - 1)) & ~(granuleSize - 1))
-      guard let granule = environment.granules.lock(pa, expecting: .data) else { return .invalid }
-      return .data(granule)
+      let pa = base + ((ipa & (RTTLevel.size(level) - 1)) & ~(granuleSize - 1))
+      if let granule = environment.granules.lock(pa, expecting: .data) { page = .data(granule) } else { page = .invalid }
     case .unassigned(.ram), .unassigned(.destroyed), .assignedDestroyed:
-      return .dataAbortToHost
+      page = .dataAbortToHost
     default:
-      return .invalid
+      page = .invalid
     }
+    walk.finish(in: environment.granules)
+    return page
   }
 
   // ---- table changes (the RTT commands, arguments already checked) -----------------
@@ -150,37 +174,37 @@ public struct StageTwoTables<Environment: RMMEnvironment> {
   /// level-`level` table for `ipa`, filled from the parent entry it replaces. On
   /// success `table` is an RTT with its reference count; on failure it is unchanged.
   func create(_ s2: Stage2Config, table: inout LockedGranule, ipa: UInt64, level: Int) throws(RMIError) {
-    var walk = try walk(s2, ipa, to: level - 1)
-    defer { environment.granules.release(walk.table) }
-    guard walk.level == level - 1 else { throw .rtt(level: walk.level) }
-    if case .table = walk.entry { throw .rtt(level: walk.level) }
+    try walking(s2, ipa, to: level - 1) { walk throws(RMIError) in
+      guard walk.level == level - 1 else { throw .rtt(level: walk.level) }
+      if case .table = walk.entry { throw .rtt(level: walk.level) }
 
-    // Fill the new table from the parent entry, then hook it in. A valid block is
-    // replaced break-before-make: invalidate, TLBI, then the table descriptor.
-    let parent = walk.entry
-    let child = Self.unfolded(parent, index: 0, level: level)
-    let first = child.encode(level: level)
-    // Unassigned entries and tables unfold into 512 copies; assigned blocks into
-    // consecutive output addresses.
-    let step: UInt64 = !parent.isLive || parent.isTableOrUnassigned ? 0 : RTTLevel.size(level)
-    table.setState(.rtt)
-    // A DELEGATED granule is zero: a table of zero entries needs no writes at all.
-    if first != 0 || step != 0 {
-      do throws(GateError) {
-        try environment.gate.fillWords(table, AccessIntent(.rttWrite, .write, expecting: .rtt), first: first, step: step)
-      } catch {
-        table.setState(.delegated)
-        throw accessFailed
+      // Fill the new table from the parent entry, then hook it in. A valid block is
+      // replaced break-before-make: invalidate, TLBI, then the table descriptor.
+      let parent = walk.entry
+      let child = Self.unfolded(parent, index: 0, level: level)
+      let first = child.encode(level: level)
+      // Unassigned entries and tables unfold into 512 copies; assigned blocks into
+      // consecutive output addresses.
+      let step: UInt64 = !parent.isLive || parent.isTableOrUnassigned ? 0 : RTTLevel.size(level)
+      table.setState(.rtt)
+      // A DELEGATED granule is zero: a table of zero entries needs no writes at all.
+      if first != 0 || step != 0 {
+        do throws(GateError) {
+          try environment.gate.fillWords(table, AccessIntent(.rttWrite, .write, expecting: .rtt), first: first, step: step)
+        } catch {
+          table.setState(.delegated)
+          throw accessFailed
+        }
       }
-    }
-    table.descriptor = GranuleDescriptor(state: .rtt, refcount: child.holdsReference ? 512 : 0)
-    if parent.isValidDescriptor {  // break-before-make
-      try writeEntry(walk.table, walk.index, 0)
-      environment.tlb.invalidate(vmid: s2.vmid, ipa: ipa, level: walk.level)
-    }
-    try writeEntry(walk.table, walk.index, S2TTE.table(pa: table.pa).encode(level: walk.level))
-    if !parent.holdsReference {
-      walk.table.descriptor = GranuleDescriptor(state: .rtt, refcount: walk.table.descriptor.refcount + 1)
+      table.descriptor = GranuleDescriptor(state: .rtt, refcount: child.holdsReference ? 512 : 0)
+      if parent.isValidDescriptor {  // break-before-make
+        try writeEntry(walk.table, walk.index, 0)
+        environment.tlb.invalidate(vmid: s2.vmid, ipa: ipa, level: walk.level)
+      }
+      try writeEntry(walk.table, walk.index, S2TTE.table(pa: table.pa).encode(level: walk.level))
+      if !parent.holdsReference {
+        walk.table.descriptor = GranuleDescriptor(state: .rtt, refcount: walk.table.descriptor.refcount + 1)
+      }
     }
   }
 
@@ -188,114 +212,111 @@ public struct StageTwoTables<Environment: RMMEnvironment> {
   /// DELEGATED; returns its PA and `top`.
   func destroy(_ s2: Stage2Config, ipa: UInt64, level: Int) throws(RMIError) -> (rtt: UInt64, top: UInt64) {
     let protected = s2.isProtected(ipa)
-    var walk = try walk(s2, ipa, to: level - 1)
-    defer { environment.granules.release(walk.table) }
-    guard walk.level == level - 1, case .table(let childPA) = walk.entry else {
-      throw RMIError.rtt(level: walk.level).with(top: try nextLiveEntry(after: walk, ipa: ipa, protected: protected))
-    }
-    guard var child = environment.granules.lock(childPA, expecting: .rtt) else { environment.halt(.granuleState) }
-    guard child.descriptor.refcount == 0 else {
+    return try walking(s2, ipa, to: level - 1) { walk throws(RMIError) in
+      guard walk.level == level - 1, case .table(let childPA) = walk.entry else {
+        throw RMIError.rtt(level: walk.level).with(top: try nextLiveEntry(after: &walk, ipa: ipa, protected: protected))
+      }
+      guard var child = environment.granules.lock(childPA, expecting: .rtt) else { environment.halt(.granuleState) }
+      guard child.descriptor.refcount == 0 else {
+        environment.granules.release(child)
+        throw RMIError.rtt(level: level).with(top: ipa)  // the parent entry is a live table
+      }
+      try update(&walk, to: protected ? .unassigned(.destroyed) : .unassignedNS, ipa: ipa, vmid: s2.vmid)
+      scrub(child)
+      child.setState(.delegated)
       environment.granules.release(child)
-      throw RMIError.rtt(level: level).with(top: ipa)  // the parent entry is a live table
+      return (childPA, try nextLiveEntry(after: &walk, ipa: ipa, protected: protected))
     }
-    try update(&walk, to: protected ? .unassigned(.destroyed) : .unassignedNS, ipa: ipa, vmid: s2.vmid)
-    scrub(child)
-    child.setState(.delegated)
-    environment.granules.release(child)
-    return (childPA, try nextLiveEntry(after: walk, ipa: ipa, protected: protected))
   }
 
   /// RTT_FOLD: replaces the homogeneous level-`level` table for `ipa` by one parent
   /// entry and returns the table (now DELEGATED).
   func fold(_ s2: Stage2Config, ipa: UInt64, level: Int) throws(RMIError) -> UInt64 {
-    var walk = try walk(s2, ipa, to: level - 1)
-    defer { environment.granules.release(walk.table) }
-    guard walk.level == level - 1, case .table(let childPA) = walk.entry else { throw .rtt(level: walk.level) }
-    guard var child = environment.granules.lock(childPA, expecting: .rtt) else { environment.halt(.granuleState) }
-    let protected = s2.isProtected(ipa)
+    try walking(s2, ipa, to: level - 1) { walk throws(RMIError) in
+      guard walk.level == level - 1, case .table(let childPA) = walk.entry else { throw .rtt(level: walk.level) }
+      guard var child = environment.granules.lock(childPA, expecting: .rtt) else { environment.halt(.granuleState) }
+      let protected = s2.isProtected(ipa)
 
-    // Homogeneous: every entry is what unfolding one parent entry would produce.
-    let first = S2TTE.decode(try readEntryOrRelease(child), level: level, protected: protected)
-    var folded: S2TTE? = nil
-    switch first {
-    case .unassigned, .unassignedNS: folded = first
-    case .assignedEmpty(let pa), .assignedRAM(let pa), .assignedDestroyed(let pa):
-      if RTTLevel.isAligned(pa, to: level - 1) { folded = first }
-    case .assignedNS(let descriptor):
-      if RTTLevel.isAligned(descriptor & S2TTE.oaMask, to: level - 1) { folded = first }
-    case .table, nil: folded = nil
-    }
-    if let candidate = folded {
-      var homogeneous = true
-      do throws(GateError) {
-        homogeneous = try environment.gate.reading(child, AccessIntent(.rttRead, .read, expecting: .rtt)) { page in
-          for i in 1..<512 where page.load64(at: i * 8) != Self.unfolded(candidate, index: i, level: level).encode(level: level) {
-            return false
-          }
-          return true
-        }
-      } catch {
+      // Homogeneous: every entry is what unfolding one parent entry would produce.
+      let raw: UInt64
+      do throws(RMIError) { raw = try readEntry(child, 0) } catch {
         environment.granules.release(child)
-        environment.halt(.refusedOwnAccess)
+        throw error
       }
-      if !homogeneous { folded = nil }
-    }
-    guard let parentEntry = folded else {
+      let first = S2TTE.decode(raw, level: level, protected: protected)
+      var folded: S2TTE? = nil
+      switch first {
+      case .unassigned, .unassignedNS: folded = first
+      case .assignedEmpty(let pa), .assignedRAM(let pa), .assignedDestroyed(let pa):
+        if RTTLevel.isAligned(pa, to: level - 1) { folded = first }
+      case .assignedNS(let descriptor):
+        if RTTLevel.isAligned(descriptor & S2TTE.oaMask, to: level - 1) { folded = first }
+      case .table, nil: folded = nil
+      }
+      if let candidate = folded {
+        var homogeneous = true
+        do throws(GateError) {
+          homogeneous = try environment.gate.reading(child, AccessIntent(.rttRead, .read, expecting: .rtt)) { page in
+            for i in 1..<512 where page.load64(at: i * 8) != Self.unfolded(candidate, index: i, level: level).encode(level: level) {
+              return false
+            }
+            return true
+          }
+        } catch {
+          environment.granules.release(child)
+          environment.halt(.refusedOwnAccess)
+        }
+        if !homogeneous { folded = nil }
+      }
+      guard let parentEntry = folded else {
+        environment.granules.release(child)
+        throw .rtt(level: level)
+      }
+      if parentEntry.isLive && !RTTLevel.allowsBlock(level - 1) {  // no blocks at level 0: not homogeneous
+        environment.granules.release(child)
+        throw .rtt(level: level)
+      }
+      try update(&walk, to: parentEntry, ipa: ipa, vmid: s2.vmid)
+      scrub(child)
+      // The folded table's references (its 512 live entries) now belong to the one block
+      // entry in the parent: the DELEGATED granule holds none.
+      child.descriptor = GranuleDescriptor(state: .delegated)
       environment.granules.release(child)
-      throw .rtt(level: level)
-    }
-    if parentEntry.isLive && !RTTLevel.allowsBlock(level - 1) {  // no blocks at level 0: not homogeneous
-      environment.granules.release(child)
-      throw .rtt(level: level)
-    }
-    try update(&walk, to: parentEntry, ipa: ipa, vmid: s2.vmid)
-    scrub(child)
-    // The folded table's references (its 512 live entries) now belong to the one block
-    // entry in the parent: the DELEGATED granule holds none.
-    child.descriptor = GranuleDescriptor(state: .delegated)
-    environment.granules.release(child)
-    return childPA
-  }
-
-  /// Reads entry 0 of `table`, releasing it if that fails.
-  private func readEntryOrRelease(_ table: LockedGranule) throws(RMIError) -> UInt64 {
-    do throws(RMIError) { return try readEntry(table, 0) } catch {
-      environment.granules.release(table)
-      throw error
+      return childPA
     }
   }
 
   /// RTT_READ_ENTRY: the entry for `ipa` at `level` (or where the walk stopped).
   func report(_ s2: Stage2Config, ipa: UInt64, level: Int) throws(RMIError) -> RTTEntryReport {
-    let walk = try walk(s2, ipa, to: level)
-    defer { environment.granules.release(walk.table) }
-    let descriptor: UInt64
-    switch walk.entry {
-    case .unassigned, .unassignedNS: descriptor = 0
-    case .assignedEmpty(let pa), .assignedRAM(let pa), .assignedDestroyed(let pa), .table(let pa): descriptor = pa
-    case .assignedNS(let host): descriptor = host
+    try walking(s2, ipa, to: level) { walk throws(RMIError) in
+      let descriptor: UInt64
+      switch walk.entry {
+      case .unassigned, .unassignedNS: descriptor = 0
+      case .assignedEmpty(let pa), .assignedRAM(let pa), .assignedDestroyed(let pa), .table(let pa): descriptor = pa
+      case .assignedNS(let host): descriptor = host
+      }
+      return RTTEntryReport(level: walk.level, state: walk.entry.hostState, descriptor: descriptor, ripas: walk.entry.ripas)
     }
-    return RTTEntryReport(level: walk.level, state: walk.entry.hostState, descriptor: descriptor, ripas: walk.entry.ripas)
   }
 
   /// RTT_MAP_UNPROTECTED: maps the host's `descriptor` at the unassigned NS entry.
   func mapUnprotected(_ s2: Stage2Config, ipa: UInt64, level: Int, descriptor: UInt64) throws(RMIError) {
-    var walk = try walk(s2, ipa, to: level)
-    defer { environment.granules.release(walk.table) }
-    guard walk.level == level else { throw .rtt(level: walk.level) }
-    guard walk.entry == .unassignedNS else { throw .rtt(level: level) }
-    try update(&walk, to: .assignedNS(descriptor: descriptor), ipa: ipa, vmid: s2.vmid)
+    try walking(s2, ipa, to: level) { walk throws(RMIError) in
+      guard walk.level == level else { throw .rtt(level: walk.level) }
+      guard walk.entry == .unassignedNS else { throw .rtt(level: level) }
+      try update(&walk, to: .assignedNS(descriptor: descriptor), ipa: ipa, vmid: s2.vmid)
+    }
   }
 
   /// RTT_UNMAP_UNPROTECTED: removes the NS mapping; returns `top`.
   func unmapUnprotected(_ s2: Stage2Config, ipa: UInt64, level: Int) throws(RMIError) -> UInt64 {
-    var walk = try walk(s2, ipa, to: level)
-    defer { environment.granules.release(walk.table) }
-    guard walk.level == level, case .assignedNS = walk.entry else {
-      throw RMIError.rtt(level: walk.level).with(top: try nextLiveEntry(after: walk, ipa: ipa, protected: false))
+    try walking(s2, ipa, to: level) { walk throws(RMIError) in
+      guard walk.level == level, case .assignedNS = walk.entry else {
+        throw RMIError.rtt(level: walk.level).with(top: try nextLiveEntry(after: &walk, ipa: ipa, protected: false))
+      }
+      try update(&walk, to: .unassignedNS, ipa: ipa, vmid: s2.vmid)
+      return try nextLiveEntry(after: &walk, ipa: ipa, protected: false)
     }
-    try update(&walk, to: .unassignedNS, ipa: ipa, vmid: s2.vmid)
-    return try nextLiveEntry(after: walk, ipa: ipa, protected: false)
   }
 }
 
@@ -313,8 +334,13 @@ extension RMIDispatcher {
   @inline(__always) func update(_ walk: inout RTTWalk, to newEntry: S2TTE, ipa: UInt64, vmid: UInt16) throws(RMIError) {
     try tables.update(&walk, to: newEntry, ipa: ipa, vmid: vmid)
   }
-  @inline(__always) func nextLiveEntry(after walk: RTTWalk, ipa: UInt64, protected: Bool) throws(RMIError) -> UInt64 {
-    try tables.nextLiveEntry(after: walk, ipa: ipa, protected: protected)
+  @inline(__always) func walking<Result>(
+    _ s2: Stage2Config, _ ipa: UInt64, to targetLevel: Int, _ body: (inout RTTWalk) throws(RMIError) -> Result
+  ) throws(RMIError) -> Result {
+    try tables.walking(s2, ipa, to: targetLevel, body)
+  }
+  @inline(__always) func nextLiveEntry(after walk: inout RTTWalk, ipa: UInt64, protected: Bool) throws(RMIError) -> UInt64 {
+    try tables.nextLiveEntry(after: &walk, ipa: ipa, protected: protected)
   }
   @inline(__always) func lockRealmPage(_ s2: Stage2Config, ipa: UInt64) -> RealmPage {
     tables.lockRealmPage(s2, ipa: ipa)
