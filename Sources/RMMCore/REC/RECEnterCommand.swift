@@ -11,7 +11,7 @@ import RMMABI
 /// The realm a REC_ENTER runs, as read at entry.
 struct RunningREC {
   var rd: UInt64
-  var realm: RealmDescriptor
+  var realm: RunningRealm
 }
 
 // ---- the REC's registers and fields, in its mapped granule ---------------------------
@@ -127,12 +127,14 @@ extension RMIDispatcher {
     let owner = page.field(RECLayout.owner)
     environment.gate.noteCall(function: RMICommand.recEnter.rawValue, realm: owner, ipa: 0)
     guard let rdGranule = environment.granules.lock(owner, expecting: .rd) else { environment.halt(.granuleState) }
-    let realm: RealmDescriptor
-    do throws(RMIError) { realm = try loadRealm(rdGranule) } catch {
-      environment.granules.release(rdGranule)
-      throw error
-    }
+    let loaded: RunningRealm?
+    do throws(GateError) {
+      loaded = try environment.gate.reading(rdGranule, AccessIntent(.rdRead, .read, expecting: .rd)) { page in
+        RealmDescriptor.loadForRunning(from: page)
+      }
+    } catch { environment.halt(.refusedOwnAccess) }
     environment.granules.release(rdGranule)
+    guard let realm = loaded else { environment.halt(.realmDescriptor) }
     guard realm.state != .new else { throw .realm(index: 0) }
     guard realm.state != .systemOff else { throw .realm(index: 1) }
 

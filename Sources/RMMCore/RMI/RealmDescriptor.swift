@@ -68,6 +68,13 @@ enum RDLayout {
   static let personalizationValue = 0x300  // 64 bytes
 }
 
+/// The fields of an RD a running REC uses.
+public struct RunningRealm: Equatable, Sendable {
+  public var state: RealmState
+  public var stage2: Stage2Config
+  public var hashAlgorithm: HashAlgorithm
+}
+
 /// The fields of an RD every command needs, read from the granule in one go.
 public struct RealmDescriptor: Equatable, Sendable {
   public var state: RealmState
@@ -92,6 +99,17 @@ public struct RealmDescriptor: Equatable, Sendable {
     return RealmDescriptor(state: state, stage2: stage2, hashAlgorithm: hash,
                            recsCreated: page.load64(at: RDLayout.recsCreated),
                            liveRECs: page.load64(at: RDLayout.liveRECs), rim: rim)
+  }
+
+  /// What a running REC needs of its realm (state, stage-2 configuration, hash
+  /// algorithm), with the same well-formedness check as `load`: REC_ENTER reads no
+  /// measurements (a copy of the whole descriptor per entry showed in its profile).
+  @inline(__always)
+  public static func loadForRunning<Page: ReadablePage>(from page: Page) -> RunningRealm? {
+    guard let state = RealmState(rawValue: UInt8(truncatingIfNeeded: page.load64(at: RDLayout.state))),
+          let hash = HashAlgorithm(rawValue: UInt8(truncatingIfNeeded: page.load64(at: RDLayout.hashAlgorithm)))
+    else { return nil }
+    return RunningRealm(state: state, stage2: loadStage2Fields(from: page), hashAlgorithm: hash)
   }
 
   /// The stage-2 configuration alone; nil where `load` would find no well-formed RD.
