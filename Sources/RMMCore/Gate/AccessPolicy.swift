@@ -79,15 +79,13 @@ public enum AccessPolicy {
       && intent.length <= rule.maximumLength && intent.upper <= 4096
   }
 
-  /// The purposes that reach the EL3 shared page's exchange area, and nothing else.
-  public static let sharedPagePurposes: (AccessPurpose, AccessPurpose) = (.el3ExchangeRead, .el3ExchangeWrite)
-
   /// Whether `intent` may touch the shared page's exchange area (the upper half of the
   /// page: the lower half is the boot manifest, read once at cold boot).
   @inline(__always)
   public static func permitsSharedPage(_ intent: AccessIntent) -> Bool {
     let rule = rules[Int(intent.purpose.rawValue)]
-    let isSharedPurpose = intent.purpose == sharedPagePurposes.0 || intent.purpose == sharedPagePurposes.1
+    // The two exchange purposes reach the shared page, and nothing else.
+    let isSharedPurpose = intent.purpose == .el3ExchangeRead || intent.purpose == .el3ExchangeWrite
     return isSharedPurpose && rule.direction == intent.direction && intent.length <= rule.maximumLength
       && intent.lower >= 0x800 && intent.upper <= 4096
   }

@@ -122,6 +122,40 @@ public struct Gate<Environment: RMMEnvironment> {
     return result
   }
 
+  // ---- admission: the one check per kind of target --------------------------------------
+
+  /// Whether `intent` may reach the Realm-PAS granule the caller holds: its direction is
+  /// the view's, its range is the whole page where the operation writes one, and the
+  /// policy allows it in the state of the caller's locked descriptor. Audited either way.
+  @inline(__always)
+  func admits(_ granule: borrowing LockedGranule, _ intent: AccessIntent, _ direction: AccessDirection,
+              wholePage: Bool = false) -> Bool {
+    audited(granule.pa, intent, granule.state, allowed: intent.direction == direction
+              && (!wholePage || (intent.lower == 0 && intent.upper == 4096))
+              && AccessPolicy.permits(intent, actualState: granule.state))
+  }
+
+  /// The same for an NS granule: it must be DRAM, in the state the policy allows now,
+  /// and the copy whole words of a buffer of `bufferSize` bytes.
+  @inline(__always)
+  func admitsNonSecure(_ pa: UInt64, _ intent: AccessIntent, _ direction: AccessDirection,
+                       bufferSize: Int) throws(GateError) {
+    let state = try nonSecureState(pa, intent)
+    guard audited(pa, intent, state, allowed: intent.direction == direction && Int(intent.length) <= bufferSize
+                    && intent.length & 7 == 0 && intent.offset & 7 == 0
+                    && AccessPolicy.permits(intent, actualState: state)) else { throw .policyViolation }
+  }
+
+  /// The same for the EL3 shared page's exchange area; where the page is.
+  @inline(__always)
+  func admitsSharedPage(_ intent: AccessIntent,
+                        _ direction: AccessDirection) throws(GateError) -> (address: UnsafeMutableRawPointer, pa: UInt64) {
+    guard let shared = mapper.sharedPage else { throw .notDRAM }
+    guard audited(shared.pa, intent, nil, allowed: intent.direction == direction && AccessPolicy.permitsSharedPage(intent))
+    else { throw .policyViolation }
+    return shared
+  }
+
   // ---- Realm-PAS granules the caller holds locked --------------------------------------
 
   /// A read-only view of the declared bytes of a granule the caller holds locked. The
@@ -131,8 +165,7 @@ public struct Gate<Environment: RMMEnvironment> {
   public func reading<Result>(_ granule: borrowing LockedGranule, _ intent: AccessIntent,
                               _ body: (borrowing GranuleReader) -> Result) throws(GateError) -> Result {
     let state = granule.state
-    guard audited(granule.pa, intent, state, allowed: intent.direction == .read
-                    && AccessPolicy.permits(intent, actualState: state)) else { throw .policyViolation }
+    guard admits(granule, intent, .read) else { throw .policyViolation }
     guard let address = mapper.map(granule.pa, in: .realm, writable: false) else { throw .realmAccessAbort }
     defer { mapper.unmap(address) }
     return try bounded(address, granule.pa, intent, state) { fault in
@@ -145,8 +178,7 @@ public struct Gate<Environment: RMMEnvironment> {
   public func writing<Result>(_ granule: borrowing LockedGranule, _ intent: AccessIntent,
                               _ body: (inout GranuleWriter) -> Result) throws(GateError) -> Result {
     let state = granule.state
-    guard audited(granule.pa, intent, state, allowed: intent.direction == .write
-                    && AccessPolicy.permits(intent, actualState: state)) else { throw .policyViolation }
+    guard admits(granule, intent, .write) else { throw .policyViolation }
     guard let address = mapper.map(granule.pa, in: .realm, writable: true) else { throw .realmAccessAbort }
     defer { mapper.unmap(address) }
     return try bounded(address, granule.pa, intent, state) { fault in
@@ -157,9 +189,7 @@ public struct Gate<Environment: RMMEnvironment> {
 
   /// Fills a granule the caller holds locked with `contents` (the whole page).
   public func fill(_ granule: borrowing LockedGranule, _ intent: AccessIntent, from contents: inout PageBuffer) throws(GateError) {
-    let state = granule.state
-    guard audited(granule.pa, intent, state, allowed: intent.direction == .write && intent.lower == 0 && intent.upper == 4096
-                    && AccessPolicy.permits(intent, actualState: state)) else { throw .policyViolation }
+    guard admits(granule, intent, .write, wholePage: true) else { throw .policyViolation }
     guard let address = mapper.map(granule.pa, in: .realm, writable: true) else { throw .realmAccessAbort }
     withUnsafeBytes(of: &contents) { mapper.copyPage(to: address, from: $0.baseAddress!) }
     mapper.unmap(address)
@@ -168,9 +198,7 @@ public struct Gate<Environment: RMMEnvironment> {
   /// Fills a granule the caller holds locked with `first &+ i &* step` in word i (a
   /// new RTT unfolded from its parent entry: `step` 0 for 512 copies).
   public func fillWords(_ granule: borrowing LockedGranule, _ intent: AccessIntent, first: UInt64, step: UInt64) throws(GateError) {
-    let state = granule.state
-    guard audited(granule.pa, intent, state, allowed: intent.direction == .write && intent.lower == 0 && intent.upper == 4096
-                    && AccessPolicy.permits(intent, actualState: state)) else { throw .policyViolation }
+    guard admits(granule, intent, .write, wholePage: true) else { throw .policyViolation }
     guard let address = mapper.map(granule.pa, in: .realm, writable: true) else { throw .realmAccessAbort }
     mapper.fillPage(address, first: first, step: step)
     mapper.unmap(address)
@@ -179,9 +207,7 @@ public struct Gate<Environment: RMMEnvironment> {
   /// Zeroes a granule the caller holds locked. The delegation scrub is the first touch
   /// of the PA: it alone may find no memory there.
   public func scrub(_ granule: borrowing LockedGranule, _ intent: AccessIntent) throws(GateError) {
-    let state = granule.state
-    guard audited(granule.pa, intent, state, allowed: intent.direction == .write && intent.lower == 0 && intent.upper == 4096
-                    && AccessPolicy.permits(intent, actualState: state)) else { throw .policyViolation }
+    guard admits(granule, intent, .write, wholePage: true) else { throw .policyViolation }
     guard let address = mapper.map(granule.pa, in: .realm, writable: true) else { throw .realmAccessAbort }
     let zeroed = mapper.zeroPage(address, firstTouch: intent.purpose == .delegateScrub)
     mapper.unmap(address)
@@ -224,10 +250,7 @@ public struct Gate<Environment: RMMEnvironment> {
   /// host delegates it meanwhile the copy takes a fault and fails cleanly.
   public func copyFromNonSecure<Buffer: BitwiseCopyable>(_ pa: UInt64, _ intent: AccessIntent,
                                                          into buffer: inout Buffer) throws(GateError) {
-    let state = try nonSecureState(pa, intent)
-    guard audited(pa, intent, state, allowed: intent.direction == .read && Int(intent.length) <= MemoryLayout<Buffer>.size
-                    && intent.length & 7 == 0 && intent.offset & 7 == 0
-                    && AccessPolicy.permits(intent, actualState: state)) else { throw .policyViolation }
+    try admitsNonSecure(pa, intent, .read, bufferSize: MemoryLayout<Buffer>.size)
     guard let address = mapper.map(pa, in: .nonSecure, writable: false) else { throw .nonSecureAccessFault }
     let copied = withUnsafeMutableBytes(of: &buffer) { bytes in
       mapper.faultTolerantCopy(to: bytes.baseAddress!, from: address + intent.lower, count: Int(intent.length))
@@ -240,10 +263,7 @@ public struct Gate<Environment: RMMEnvironment> {
   /// granule `pa` (results the spec defines). A fault fails it cleanly.
   public func copyToNonSecure<Buffer: BitwiseCopyable>(_ pa: UInt64, _ intent: AccessIntent,
                                                        from buffer: inout Buffer) throws(GateError) {
-    let state = try nonSecureState(pa, intent)
-    guard audited(pa, intent, state, allowed: intent.direction == .write && Int(intent.length) <= MemoryLayout<Buffer>.size
-                    && intent.length & 7 == 0 && intent.offset & 7 == 0
-                    && AccessPolicy.permits(intent, actualState: state)) else { throw .policyViolation }
+    try admitsNonSecure(pa, intent, .write, bufferSize: MemoryLayout<Buffer>.size)
     guard let address = mapper.map(pa, in: .nonSecure, writable: true) else { throw .nonSecureAccessFault }
     let copied = withUnsafeBytes(of: &buffer) { bytes in
       mapper.faultTolerantCopy(to: address + intent.lower, from: bytes.baseAddress!, count: Int(intent.length))
@@ -258,9 +278,7 @@ public struct Gate<Environment: RMMEnvironment> {
   /// there for an RMM_ATTEST_* call). The caller holds the shared page's lock.
   public func readingSharedPage<Result>(_ intent: AccessIntent,
                                         _ body: (borrowing GranuleReader) -> Result) throws(GateError) -> Result {
-    guard let shared = mapper.sharedPage else { throw .notDRAM }
-    guard audited(shared.pa, intent, nil, allowed: intent.direction == .read && AccessPolicy.permitsSharedPage(intent))
-    else { throw .policyViolation }
+    let shared = try admitsSharedPage(intent, .read)
     return try bounded(shared.address, shared.pa, intent, nil) { fault in
       body(GranuleReader(base: shared.address, lower: intent.lower, upper: intent.upper, fault: fault))
     }
@@ -270,9 +288,7 @@ public struct Gate<Environment: RMMEnvironment> {
   /// EL3; the scrub after the RAK passed through).
   public func writingSharedPage<Result>(_ intent: AccessIntent,
                                         _ body: (inout GranuleWriter) -> Result) throws(GateError) -> Result {
-    guard let shared = mapper.sharedPage else { throw .notDRAM }
-    guard audited(shared.pa, intent, nil, allowed: intent.direction == .write && AccessPolicy.permitsSharedPage(intent))
-    else { throw .policyViolation }
+    let shared = try admitsSharedPage(intent, .write)
     return try bounded(shared.address, shared.pa, intent, nil) { fault in
       var view = GranuleWriter(base: shared.address, lower: intent.lower, upper: intent.upper, fault: fault)
       return body(&view)
