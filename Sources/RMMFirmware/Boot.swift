@@ -130,6 +130,8 @@ func detectFeatures() -> RMIFeatureRegister0 {
   features.sha512 = true
   features.maxRECsOrder = 10
   gicListRegisters = Int(read_ich_vtr_el2() & 0x1F) + 1
+  let preemptionBits = Int((read_ich_vtr_el2() >> 26) & 0x7) + 1  // PREbits
+  gicActivePriorityRegisters = preemptionBits >= 7 ? 4 : preemptionBits == 6 ? 2 : 1
   features.gicv3ListRegisters = UInt64(gicListRegisters - 1)
   maximumVMID = (read_id_aa64mmfr1_el1() >> 4) & 0xF == 0b0010 ? 0xFFFF : 0xFF
   hardwareIDs.pfr0 = read_id_aa64pfr0_el1()

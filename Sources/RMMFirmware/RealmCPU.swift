@@ -6,6 +6,8 @@ import RMMCore
 
 /// ICH_VTR_EL2.ListRegs + 1, read at boot.
 nonisolated(unsafe) var gicListRegisters = 0
+/// How many ICH_AP0R<n>_EL2/ICH_AP1R<n>_EL2 the CPU has (1, 2 or 4: ICH_VTR_EL2.PREbits).
+nonisolated(unsafe) var gicActivePriorityRegisters = 1
 /// HCR_EL2 of the RMM itself, per CPU, while a REC's controls are loaded.
 nonisolated(unsafe) var savedHCR: InlineArray<32, UInt64> = .init(repeating: 0)
 
@@ -60,7 +62,10 @@ struct FirmwareRealmCPU: RealmExecution {
     host[RECSystemRegisters.count + RECSystemRegisters.cntpCVAL] = read_cntp_cval_el0()
     rmm_el1_restore(words(rec, RECLayout.el1, count: RECSystemRegisters.count))
     write_cntvoff_el2(0)
-    write_cnthctl_el2(0b11)  // EL1 may use the physical counter and timer
+    // EL1 may use the physical counter and timer; a timer whose interrupt the host has
+    // already seen is masked (A6.2).
+    write_cnthctl_el2(0b11 | RECSystemRegisters.entryTimerMasks(cntvCTL: timers[RECSystemRegisters.cntvCTL],
+                                                                cntpCTL: timers[RECSystemRegisters.cntpCTL]))
     write_cntv_cval_el0(timers[RECSystemRegisters.cntvCVAL])
     write_cntv_ctl_el0(timers[RECSystemRegisters.cntvCTL])
     write_cntp_cval_el0(timers[RECSystemRegisters.cntpCVAL])
@@ -75,6 +80,7 @@ struct FirmwareRealmCPU: RealmExecution {
     write_hcr_el2(hcr)
     writeListRegisters(control.gicLRs)
     write_ich_vmcr_el2(rec.load64(at: RECLayout.gic))
+    restoreActivePriorities(rec)
     write_ich_hcr_el2(control.gicHCR | 1)  // En
     isb()
   }
@@ -106,6 +112,7 @@ struct FirmwareRealmCPU: RealmExecution {
     let vmcr = read_ich_vmcr_el2()
     exit.gicVMCR = vmcr
     rec.store64(vmcr, at: RECLayout.gic)
+    saveActivePriorities(&rec)
     write_ich_hcr_el2(0)
     writeListRegisters(.init(repeating: 0))  // nothing of the realm's stays in the GIC
     let cntvCTL = read_cntv_ctl_el0(), cntvCVAL = read_cntv_cval_el0()
@@ -134,6 +141,44 @@ struct FirmwareRealmCPU: RealmExecution {
     let nsSVE = rmm_ns_sve_area(currentCPU())!
     rmm_fp_leave_realm(fpState.pointer(at: 0, count: RECLayout.fpStateSize)!.assumingMemoryBound(to: UInt64.self), ns, nsSVE)
     isb()
+  }
+
+  /// The active priorities of the realm's virtual interrupts: restored with its LRs,
+  /// saved and cleared at exit (an interrupt it acknowledged may end after the exit).
+  private func restoreActivePriorities(_ rec: borrowing RECView) {
+    let ap0 = RECLayout.gicActivePriorities0, ap1 = RECLayout.gicActivePriorities1
+    write_ich_ap0r0_el2(rec.load64(at: ap0))
+    write_ich_ap1r0_el2(rec.load64(at: ap1))
+    guard gicActivePriorityRegisters > 1 else { return }
+    write_ich_ap0r1_el2(rec.load64(at: ap0 + 8))
+    write_ich_ap1r1_el2(rec.load64(at: ap1 + 8))
+    guard gicActivePriorityRegisters > 2 else { return }
+    write_ich_ap0r2_el2(rec.load64(at: ap0 + 16))
+    write_ich_ap1r2_el2(rec.load64(at: ap1 + 16))
+    write_ich_ap0r3_el2(rec.load64(at: ap0 + 24))
+    write_ich_ap1r3_el2(rec.load64(at: ap1 + 24))
+  }
+
+  private func saveActivePriorities(_ rec: inout RECView) {
+    let ap0 = RECLayout.gicActivePriorities0, ap1 = RECLayout.gicActivePriorities1
+    rec.store64(read_ich_ap0r0_el2(), at: ap0)
+    rec.store64(read_ich_ap1r0_el2(), at: ap1)
+    write_ich_ap0r0_el2(0)
+    write_ich_ap1r0_el2(0)
+    guard gicActivePriorityRegisters > 1 else { return }
+    rec.store64(read_ich_ap0r1_el2(), at: ap0 + 8)
+    rec.store64(read_ich_ap1r1_el2(), at: ap1 + 8)
+    write_ich_ap0r1_el2(0)
+    write_ich_ap1r1_el2(0)
+    guard gicActivePriorityRegisters > 2 else { return }
+    rec.store64(read_ich_ap0r2_el2(), at: ap0 + 16)
+    rec.store64(read_ich_ap1r2_el2(), at: ap1 + 16)
+    rec.store64(read_ich_ap0r3_el2(), at: ap0 + 24)
+    rec.store64(read_ich_ap1r3_el2(), at: ap1 + 24)
+    write_ich_ap0r2_el2(0)
+    write_ich_ap1r2_el2(0)
+    write_ich_ap0r3_el2(0)
+    write_ich_ap1r3_el2(0)
   }
 
   private func writeListRegisters(_ lrs: InlineArray<16, UInt64>) {

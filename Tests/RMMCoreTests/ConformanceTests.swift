@@ -307,6 +307,58 @@ final class ConformanceTests: XCTestCase {
     XCTAssertEqual(trap(Self.sysreg(3, 0, 1, 2, 0, rt: 3, read: true)).2, undefined, "ZCR_EL1: no SVE")
   }
 
+  /// What a Linux guest needs of the GIC CPU interface: its SGIs (IPIs, irq_work's
+  /// self-IPI) and cross-REC deactivation reach the host as a sync exit with the
+  /// register's encoding and the value in gprs[0]; the RMM moves the realm past the MSR.
+  func testGICSGIWritesExitToTheHost() {
+    for (op2, name) in [(UInt64(5), "ICC_SGI1R_EL1"), (6, "ICC_ASGI1R_EL1"), (7, "ICC_SGI0R_EL1"), (1, "ICC_DIR_EL1")] {
+      let n = RunFixture()
+      let pc = n.pc(n.rec0)
+      let esr = Self.sysreg(3, 0, 12, 11, op2, rt: 3, read: false)
+      n.script(.sync, esr: esr, registers: [0, 0, 0, 0x0100_0000_0001_0005])
+      XCTAssertEqual(n.enter(), success)
+      XCTAssertEqual(n.exitField(RecRunLayout.exitReason), UInt64(RecExitReason.sync.rawValue), "\(name): exits")
+      XCTAssertEqual(n.exitField(RecRunLayout.exitESR), esr & ~(0x1F << 5), "\(name): the encoding, Rt hidden")
+      XCTAssertEqual(n.exitField(RecRunLayout.exitGPRs), 0x0100_0000_0001_0005, "\(name): the value in gprs[0]")
+      XCTAssertEqual(n.exitField(RecRunLayout.exitGPRs + 8), 0, "\(name): nothing else of the realm's registers")
+      XCTAssertEqual(n.pc(n.rec0), pc + 4, "\(name): the realm continues after the MSR")
+    }
+    // XZR as the operand: the value is 0.
+    let n = RunFixture()
+    n.script(.sync, esr: Self.sysreg(3, 0, 12, 11, 5, rt: 31, read: false), registers: [7, 7, 7, 7])
+    XCTAssertEqual(n.enter(), success)
+    XCTAssertEqual(n.exitField(RecRunLayout.exitGPRs), 0)
+    // A read of one of them (write-only registers) and its neighbours stay Undefined.
+    let undefined: UInt64 = 1 << 25
+    XCTAssertEqual(trap(Self.sysreg(3, 0, 12, 11, 5, rt: 3, read: true)).2, undefined, "MRS of ICC_SGI1R_EL1")
+    XCTAssertEqual(trap(Self.sysreg(3, 0, 12, 11, 3, rt: 3, read: false)).2, undefined, "ICC_RPR_EL1 encoding, op2 3")
+    XCTAssertEqual(trap(Self.sysreg(3, 0, 12, 12, 5, rt: 3, read: false)).2, undefined, "CRm 12 is no SGI register")
+  }
+
+  func testIDRegistersHideWhatNeedsEL2Enables() {
+    func field(_ v: UInt64, _ shift: UInt64) -> UInt64 { (v >> shift) & 0xF }
+    let isar1 = trap(Self.sysreg(3, 0, 0, 6, 1, rt: 3, read: true)).0
+    XCTAssertEqual(field(isar1, 60), 0, "ISAR1.LS64 hidden")
+    XCTAssertEqual(field(isar1, 4), 1, "ISAR1.APA kept: the PAuth keys are switched")
+    let isar2 = trap(Self.sysreg(3, 0, 0, 6, 2, rt: 3, read: true)).0
+    XCTAssertEqual(field(isar2, 16), 0, "ISAR2.MOPS hidden: HCRX_EL2.MSCEn is not set for realms")
+    XCTAssertEqual(field(isar2, 32), 0, "ISAR2.SYSREG_128 hidden")
+    XCTAssertEqual(field(isar2, 36), 0, "ISAR2.SYSINSTR_128 hidden")
+    XCTAssertEqual(field(isar2, 0), 1, "ISAR2.WFxT kept")
+  }
+
+  func testAssertedTimersAreMaskedAtTheNextEntry() {
+    typealias T = RECSystemRegisters
+    XCTAssertEqual(T.entryTimerMasks(cntvCTL: 0b101, cntpCTL: 0), T.cnthctlVirtualMask, "enabled, condition met, unmasked")
+    XCTAssertEqual(T.entryTimerMasks(cntvCTL: 0, cntpCTL: 0b101), T.cnthctlPhysicalMask)
+    XCTAssertEqual(T.entryTimerMasks(cntvCTL: 0b101, cntpCTL: 0b101), T.cnthctlVirtualMask | T.cnthctlPhysicalMask)
+    XCTAssertEqual(T.entryTimerMasks(cntvCTL: 0b111, cntpCTL: 0b111), 0, "IMASK: the realm masked it itself")
+    XCTAssertEqual(T.entryTimerMasks(cntvCTL: 0b001, cntpCTL: 0b001), 0, "not yet expired")
+    XCTAssertEqual(T.entryTimerMasks(cntvCTL: 0b100, cntpCTL: 0b100), 0, "disabled")
+    XCTAssertEqual(T.cnthctlVirtualMask, 1 << 18, "CNTHCTL_EL2.CNTVMASK")
+    XCTAssertEqual(T.cnthctlPhysicalMask, 1 << 19, "CNTHCTL_EL2.CNTPMASK")
+  }
+
   func testSelfHostedDebugRegistersReadZeroAndIgnoreWrites() {
     let (value, moved, esr) = trap(Self.sysreg(2, 0, 0, 0, 4, rt: 3, read: true))  // DBGBVR0_EL1
     XCTAssertEqual(value, 0)

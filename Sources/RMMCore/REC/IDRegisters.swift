@@ -38,6 +38,12 @@ public enum IDRegisterView {
   static let pfr1Kept = field(0) | field(4) | field(32)
   // ID_AA64DFR0_EL1: DebugVer and DoubleLock; BRPs, WRPs and CTX_CMPs from the realm.
   static let dfr0Kept = field(0) | field(36)
+  // ID_AA64ISAR1_EL1 hides LS64 (its EL1 use is enabled in HCRX_EL2, which realms
+  // do not get).
+  static let isar1Hidden = field(60)
+  // ID_AA64ISAR2_EL1 hides MOPS (UNDEFINED at EL1 unless HCRX_EL2.MSCEn) and the
+  // 128-bit system registers and instructions (their EL2 enables are not set).
+  static let isar2Hidden = field(16) | field(32) | field(36)
   // ID_AA64MMFR1_EL1 hides VH, LO, TWED, HCX (EL2 features or state not switched).
   static let mmfr1Hidden = field(8) | field(16) | field(32) | field(40)
   // ID_AA64MMFR2_EL1 hides NV (no EL2 in a realm).
@@ -60,8 +66,8 @@ public enum IDRegisterView {
       let contextAware = min((hardware.dfr0 >> 28) & 0xF, bps)
       return hardware.dfr0 & dfr0Kept | (bps & 0xF) << 12 | (wps & 0xF) << 20 | contextAware << 28
     case (6, 0): return hardware.isar0
-    case (6, 1): return hardware.isar1
-    case (6, 2): return hardware.isar2
+    case (6, 1): return hardware.isar1 & ~isar1Hidden
+    case (6, 2): return hardware.isar2 & ~isar2Hidden
     case (7, 0): return hardware.mmfr0 & ~mmfr0Hidden
     case (7, 1): return hardware.mmfr1 & ~mmfr1Hidden
     case (7, 2): return hardware.mmfr2 & ~mmfr2Hidden
@@ -97,6 +103,13 @@ public struct SystemRegisterEncoding: Sendable, Equatable {
   /// (DBGB*, DBGW*, MDSCR_EL1, MDCCINT_EL1, OSLAR_EL1, OS lock and claim registers...)
   /// and MDRAR_EL1.
   public var isSelfHostedDebug: Bool { op0 == 2 && op1 == 0 }
+
+  /// ICC_DIR_EL1 (op2 1, trapped only when the host sets ICH_HCR_EL2.TDIR),
+  /// ICC_SGI1R_EL1 (5), ICC_ASGI1R_EL1 (6), ICC_SGI0R_EL1 (7): op0 3, op1 0, CRn 12,
+  /// CRm 11. Trapped by HCR_EL2.IMO/FMO; the host's virtual GIC emulates them.
+  public var isHostEmulatedGICRegister: Bool {
+    op0 == 3 && op1 == 0 && crn == 12 && crm == 11 && (op2 == 1 || op2 >= 5)
+  }
 }
 
 /// What the RMM does with a trapped MSR/MRS.
@@ -107,10 +120,15 @@ public enum SystemRegisterTrapAction: Equatable, Sendable {
   case ignoreWrite
   /// An Undefined exception at the instruction.
   case undefined
+  /// A write the host completes (REC exit with the value in exit.gprs[0]); the RMM
+  /// moves the realm past the instruction.
+  case exitToHost
 }
 
 public enum SystemRegisterTraps {
-  /// ID registers are read-only; self-hosted debug reads as zero and ignores writes
+  /// ID registers are read-only; writes to the GIC CPU interface registers that
+  /// signal other CPUs or deactivate across RECs (ICC_SGI1R, ICC_ASGI1R, ICC_SGI0R,
+  /// ICC_DIR) go to the host, which owns the virtual distributor; self-hosted debug reads as zero and ignores writes
   /// (breakpoints and watchpoints are reported as the realm asked, but this RMM does
   /// not yet switch their state, so none of the host's reaches the realm or back);
   /// everything else trapped (PMU, AMU, SPE, TRBE, trace, MTE, implementation
@@ -119,6 +137,7 @@ public enum SystemRegisterTraps {
                             realm: RealmFeatures) -> SystemRegisterTrapAction {
     let encoding = SystemRegisterEncoding(iss: esr)
     let isRead = esr & 1 != 0
+    if encoding.isHostEmulatedGICRegister { return isRead ? .undefined : .exitToHost }
     if let value = IDRegisterView.realmValue(encoding, hardware: hardware, realm: realm) {
       return isRead ? .read(value) : .undefined
     }

@@ -14,6 +14,24 @@ public enum RECSystemRegisters {
   /// Timer registers at RECLayout.timers.
   public static let cntvCTL = 0, cntvCVAL = 1, cntpCTL = 2, cntpCVAL = 3
 
+  /// Whether an EL1 timer with this CNTx_CTL_EL0 asserts its output: enabled, its
+  /// condition met and not masked by the realm.
+  @inline(__always)
+  public static func timerAsserted(_ ctl: UInt64) -> Bool { ctl & 0b111 == 0b101 }
+
+  /// CNTHCTL_EL2.CNTVMASK and CNTPMASK (FEAT_RME): hold the EL1 timer's signal away
+  /// from the interrupt controller.
+  public static let cnthctlVirtualMask: UInt64 = 1 << 18
+  public static let cnthctlPhysicalMask: UInt64 = 1 << 19
+
+  /// The timer masks for a REC entry (A6.2): a timer that asserted its output in the
+  /// state the previous exit reported is masked, so that its physical interrupt,
+  /// which the host has seen and virtualises, does not stop the realm from running.
+  /// The mask goes at the next entry after the realm has moved the timer on.
+  public static func entryTimerMasks(cntvCTL: UInt64, cntpCTL: UInt64) -> UInt64 {
+    (timerAsserted(cntvCTL) ? cnthctlVirtualMask : 0) | (timerAsserted(cntpCTL) ? cnthctlPhysicalMask : 0)
+  }
+
   /// EL1h, AArch64, D/A/I/F masked: how a REC starts (RMM specification).
   public static let initialPSTATE: UInt64 = 0x3C5
   /// SCTLR_EL1 with only its RES1 bits set: MMU and caches off.

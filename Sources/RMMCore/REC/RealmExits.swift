@@ -30,8 +30,8 @@ extension RMIDispatcher {
       return false
     case 0x16, 0x12:  // HVC: realms have no hypervisor calls; Undefined at the HVC itself
       return handleRealmHVC(&rec)
-    case 0x18:  // MSR/MRS trapped: ID registers (TID3), debug (TDA/TDOSA/TDRA), PMU, ...
-      return handleSystemRegisterTrap(&rec, esr: s.esr)
+    case 0x18:  // MSR/MRS trapped: ID registers (TID3), debug (TDA/TDOSA/TDRA), GIC SGIs, PMU, ...
+      return handleSystemRegisterTrap(&rec, esr: s.esr, &exit)
     case 0x01:  // WFI/WFE trapped at the host's request
       return handleWFx(&rec, esr: s.esr, &exit)
     case 0x24:
@@ -57,7 +57,7 @@ extension RMIDispatcher {
   }
 
   @inline(never)
-  func handleSystemRegisterTrap(_ rec: inout RECView, esr: UInt64) -> Bool {
+  func handleSystemRegisterTrap(_ rec: inout RECView, esr: UInt64, _ exit: inout RECExit) -> Bool {
     switch SystemRegisterTraps.action(esr: esr, hardware: environment.cpu.hardwareIDRegisters,
                                       realm: RealmFeatures(breakpoints: rec.field(RECLayout.breakpoints),
                                                            watchpoints: rec.field(RECLayout.watchpoints))) {
@@ -69,6 +69,13 @@ extension RMIDispatcher {
       rec.advancePC()
     case .undefined:
       injectUndefined(&rec)
+    case .exitToHost:
+      let register = Int((esr >> 5) & 0x1F)
+      exit.reason = .sync
+      exit.esr = SanitisedSyndrome.systemRegisterWrite(esr)
+      exit.setGPR(0, register == 31 ? 0 : rec.gpr(register))
+      rec.advancePC()
+      return true
     }
     return false
   }

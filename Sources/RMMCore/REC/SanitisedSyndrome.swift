@@ -40,6 +40,14 @@ public enum SanitisedSyndrome {
     esr & (ESR.ec | ESR.set | ESR.ea | ESR.fsc)
   }
 
+  /// A trapped write to a GIC CPU interface register the host emulates (ICC_SGI1R,
+  /// ICC_ASGI1R, ICC_SGI0R, ICC_DIR): EC, IL, the register's encoding and the
+  /// direction; Rt reads as 0, because the value travels in exit.gprs[0].
+  public static func systemRegisterWrite(_ esr: UInt64) -> UInt64 {
+    let rt: UInt64 = 0x1F << 5
+    return esr & (ESR.ec | ESR.il | 0x1FFFFFF) & ~rt
+  }
+
   /// WFI/WFE (A4.3.4.1): EC and TI (TI is ISS[1:0] with FEAT_WFxT).
   public static func wfx(_ esr: UInt64) -> UInt64 { esr & (ESR.ec | 0x3) }
 }

@@ -84,10 +84,15 @@ public enum RECLayout {
   public static let breakpoints = 0x238
   public static let watchpoints = 0x240
   public static let el1 = 0x300          // EL1 system registers (RECSystemRegisters)
-  public static let gic = 0x500          // GICv3 virtual interface state
+  /// GICv3 virtual interface state: ICH_VMCR_EL2, then ICH_AP0R<n>_EL2 and
+  /// ICH_AP1R<n>_EL2 (n < 4): the active priorities of interrupts the realm has
+  /// acknowledged and not yet ended, which must survive an exit taken meanwhile.
+  public static let gic = 0x500
+  public static let gicActivePriorities0 = 0x508   // 4 words
+  public static let gicActivePriorities1 = 0x528   // 4 words
   public static let timers = 0x600       // EL1 timers (RECSystemRegisters.cntv*/cntp*: 4 words)
   public static let timersSize = 4 * 8
-  public static let gicSize = 8          // ICH_VMCR_EL2
+  public static let gicSize = 9 * 8
   /// The FP/SIMD save area at the start of the first aux granule: q0-q31, FPCR, FPSR.
   public static let fpStateSize = 528
   public static let flagRunnable: UInt64 = 1 << 0
