@@ -39,7 +39,7 @@ orig_checksum() {
 }
 
 fetch_dtc() {
-  local versions ver work log_file line sha name tree up
+  local versions ver work log_file line sha name tree up provenance
   versions=$(apt-cache showsrc "$PKG" 2>/dev/null | awk '/^Version:/{print $2}' | sort -uV)
   [ -n "$versions" ] || die "apt knows no $PKG source package: scripts/setup's deb-src entry (trixie) is missing, or apt-get update has not run"
   ver=$DTC_VERSION
@@ -56,10 +56,10 @@ fetch_dtc() {
   log_file=$work/apt.log
   if (cd "$work" && apt-get source -qq "$PKG=$ver") >"$log_file" 2>&1; then
     tree=$work/$PKG-$up
-    echo "$PKG $ver (Debian source package)" >"$tree/.rmm-source"
+    provenance="$PKG $ver (Debian source package)"
   else
     warn "apt-get source $PKG=$ver failed:"
-    grep -E '^(E|W): ' "$log_file" | sed 's/^/    /' >&2 || true
+    grep -E '^E: ' "$log_file" | sed 's/^/    /' >&2 || true
     line=$(orig_checksum "$ver")
     read -r sha _ name <<<"$line" || true
     [ -n "${name:-}" ] || die "$PKG $ver: no upstream tarball in the Sources index"
@@ -72,11 +72,12 @@ fetch_dtc() {
     warn "$PKG $ver: using the upstream tarball $name alone (SHA-256 checked against the signed Sources index); Debian's patches are not applied"
     mkdir -p "$work/orig"
     tar -xf "$work/$name" -C "$work/orig"
-    tree=$(dirname "$(ls -d "$work"/orig/*/libfdt/fdt.c 2>/dev/null | head -1 || echo "$work/orig/?/libfdt")")
-    tree=${tree%/libfdt}
-    echo "$PKG $ver (upstream tarball $name only; Debian's patches not applied)" >"$tree/.rmm-source"
+    tree=$(ls -d "$work"/orig/*/libfdt/fdt.c 2>/dev/null | head -1 || true)
+    tree=${tree%/libfdt/fdt.c}
+    provenance="$PKG $ver (upstream tarball $name only; Debian's patches not applied)"
   fi
-  [ -f "$tree/libfdt/fdt.c" ] || die "$PKG $ver: no libfdt/fdt.c in the unpacked source"
+  [ -n "$tree" ] && [ -f "$tree/libfdt/fdt.c" ] || die "$PKG $ver: no libfdt/fdt.c in the unpacked source"
+  echo "$provenance" >"$tree/.rmm-source"
   rm -rf "$root/third_party/src/$PKG-$up"
   mv "$tree" "$root/third_party/src/$PKG-$up"
   find "$work" -maxdepth 1 -type f \( -name '*.tar.*' -o -name '*.dsc' \) -exec mv -f {} "$root/third_party/src/" \;
