@@ -20,6 +20,9 @@ let package = Package(
     .target(name: "RMMABI"),
     // All behaviour that can be stated without a CPU. Imports only RMMABI.
     .target(name: "RMMCore", dependencies: ["RMMABI"]),
+    // The NS host's realm VMM (boots Linux as a realm): device models and their list-
+    // register bookkeeping. Pure Swift, built for the host tests and for the NS payload.
+    .target(name: "RealmVMM"),
     // Host tools.
     .target(name: "RMMAuditAnalysis", dependencies: ["RMMCore", "RMMABI", "CCATokenVerifier"]),
     .executableTarget(name: "rmm-audit", dependencies: [
@@ -36,5 +39,6 @@ let package = Package(
     .testTarget(name: "RMMCoreTests", dependencies: ["RMMCore", "RMMABI", "CCATokenVerifier"]),
     .testTarget(name: "RMMAuditAnalysisTests", dependencies: ["RMMAuditAnalysis", "RMMCore", "RMMABI", "CCATokenVerifier"]),
     .testTarget(name: "CCATokenVerifierTests", dependencies: ["CCATokenVerifier", "RMMABI"]),
+    .testTarget(name: "RealmVMMTests", dependencies: ["RealmVMM"]),
   ]
 )

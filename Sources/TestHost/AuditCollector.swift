@@ -64,6 +64,13 @@ enum AuditCollector {
     stagedPages[staged] = 0
   }
 
+  /// CPU 0's own staged records, printed where its console is at a line boundary
+  /// (the Linux realm's console runs meanwhile).
+  static func printStagedRecords() {
+    guard stagedPages[0] > 0 else { return }
+    printStaged(cpu: 0, pages: stagedPages[0])
+  }
+
   static func printRecords(at base: UInt64, count: UInt64) {
     for i in 0..<min(count, UInt64(AuditInterface.recordsPerPage)) {
       console.write("AUDIT")

@@ -19,6 +19,9 @@ enum RunConfiguration {
     case forbiddenAccesses = 4
     /// RMI fuzzing (Fuzzer.swift): arguments seed, calls per CPU, CPUs.
     case fuzz = 5
+    /// Boot a Linux kernel as a realm (LinuxRealm.swift): arguments kernel PA, size,
+    /// initramfs PA, size, flags, RAM bytes; the command line at +0x800.
+    case linux = 6
   }
   static var mode: Mode {
     guard mmio_read64(Board.runConfigurationPA) == magic else { return .tests }
@@ -69,6 +72,8 @@ public func testhostMain() {
     console.write(" passed, ")
     console.decimal(failed)
     console.write(" failed\n")
+  case .linux:
+    runLinuxRealm()
   case .demo:
     runFoundationTests()
     runRealmLifecycleTests()

@@ -29,6 +29,10 @@ enum Board {
   static let topOfRAM: UInt64 = $TOP_OF_RAM
   static let gicDistributor: UInt64 = $GICD_BASE
   static let gicRedistributor: UInt64 = $GICR_BASE
+  static let platformDeviceTree: UInt64 = $PLATFORM_DEVICE_TREE
+  static let linuxWork: UInt64 = $LINUX_WORK
+  static let linuxPool: UInt64 = $LINUX_POOL
+  static let linuxPoolSize: UInt64 = $LINUX_POOL_SIZE
 }
 SWIFT
 }

@@ -4,7 +4,7 @@ run_qemu() {
   local log=$1 bios=$2 smp=$3 tmo=$4; shift 4
   timeout --foreground -k 5 "$tmo" "$(qemu_bin)" \
     -M virt,secure=on,virtualization=on,gic-version=3 \
-    -cpu max,x-rme=on -smp "$smp" -m 1G -nic none \
+    -cpu max,x-rme=on -smp "$smp" -m "${RMM_QEMU_MEMORY:-1G}" -nic none \
     -display none -monitor none \
     -serial "file:$log.raw" -serial "file:$log.uart1" \
     -bios "$bios" "$@" </dev/null

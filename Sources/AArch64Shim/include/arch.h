@@ -185,6 +185,8 @@ ALWAYS_INLINE uint64_t testrealm_image_address(void) { return (uint64_t)testreal
 ALWAYS_INLINE uint64_t testrealm_image_size(void) { return (uint64_t)(testrealm_image_end - testrealm_image_start); }
 ALWAYS_INLINE uint32_t mmio_read32(uint64_t pa) { return *(volatile uint32_t *)pa; }
 ALWAYS_INLINE void mmio_write32(uint64_t pa, uint32_t v) { *(volatile uint32_t *)pa = v; }
+ALWAYS_INLINE uint8_t mmio_read8(uint64_t pa) { return *(volatile uint8_t *)pa; }
+ALWAYS_INLINE void mmio_write8(uint64_t pa, uint8_t v) { *(volatile uint8_t *)pa = v; }
 DEFINE_SYSREG_RW_ENC(icc_pmr_el1, "S3_0_C4_C6_0")
 DEFINE_SYSREG_RW_ENC(icc_igrpen1_el1, "S3_0_C12_C12_7")
 DEFINE_SYSREG_RW_ENC(icc_hppir1_el1, "S3_0_C12_C12_2")
