@@ -182,3 +182,14 @@ testhost_unexpected:
 	.global	testhost_stacks
 testhost_stacks:
 	.space	8 * TESTHOST_STACK_SIZE
+
+/* uint64_t testhost_semihosting(uint64_t operation, uint64_t parameters): an Arm
+ * semihosting call (HLT #0xF000), answered by QEMU when it runs with
+ * -semihosting-config enable=on,target=native. Only the Linux realm's audit stream uses
+ * it, and only when the run configuration says QEMU was started so (else HLT is an
+ * Undefined exception). */
+	.text
+	.global	testhost_semihosting
+testhost_semihosting:
+	hlt	#0xf000
+	ret

@@ -16,7 +16,8 @@ struct LinuxBootRequest {
   var kernelSize: UInt64
   var initrdPA: UInt64
   var initrdSize: UInt64
-  /// b0: interactive (poll the UART for input, keep the realm's console responsive).
+  /// b0: interactive (poll the UART for input, keep the realm's console responsive);
+  /// b1: QEMU answers semihosting: the audit stream goes to the file named at +0xF00.
   var flags: UInt64
   var ramSize: UInt64
   /// The kernel command line: a NUL-terminated string in the run configuration page.
@@ -27,6 +28,8 @@ struct LinuxBootRequest {
     return n
   }
   var interactive: Bool { flags & 1 != 0 }
+  var auditToFile: Bool { flags & 2 != 0 }
+  var auditFileName: UInt64 { Board.runConfigurationPA + 0xF00 }
 
   static func fromRunConfiguration() -> LinuxBootRequest {
     let ram = RunConfiguration.argument(5)
@@ -42,18 +45,23 @@ struct GranulePool {
   let count: UInt64 = Board.linuxPoolSize / 0x1000
   var used: UInt64 = 0
 
+  var delegations: UInt64 = 0
+  var undelegations: UInt64 = 0
+
   mutating func delegated() -> UInt64? {
     guard used < count else { return nil }
     let pa = base + used * 0x1000
+    delegations += 1
     guard rmi(.granuleDelegate, pa).x0 == 0 else { return nil }
     used += 1
     return pa
   }
 
   /// Back to NS, all of them (after the realm is destroyed). The count that refused.
-  func undelegateAll() -> UInt64 {
+  mutating func undelegateAll() -> UInt64 {
     var refused: UInt64 = 0
     for i in 0..<used where rmi(.granuleUndelegate, base + i * 0x1000).x0 != 0 { refused += 1 }
+    undelegations += used
     return refused
   }
 }
@@ -85,7 +93,7 @@ struct LinuxRealm {
   var listRegisters = 4
   var stats = LinuxRealmStatistics()
   /// The realm's console, a line at a time, so that audit records print between lines.
-  var line: InlineArray<256, UInt8> = .init(repeating: 0)
+  var line: InlineArray<1024, UInt8> = .init(repeating: 0)
   var lineLength = 0
   var powerOff = false
 
@@ -367,14 +375,16 @@ struct LinuxRealm {
   mutating func output(_ byte: UInt8) {
     line[lineLength] = byte
     lineLength += 1
-    if byte == 10 || lineLength == 256 { flushLine() }
+    if byte == 10 || lineLength == 1024 { flushLine() }
   }
 
   mutating func flushLine() {
     guard lineLength > 0 else { return }
     for i in 0..<lineLength where line[i] != 13 { console.put(line[i]) }
+    // The console stays at a line boundary between the realm's lines (audit records
+    // may print there), except for the interactive shell's prompt.
+    if line[lineLength - 1] != 10 && !request.interactive { console.newline() }
     lineLength = 0
-    AuditCollector.printStagedRecords()
   }
 
   /// Bytes typed at the host's UART go to the realm's.
@@ -439,7 +449,8 @@ struct LinuxRealm {
     ]
     for i in 0..<8 {
       console.write(names[i].1)
-      console.decimal(stats.rmiCalls[names[i].0 - 0x50])
+      let index = names[i].0 - 0x50
+      console.decimal(index == 1 ? pool.delegations : index == 2 ? pool.undelegations : stats.rmiCalls[index])
     }
     console.newline()
   }
@@ -466,7 +477,12 @@ func runLinuxRealm() {
     return
   }
   enableRealmInterrupts(platform)
-  AuditCollector.enabled = true
+  // The audit log of the whole run, drained every few RMI calls (nothing lost); not in
+  // the interactive shell, whose console it would flood.
+  AuditCollector.enabled = !request.interactive
+  if request.auditToFile && !AuditFile.open(path: request.auditFileName) {
+    console.write("VMM: cannot open the audit file (semihosting)\n")
+  }
   var realm = LinuxRealm(request: request)
   console.write("VMM: building the realm: kernel ")
   console.decimal(request.kernelSize)
@@ -484,23 +500,22 @@ func runLinuxRealm() {
   console.write("VMM: realm built and activated (")
   console.decimal(realm.pool.used)
   console.write(" granules); entering\n")
-  AuditCollector.deferred = true
   let ran = realm.runUntilPowerOff()
-  AuditCollector.deferred = false
   AuditCollector.drainAndPrint()
   let finished = counter()
   console.write(ran ? "VMM: the realm powered off\n" : "VMM: the realm stopped\n")
+  let refused = realm.tearDown()
   realm.printStatistics()
   console.write("VMM-STATS build-ticks=")
   console.decimal(built &- start)
   console.write(" run-ticks=")
   console.decimal(finished &- built)
   console.newline()
-  let refused = realm.tearDown()
   AuditCollector.drainAndPrint()
   console.write("VMM: teardown: ")
   console.decimal(refused)
   console.write(" granules not returned to NS\n")
+  AuditFile.finish()
   AuditCollector.printStatistics()
   console.write("TESTHOST: ")
   console.decimal(ran && refused == 0 ? 1 : 0)

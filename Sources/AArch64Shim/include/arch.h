@@ -179,6 +179,7 @@ uint64_t testhost_fp_sve_setup(uint64_t len);
 void testhost_fp_sve_load(const void *buffer);
 void testhost_fp_sve_store(void *buffer);
 void testhost_el1_set(uint64_t value);
+uint64_t testhost_semihosting(uint64_t operation, uint64_t parameters);
 uint64_t testhost_el1_mismatches(uint64_t value);
 extern __attribute__((visibility("hidden"))) char testrealm_image_start[], testrealm_image_end[];
 ALWAYS_INLINE uint64_t testrealm_image_address(void) { return (uint64_t)testrealm_image_start; }
