@@ -516,6 +516,8 @@ func runLinuxRealm() {
   console.decimal(refused)
   console.write(" granules not returned to NS\n")
   AuditFile.finish()
+  // A signed checkpoint over the whole run's records (on the console, after them).
+  if AuditCollector.enabled { AuditCollector.printCheckpoint(nonce: 0x5357_4946_5452_4D4D) }
   AuditCollector.printStatistics()
   console.write("TESTHOST: ")
   console.decimal(ran && refused == 0 ? 1 : 0)
