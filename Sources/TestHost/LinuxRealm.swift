@@ -390,9 +390,9 @@ struct LinuxRealm {
   /// Bytes typed at the host's UART go to the realm's.
   mutating func pollInput() {
     let uart = UInt64(Board.uartBase)
-    while mmio_read32(uart + 0x18) & (1 << 4) == 0 {
-      let byte = UInt8(truncatingIfNeeded: mmio_read32(uart))
-      if !devices.receive(byte) { break }
+    // Only while the realm's FIFO has room: what stays in ours waits for the next look.
+    while !devices.uart.receiveFull && mmio_read32(uart + 0x18) & (1 << 4) == 0 {
+      _ = devices.receive(UInt8(truncatingIfNeeded: mmio_read32(uart)))
       flushLine()  // echo and prompts show at once
     }
   }
