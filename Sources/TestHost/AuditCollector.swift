@@ -27,7 +27,20 @@ enum AuditCollector {
     callsSinceDrain[me] += 1
     if callsSinceDrain[me] >= 24 {
       callsSinceDrain[me] = 0
-      if me == 0 && !deferred { drainAndPrint() } else { drainToStaging() }
+      if AuditFile.handle != 0 { drainToFile() } else if me == 0 && !deferred { drainAndPrint() } else { drainToStaging() }
+    }
+  }
+
+  /// Any CPU straight into the audit file (each CPU through its own drain page and text
+  /// buffer; the host's file takes whole writes).
+  static func drainToFile() {
+    guard AuditFile.handle != 0 else { return }
+    let target = page + 0x1000 + UInt64(cpu) * 0x1000
+    while true {
+      let r = smc(AuditInterface.fid, AuditInterface.drain, 0, target)
+      guard r.x0 == 0, r.x1 > 0 else { return }
+      AuditFile.write(recordsAt: target, count: min(r.x1, UInt64(AuditInterface.recordsPerPage)))
+      if r.x1 < UInt64(AuditInterface.recordsPerPage) { return }
     }
   }
 
@@ -105,9 +118,11 @@ enum AuditCollector {
 /// semihosting and said so in the run configuration.
 enum AuditFile {
   nonisolated(unsafe) static var handle: UInt64 = 0
-  static let parameters = Board.linuxWork + 0x8000   // the semihosting parameter block
   static let name = Board.linuxWork + 0x8100          // the file name (from the run configuration)
-  static let text = Board.linuxWork + 0x1_0000        // one page of records as text: 102 x 92 bytes
+  /// Per CPU: the semihosting parameter block, and one page of records as text
+  /// (102 x 92 bytes).
+  static var parameters: UInt64 { Board.linuxWork + 0x8000 + UInt64(AuditCollector.cpu) * 0x40 }
+  static var text: UInt64 { Board.linuxWork + 0x1_0000 + UInt64(AuditCollector.cpu) * 0x4000 }
   static let open: UInt64 = 0x01, writeOperation: UInt64 = 0x05, close: UInt64 = 0x02
 
   /// Opens (truncates) the file named by the NUL-terminated string at `path`.

@@ -86,7 +86,8 @@ nonisolated(unsafe) var secondaryDelegateStatus: UInt64 = 0xFFFF
 nonisolated(unsafe) var secondaryDone: UInt64 = 0
 
 /// What a secondary CPU runs when it is switched on (0: the foundation check,
-/// 1: the concurrency test, 2: the fuzzer, 3: one REC_ENTER for the realm runner).
+/// 1: the concurrency test, 2: the fuzzer, 3: one REC_ENTER for the realm runner,
+/// 4: vCPU 1 of the Linux realm).
 nonisolated(unsafe) var secondaryTask: UInt64 = 0
 
 func sharedAddress(_ variable: UnsafeMutablePointer<UInt64>) -> UInt64 { UInt64(UInt(bitPattern: variable)) }
@@ -102,6 +103,9 @@ public func testhostSecondary(_ cpu: UInt64) {
     return
   case 3:
     runSecondaryRECEntry()
+    return
+  case 4:
+    runSecondaryVCPU()
     return
   default:
     break

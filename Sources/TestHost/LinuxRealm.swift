@@ -27,15 +27,30 @@ struct LinuxBootRequest {
     while n < 0x7FF && mmio_read8(commandLine + UInt64(n)) != 0 { n += 1 }
     return n
   }
+  /// vCPUs (1 or 2), each on the physical CPU of its index.
+  var vcpus: Int = 1
   var interactive: Bool { flags & 1 != 0 }
   var auditToFile: Bool { flags & 2 != 0 }
   var auditFileName: UInt64 { Board.runConfigurationPA + 0xF00 }
 
+  init(kernelPA: UInt64 = 0, kernelSize: UInt64 = 0, initrdPA: UInt64 = 0, initrdSize: UInt64 = 0, flags: UInt64 = 0,
+       ramSize: UInt64 = 128 << 20, vcpus: Int = 1) {
+    self.kernelPA = kernelPA
+    self.kernelSize = kernelSize
+    self.initrdPA = initrdPA
+    self.initrdSize = initrdSize
+    self.flags = flags
+    self.ramSize = ramSize
+    self.vcpus = vcpus
+  }
+
   static func fromRunConfiguration() -> LinuxBootRequest {
     let ram = RunConfiguration.argument(5)
+    let vcpus = Int(truncatingIfNeeded: RunConfiguration.argument(6))
     return LinuxBootRequest(kernelPA: RunConfiguration.argument(0), kernelSize: RunConfiguration.argument(1),
                             initrdPA: RunConfiguration.argument(2), initrdSize: RunConfiguration.argument(3),
-                            flags: RunConfiguration.argument(4), ramSize: ram == 0 ? 128 << 20 : ram)
+                            flags: RunConfiguration.argument(4), ramSize: ram == 0 ? 128 << 20 : ram,
+                            vcpus: min(max(vcpus, 1), LinuxRealm.maxVCPUs))
   }
 }
 
@@ -48,7 +63,16 @@ struct GranulePool {
   var delegations: UInt64 = 0
   var undelegations: UInt64 = 0
 
+  /// A delegated granule that came back unused (a fault the other vCPU served first).
+  var spare: UInt64 = 0
+
+  mutating func giveBack(_ granule: UInt64) { spare = granule }
+
   mutating func delegated() -> UInt64? {
+    if spare != 0 {
+      defer { spare = 0 }
+      return spare
+    }
     guard used < count else { return nil }
     let pa = base + used * 0x1000
     delegations += 1
@@ -78,15 +102,20 @@ struct LinuxRealmStatistics {
   var rmiCalls: InlineArray<32, UInt64> = .init(repeating: 0)  // by FID - 0x150
 }
 
+/// The realm and everything the vCPU loops share: the device models, the granule
+/// pool, the console, the counters. Each physical CPU runs one vCPU (VCPULoop); both
+/// reach this state only through `LinuxRealm.shared` while holding `LinuxRealm.lock`.
 struct LinuxRealm {
   typealias R = RecRunLayout
-  let request: LinuxBootRequest
+  static let maxVCPUs = 2
+  var request: LinuxBootRequest
   var layout = RealmLayout()
   var devices: RealmDevices
   var pool = GranulePool()
   var rd: UInt64 = 0
-  var rec: UInt64 = 0
-  let run = Board.linuxWork             // the REC's run page
+  var recs: InlineArray<2, UInt64> = .init(repeating: 0)
+  /// The REC run pages, one per vCPU.
+  static func runPage(_ vcpu: Int) -> UInt64 { Board.linuxWork + (vcpu == 0 ? 0 : 0x7000) }
   let params = Board.linuxWork + 0x1000 // realm and REC parameters
   let treeBuffer = Board.linuxWork + 0x2000
   var treeSize: UInt64 = 0
@@ -96,11 +125,29 @@ struct LinuxRealm {
   var line: InlineArray<1024, UInt8> = .init(repeating: 0)
   var lineLength = 0
   var powerOff = false
+  var failed = false
+  /// vCPU 1's loop: started (CPU_ON) and finished, on physical CPU 1.
+  var secondaryStarted = false
+  var secondaryFinished = false
 
   init(request: LinuxBootRequest) {
     self.request = request
     layout.ramSize = request.ramSize
+    layout.cpuCount = request.vcpus
     devices = RealmDevices(layout: layout)
+  }
+
+  nonisolated(unsafe) static var lockWord: UInt64 = 0
+  nonisolated(unsafe) static var storage = LinuxRealm(request: LinuxBootRequest())
+  static var shared: UnsafeMutablePointer<LinuxRealm> { withUnsafeMutablePointer(to: &storage) { $0 } }
+
+  /// Runs `body` on the shared state with the lock held.
+  static func locked<T>(_ body: (inout LinuxRealm) -> T) -> T {
+    let word = withUnsafeMutablePointer(to: &lockWord) { $0 }
+    testhost_lock(word)
+    let result = body(&shared.pointee)
+    testhost_unlock(word)
+    return result
   }
 
   mutating func call(_ command: RMICommand, _ a1: UInt64 = 0, _ a2: UInt64 = 0, _ a3: UInt64 = 0,
@@ -166,21 +213,24 @@ struct LinuxRealm {
     printDeviceTree()
     guard load(from: treeBuffer, size: size, at: layout.deviceTree) else { return fail("loading the device tree") }
 
-    // REC 0: the boot CPU at the kernel's entry, x0 = the device tree.
+    // REC 0: the boot CPU at the kernel's entry, x0 = the device tree. REC 1 (MPIDR 1)
+    // waits for the kernel's PSCI CPU_ON; not runnable, so not measured.
     let auxCount = call(.recAuxCount, rd).x1
-    guard let rec = pool.delegated() else { return fail("delegating the REC") }
-    self.rec = rec
-    fillPage(params) { _ in 0 }
-    mmio_write64(params + UInt64(RecParamsLayout.flags), RecParamsLayout.flagRunnable)
-    mmio_write64(params + UInt64(RecParamsLayout.mpidr), 0)
-    mmio_write64(params + UInt64(RecParamsLayout.pc), layout.kernel)
-    mmio_write64(params + UInt64(RecParamsLayout.gprs), layout.deviceTree)
-    mmio_write64(params + UInt64(RecParamsLayout.numberOfAux), auxCount)
-    for i in 0..<auxCount {
-      guard let aux = pool.delegated() else { return fail("delegating aux granules") }
-      mmio_write64(params + UInt64(RecParamsLayout.aux) + 8 * i, aux)
+    for vcpu in 0..<layout.cpuCount {
+      guard let rec = pool.delegated() else { return fail("delegating a REC") }
+      recs[vcpu] = rec
+      fillPage(params) { _ in 0 }
+      mmio_write64(params + UInt64(RecParamsLayout.flags), vcpu == 0 ? RecParamsLayout.flagRunnable : 0)
+      mmio_write64(params + UInt64(RecParamsLayout.mpidr), UInt64(vcpu))
+      mmio_write64(params + UInt64(RecParamsLayout.pc), vcpu == 0 ? layout.kernel : 0)
+      mmio_write64(params + UInt64(RecParamsLayout.gprs), vcpu == 0 ? layout.deviceTree : 0)
+      mmio_write64(params + UInt64(RecParamsLayout.numberOfAux), auxCount)
+      for i in 0..<auxCount {
+        guard let aux = pool.delegated() else { return fail("delegating aux granules") }
+        mmio_write64(params + UInt64(RecParamsLayout.aux) + 8 * i, aux)
+      }
+      guard call(.recCreate, rd, rec, params).x0 == 0 else { return fail("REC_CREATE") }
     }
-    guard call(.recCreate, rd, rec, params).x0 == 0 else { return fail("REC_CREATE") }
     guard call(.realmActivate, rd).x0 == 0 else { return fail("REALM_ACTIVATE") }
     return true
   }
@@ -224,150 +274,150 @@ struct LinuxRealm {
     return false
   }
 
-  // ---- running ---------------------------------------------------------------------
+  // ---- serving exits (with the lock held) ---------------------------------------------
 
-  func exitField(_ offset: Int) -> UInt64 { mmio_read64(run + UInt64(offset)) }
+  func exitField(_ vcpu: Int, _ offset: Int) -> UInt64 { mmio_read64(Self.runPage(vcpu) + UInt64(offset)) }
 
-  /// Runs the realm until it powers off. False if it could not run on.
-  mutating func runUntilPowerOff() -> Bool {
-    var flags: UInt64 = 0
-    var reply: UInt64 = 0
-    while !powerOff {
-      // Entry: the host's answer to the last exit and the interrupts to deliver.
-      mmio_write64(run + UInt64(R.enterFlags), flags)
-      mmio_write64(run + UInt64(R.enterGPRs), reply)
-      mmio_write64(run + UInt64(R.enterGICv3HCR), 0)
-      let lrs = devices.gic.listRegisters(0, count: listRegisters)
-      for i in 0..<16 { mmio_write64(run + UInt64(R.enterGICv3LRs + 8 * i), lrs[i]) }
-      if request.interactive {
-        write_cnthp_tval_el2(10_000_000)  // 10 ms: exit now and then to look for input
-        write_cnthp_ctl_el2(1)
-      }
-      let status = call(.recEnter, rec, run).x0
-      if request.interactive { write_cnthp_ctl_el2(0) }
-      guard status == 0 else {
-        console.write("VMM: REC_ENTER failed ")
-        console.hex(status)
-        console.newline()
-        return false
-      }
-      flags = 0
-      reply = 0
-      var exitLRs: InlineArray<16, UInt64> = .init(repeating: 0)
-      for i in 0..<16 { exitLRs[i] = exitField(R.exitGICv3LRs + 8 * i) }
-      devices.gic.retire(0, exitLRs: exitLRs, count: listRegisters)
-      // Every exit shows the realm's timers (A6.2): their lines follow.
-      let vtimer = RECSystemRegisters.timerAsserted(exitField(R.exitCNTVCTL))
-      let ptimer = RECSystemRegisters.timerAsserted(exitField(R.exitCNTPCTL))
-      if vtimer && !devices.gic.isPending(0, VirtualGIC.virtualTimerINTID) { stats.timerInjections += 1 }
-      devices.gic.setLine(0, VirtualGIC.virtualTimerINTID, high: vtimer)
-      devices.gic.setLine(0, VirtualGIC.physicalTimerINTID, high: ptimer)
-      if request.interactive { pollInput() }
-
-      let reason = exitField(R.exitReason) & 0xFF
-      if reason < 8 { stats.exits[Int(reason)] += 1 }
-      switch RecExitReason(rawValue: UInt8(reason)) {
-      case .sync?:
-        guard serveSync(&flags, &reply) else { return false }
-      case .irq?, .fiq?:
-        break  // the line states above are what the host had to learn
-      case .ripasChange?:
-        guard serveRIPASChange(&flags) else { return false }
-      case .psci?:
-        guard servePSCI() else { return false }
-      case .hostCall?:
-        break
-      case .serror?, nil:
-        console.write("VMM: SError or unknown exit ")
-        console.hex(exitField(R.exitESR))
-        console.newline()
-        return false
-      }
-    }
-    flushLine()
-    return true
+  /// Writes vCPU `vcpu`'s next entry: the host's answer and the interrupts to deliver.
+  mutating func prepareEntry(_ vcpu: Int, flags: UInt64, reply: UInt64) {
+    let run = Self.runPage(vcpu)
+    mmio_write64(run + UInt64(R.enterFlags), flags)
+    mmio_write64(run + UInt64(R.enterGPRs), reply)
+    mmio_write64(run + UInt64(R.enterGICv3HCR), 0)
+    let lrs = devices.gic.listRegisters(vcpu, count: listRegisters)
+    for i in 0..<16 { mmio_write64(run + UInt64(R.enterGICv3LRs + 8 * i), lrs[i]) }
   }
 
-  mutating func serveSync(_ flags: inout UInt64, _ reply: inout UInt64) -> Bool {
-    let esr = exitField(R.exitESR)
+  /// What to do after an exit of `vcpu`.
+  enum Next { case enter(flags: UInt64, reply: UInt64), startSecondary, stop }
+
+  /// Takes in the exit of `vcpu`: the list registers and timer lines first (every exit
+  /// shows them, A6.2), then the reason.
+  mutating func serveExit(_ vcpu: Int) -> Next {
+    var exitLRs: InlineArray<16, UInt64> = .init(repeating: 0)
+    for i in 0..<16 { exitLRs[i] = exitField(vcpu, R.exitGICv3LRs + 8 * i) }
+    devices.gic.retire(vcpu, exitLRs: exitLRs, count: listRegisters)
+    let vtimer = RECSystemRegisters.timerAsserted(exitField(vcpu, R.exitCNTVCTL))
+    let ptimer = RECSystemRegisters.timerAsserted(exitField(vcpu, R.exitCNTPCTL))
+    if vtimer && !devices.gic.isPending(vcpu, VirtualGIC.virtualTimerINTID) { stats.timerInjections += 1 }
+    devices.gic.setLine(vcpu, VirtualGIC.virtualTimerINTID, high: vtimer)
+    devices.gic.setLine(vcpu, VirtualGIC.physicalTimerINTID, high: ptimer)
+    if request.interactive && vcpu == 0 { pollInput() }
+
+    let reason = exitField(vcpu, R.exitReason) & 0xFF
+    if reason < 8 { stats.exits[Int(reason)] += 1 }
+    switch RecExitReason(rawValue: UInt8(reason)) {
+    case .sync?:
+      return serveSync(vcpu)
+    case .irq?, .fiq?, .hostCall?:
+      return .enter(flags: 0, reply: 0)  // the line states above are what the host had to learn
+    case .ripasChange?:
+      return serveRIPASChange(vcpu)
+    case .psci?:
+      return servePSCI(vcpu)
+    case .serror?, nil:
+      console.write("VMM: SError or unknown exit ")
+      console.hex(exitField(vcpu, R.exitESR))
+      console.newline()
+      return .stop
+    }
+  }
+
+  mutating func serveSync(_ vcpu: Int) -> Next {
+    let esr = exitField(vcpu, R.exitESR)
     switch esr >> 26 {
     case 0x24, 0x20:  // data or instruction abort
-      let ipa = (exitField(R.exitHPFAR) >> 4) << 12 | exitField(R.exitFAR) & 0xFFF
+      let ipa = (exitField(vcpu, R.exitHPFAR) >> 4) << 12 | exitField(vcpu, R.exitFAR) & 0xFFF
       if ipa & layout.sharedBit != 0 {
         guard esr >> 26 == 0x24, esr & (1 << 24) != 0 else {
-          flags = R.flagInjectSEA  // not a single emulatable load or store
-          return true
+          return .enter(flags: R.flagInjectSEA, reply: 0)  // not a single emulatable load or store
         }
         stats.mmio += 1
         let access = MMIOAccess(address: ipa & ~layout.sharedBit, esr: esr)
-        switch devices.access(cpu: 0, access, value: exitField(R.exitGPRs)) {
+        switch devices.access(cpu: vcpu, access, value: exitField(vcpu, R.exitGPRs)) {
         case .value(let value):
-          reply = value
-          flags = R.flagEmulatedMMIO
+          return .enter(flags: R.flagEmulatedMMIO, reply: value)
         case .written(let byte):
           if let byte { output(byte) }
-          flags = R.flagEmulatedMMIO
+          return .enter(flags: R.flagEmulatedMMIO, reply: 0)
         case .noDevice:
-          flags = R.flagInjectSEA
+          return .enter(flags: R.flagInjectSEA, reply: 0)
         }
-        return true
       }
-      // Protected RAM the realm touched first: back it now.
-      guard layout.isRAM(ipa) else { return fail("a protected abort outside RAM") }
-      guard let granule = pool.delegated(), call(.dataCreateUnknown, rd, granule, ipa & ~0xFFF).x0 == 0 else {
-        return fail("populating a page (DATA_CREATE_UNKNOWN)")
+      // Protected RAM the realm touched first: back it now (the other vCPU may just
+      // have done so: then the RMM simply lets the access retry).
+      guard layout.isRAM(ipa) else { _ = fail("a protected abort outside RAM"); return .stop }
+      let page = ipa & ~0xFFF
+      guard let granule = pool.delegated() else { _ = fail("the granule pool is empty"); return .stop }
+      let created = call(.dataCreateUnknown, rd, granule, page).x0
+      if created == 0 {
+        stats.populated += 1
+      } else {
+        // Mapped meanwhile by the other vCPU's fault: give the granule back.
+        pool.giveBack(granule)
       }
-      stats.populated += 1
-      return true
+      return .enter(flags: 0, reply: 0)
     case 0x18:  // a GIC CPU interface write the RMM forwarded
       let encoding = SystemRegisterEncoding(iss: esr)
       if encoding.isHostEmulatedGICRegister && encoding.op2 == 5 {  // ICC_SGI1R_EL1
         stats.sgis += 1
-        devices.gic.generateSGI(from: 0, exitField(R.exitGPRs))
+        let reached = devices.gic.generateSGI(from: vcpu, exitField(vcpu, R.exitGPRs))
+        for other in 0..<layout.cpuCount where other != vcpu && reached >> UInt32(other) & 1 != 0 { kick(other) }
       }
-      return true
+      return .enter(flags: 0, reply: 0)
     case 0x01:
       stats.wfx += 1
-      return true
+      return .enter(flags: 0, reply: 0)
     default:
       console.write("VMM: unexpected sync exit, ESR ")
       console.hex(esr)
       console.newline()
-      return false
+      return .stop
     }
   }
 
   /// RSI_IPA_STATE_SET: the host makes the change with RTT_SET_RIPAS, as far as it
   /// goes, and accepts.
-  mutating func serveRIPASChange(_ flags: inout UInt64) -> Bool {
-    var base = exitField(R.exitRIPASBase)
-    let top = exitField(R.exitRIPASTop)
+  mutating func serveRIPASChange(_ vcpu: Int) -> Next {
+    var base = exitField(vcpu, R.exitRIPASBase)
+    let top = exitField(vcpu, R.exitRIPASTop)
     while base < top {
       stats.ripasCalls += 1
-      let r = call(.rttSetRIPAS, rd, rec, base, top)
-      guard r.x0 == 0, r.x1 > base else {
-        // A range without tables (outside RAM): accept what was done; the realm sees
-        // how far it got.
-        break
-      }
+      let r = call(.rttSetRIPAS, rd, recs[vcpu], base, top)
+      // A range without tables (outside RAM) stops here: the realm sees how far it got.
+      guard r.x0 == 0, r.x1 > base else { break }
       base = r.x1
     }
-    flags = 0
-    return true
+    return .enter(flags: 0, reply: 0)
   }
 
-  mutating func servePSCI() -> Bool {
-    let fid = exitField(R.exitGPRs)
+  mutating func servePSCI(_ vcpu: Int) -> Next {
+    let fid = exitField(vcpu, R.exitGPRs)
     if fid == PSCIFunction.systemOff.rawValue || fid == PSCIFunction.systemReset.rawValue {
       powerOff = true
-      return true
+      for other in 0..<layout.cpuCount where other != vcpu { kick(other) }
+      return .stop
     }
-    // One vCPU: CPU_ON and AFFINITY_INFO name no other REC; the realm's own CPU_OFF or
-    // CPU_SUSPEND just run on.
-    if fid == PSCIFunction.cpuOn.smc64 || fid == PSCIFunction.affinityInfo.smc64 || fid == PSCIFunction.cpuOn.rawValue {
-      return call(.psciComplete, rec, rec, 0).x0 == 0 || true
+    if fid == PSCIFunction.cpuOff.rawValue { return .stop }
+    if fid == PSCIFunction.cpuOn.smc64 || fid == PSCIFunction.cpuOn.rawValue
+      || fid == PSCIFunction.affinityInfo.smc64 || fid == PSCIFunction.affinityInfo.rawValue {
+      let target = Int(exitField(vcpu, R.exitGPRs + 8) & 0xFF)
+      guard target < layout.cpuCount, call(.psciComplete, recs[vcpu], recs[target], 0).x0 == 0 else {
+        _ = fail("PSCI_COMPLETE")
+        return .stop
+      }
+      let isCPUOn = fid == PSCIFunction.cpuOn.smc64 || fid == PSCIFunction.cpuOn.rawValue
+      if isCPUOn && target == 1 && !secondaryStarted {
+        secondaryStarted = true
+        return .startSecondary
+      }
     }
-    return true
+    return .enter(flags: 0, reply: 0)  // CPU_SUSPEND: the realm runs on
+  }
+
+  /// Makes physical CPU `vcpu` (which runs that vCPU) leave the realm: an SGI to it.
+  func kick(_ vcpu: Int) {
+    write_icc_sgi1r_el1(UInt64(VCPULoop.kickINTID) << 24 | 1 << UInt64(vcpu))
   }
 
   // ---- console -----------------------------------------------------------------------
@@ -402,7 +452,7 @@ struct LinuxRealm {
   /// Destroys everything and returns every granule to NS. The count that did not go back.
   mutating func tearDown() -> UInt64 {
     var refused: UInt64 = 0
-    if call(.recDestroy, rec).x0 != 0 { refused += 1 }
+    for vcpu in 0..<layout.cpuCount where call(.recDestroy, recs[vcpu]).x0 != 0 { refused += 1 }
     var ipa = layout.ramBase
     while ipa < layout.ramTop {
       let r = call(.dataDestroy, rd, ipa)
@@ -423,7 +473,9 @@ struct LinuxRealm {
   }
 
   func printStatistics() {
-    console.write("VMM-STATS exits sync=")
+    console.write("VMM-STATS vcpus=")
+    console.decimal(UInt64(layout.cpuCount))
+    console.write(" exits sync=")
     console.decimal(stats.exits[0])
     console.write(" irq=")
     console.decimal(stats.exits[1])
@@ -443,17 +495,118 @@ struct LinuxRealm {
     console.decimal(pool.used)
     console.newline()
     console.write("VMM-STATS rmi")
-    let names: InlineArray<8, (Int, StaticString)> = [
+    let names: InlineArray<9, (Int, StaticString)> = [
       (0x51, " delegate="), (0x52, " undelegate="), (0x53, " data_create="), (0x54, " data_create_unknown="),
       (0x5C, " rec_enter="), (0x5D, " rtt_create="), (0x69, " rtt_set_ripas="), (0x55, " data_destroy="),
+      (0x64, " psci_complete="),
     ]
-    for i in 0..<8 {
+    for i in 0..<9 {
       console.write(names[i].1)
       let index = names[i].0 - 0x50
       console.decimal(index == 1 ? pool.delegations : index == 2 ? pool.undelegations : stats.rmiCalls[index])
     }
     console.newline()
   }
+}
+
+/// One vCPU's run loop on the physical CPU of the same index: enter its REC, take the
+/// exit in under the lock, repeat until the realm powers off or this vCPU stops.
+struct VCPULoop {
+  /// The physical SGI one CPU sends another to make its realm exit (new interrupts for
+  /// its vCPU, or power-off).
+  static let kickINTID: UInt64 = 2  // TF-A keeps SGIs 8-15 secure
+  let vcpu: Int
+
+  func run() -> Bool {
+    var flags: UInt64 = 0
+    var reply: UInt64 = 0
+    let rec = LinuxRealm.locked { $0.recs[vcpu] }
+    let interactive = LinuxRealm.locked { $0.request.interactive }
+    while true {
+      let stop = LinuxRealm.locked { realm -> Bool in
+        if realm.powerOff || realm.failed { return true }
+        realm.prepareEntry(vcpu, flags: flags, reply: reply)
+        realm.stats.rmiCalls[0x0C] += 1
+        return false
+      }
+      if stop { return true }
+      if interactive {
+        write_cnthp_tval_el2(10_000_000)  // 10 ms: exit now and then to look for input
+        write_cnthp_ctl_el2(1)
+      }
+      let status = rmi(.recEnter, rec, LinuxRealm.runPage(vcpu)).x0
+      if interactive { write_cnthp_ctl_el2(0) }
+      acknowledgePhysicalInterrupts()
+      if status != 0 {
+        // After SYSTEM_OFF the realm refuses entry (ERROR_REALM): the normal end.
+        return LinuxRealm.locked { realm -> Bool in
+          if realm.powerOff { return true }
+          console.write("VMM: REC_ENTER failed ")
+          console.hex(status)
+          console.newline()
+          realm.failed = true
+          return false
+        }
+      }
+      let next = LinuxRealm.locked { $0.serveExit(vcpu) }
+      switch next {
+      case .enter(let f, let r):
+        flags = f
+        reply = r
+      case .startSecondary:
+        flags = 0
+        reply = 0
+        startSecondaryVCPU()
+      case .stop:
+        return LinuxRealm.locked { realm -> Bool in
+          if !realm.powerOff && vcpu == 0 { realm.failed = true }
+          return !realm.failed
+        }
+      }
+    }
+  }
+
+  /// Physical interrupts the host does not take (it runs with them masked) but must
+  /// acknowledge: the kick SGI, which would otherwise stay pending and make every
+  /// entry exit at once. Level interrupts (timers) whose source went away are gone
+  /// already; one still asserted comes back.
+  func acknowledgePhysicalInterrupts() {
+    let splitEOI = read_icc_ctlr_el1() & (1 << 1) != 0  // EOImode: EOIR only drops the priority
+    while true {
+      let intid = read_icc_iar1_el1() & 0xFF_FFFF
+      if intid >= 1020 { return }
+      write_icc_eoir1_el1(intid)
+      if splitEOI { write_icc_dir_el1(intid) }
+    }
+  }
+}
+
+nonisolated(unsafe) var secondaryVCPUDone: UInt64 = 0
+
+/// Physical CPU 1 runs vCPU 1 (after the realm's CPU_ON for MPIDR 1).
+func startSecondaryVCPU() {
+  mmio_write64(sharedAddress(&secondaryVCPUDone), 0)
+  mmio_write64(sharedAddress(&secondaryTask), 4)
+  dsb_sy()
+  if smc(PSCIFunction.cpuOn.smc64, 1, testhost_secondary_entry_address(), 1).x0 != 0 {
+    LinuxRealm.locked { realm in
+      _ = realm.fail("starting physical CPU 1 for vCPU 1")
+      realm.failed = true
+    }
+  }
+}
+
+func runSecondaryVCPU() {
+  enableRealmInterrupts(cpu: 1)
+  let ok = VCPULoop(vcpu: 1).run()
+  AuditCollector.drainToFile()
+  LinuxRealm.locked { realm in
+    realm.secondaryFinished = true
+    if !ok { realm.failed = true }
+  }
+  dsb_sy()
+  mmio_write64(sharedAddress(&secondaryVCPUDone), 1)
+  dsb_sy()
 }
 
 /// Mode .linux: boot the images as a realm, run it to power-off, tear it down.
@@ -476,36 +629,46 @@ func runLinuxRealm() {
     console.write("VMM: no kernel in the run configuration\nTESTHOST: 0 passed, 1 failed\n")
     return
   }
-  enableRealmInterrupts(platform)
+  realmInterruptPlatform = platform
+  enableRealmInterrupts(cpu: 0)
   // The audit log of the whole run, drained every few RMI calls (nothing lost); not in
   // the interactive shell, whose console it would flood.
   AuditCollector.enabled = !request.interactive
   if request.auditToFile && !AuditFile.open(path: request.auditFileName) {
     console.write("VMM: cannot open the audit file (semihosting)\n")
   }
-  var realm = LinuxRealm(request: request)
+  LinuxRealm.storage = LinuxRealm(request: request)
   console.write("VMM: building the realm: kernel ")
   console.decimal(request.kernelSize)
   console.write(" bytes, initramfs ")
   console.decimal(request.initrdSize)
   console.write(" bytes, RAM ")
   console.decimal(request.ramSize >> 20)
-  console.write(" MiB\n")
+  console.write(" MiB, ")
+  console.decimal(UInt64(request.vcpus))
+  console.write(" vCPUs\n")
   let start = counter()
-  guard realm.build() else {
+  guard LinuxRealm.locked({ $0.build() }) else {
     console.write("TESTHOST: 0 passed, 1 failed\n")
     return
   }
   let built = counter()
   console.write("VMM: realm built and activated (")
-  console.decimal(realm.pool.used)
+  console.decimal(LinuxRealm.locked { $0.pool.used })
   console.write(" granules); entering\n")
-  let ran = realm.runUntilPowerOff()
+  var ran = VCPULoop(vcpu: 0).run()
+  // vCPU 1 stops at the realm's SYSTEM_OFF too (it was kicked out of the realm).
+  if LinuxRealm.locked({ $0.secondaryStarted }) {
+    let finished = wait(upTo: 60_000_000_000) { mmio_read64(sharedAddress(&secondaryVCPUDone)) != 0 }
+    if !finished { ran = false }
+  }
   AuditCollector.drainAndPrint()
   let finished = counter()
+  ran = ran && !LinuxRealm.locked { $0.failed }
+  LinuxRealm.locked { $0.flushLine() }
   console.write(ran ? "VMM: the realm powered off\n" : "VMM: the realm stopped\n")
-  let refused = realm.tearDown()
-  realm.printStatistics()
+  let refused = LinuxRealm.locked { $0.tearDown() }
+  LinuxRealm.locked { $0.printStatistics() }
   console.write("VMM-STATS build-ticks=")
   console.decimal(built &- start)
   console.write(" run-ticks=")
@@ -526,14 +689,18 @@ func runLinuxRealm() {
   console.write(" failed\n")
 }
 
+nonisolated(unsafe) var realmInterruptPlatform = PlatformDescription()
+
 /// The physical interrupts that make the realm exit: the GIC maintenance interrupt
 /// (PPI 25, the realm ended a level interrupt), the hypervisor timer (PPI 26, the
 /// host's own tick while interactive), the EL1 virtual and physical timers (PPIs 27,
 /// 30, the realm's timers while it runs), Group 1 on this CPU.
-func enableRealmInterrupts(_ platform: PlatformDescription) {
-  mmio_write32(platform.distributor, mmio_read32(platform.distributor) | 1 << 1)
-  let sgiBase = platform.redistributor + 0x10000
-  let ppis: UInt32 = 1 << 25 | 1 << 26 | 1 << 27 | 1 << 30
+/// Also the kick SGI (VCPULoop.kickINTID).
+func enableRealmInterrupts(cpu: Int) {
+  let platform = realmInterruptPlatform
+  if cpu == 0 { mmio_write32(platform.distributor, mmio_read32(platform.distributor) | 1 << 1) }
+  let sgiBase = platform.redistributor + UInt64(cpu) * 0x2_0000 + 0x10000
+  let ppis: UInt32 = 1 << 25 | 1 << 26 | 1 << 27 | 1 << 30 | 1 << UInt32(VCPULoop.kickINTID)
   mmio_write32(sgiBase + 0x080, mmio_read32(sgiBase + 0x080) | ppis)
   mmio_write32(sgiBase + 0x100, ppis)
   write_icc_pmr_el1(0xFF)

@@ -192,6 +192,18 @@ DEFINE_SYSREG_RW_ENC(icc_pmr_el1, "S3_0_C4_C6_0")
 DEFINE_SYSREG_RW_ENC(icc_igrpen1_el1, "S3_0_C12_C12_7")
 DEFINE_SYSREG_RW_ENC(icc_hppir1_el1, "S3_0_C12_C12_2")
 DEFINE_SYSREG_RW_ENC(icc_hppir0_el1, "S3_0_C12_C8_2")
+DEFINE_SYSREG_RW_ENC(icc_iar1_el1, "S3_0_C12_C12_0")
+DEFINE_SYSREG_RW_ENC(icc_eoir1_el1, "S3_0_C12_C12_1")
+DEFINE_SYSREG_RW_ENC(icc_sgi1r_el1, "S3_0_C12_C11_5")
+DEFINE_SYSREG_RW_ENC(icc_dir_el1, "S3_0_C12_C11_1")
+DEFINE_SYSREG_RW_ENC(icc_ctlr_el1, "S3_0_C12_C12_4")
+
+/* A spin lock for the NS payload's CPUs (its MMU is off: QEMU's TCG honours
+ * exclusives on any memory, which is all this test host runs on). */
+ALWAYS_INLINE void testhost_lock(uint64_t *lock) {
+  while (__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE) != 0) {}
+}
+ALWAYS_INLINE void testhost_unlock(uint64_t *lock) { __atomic_store_n(lock, 0, __ATOMIC_RELEASE); }
 ALWAYS_INLINE uint64_t testhost_secondary_entry_address(void) { return (uint64_t)testhost_secondary_entry; }
 
 /* ---- granule descriptor lock (bit 15 of a 16-bit descriptor) --------------- */
