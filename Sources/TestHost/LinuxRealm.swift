@@ -430,6 +430,13 @@ struct LinuxRealm {
 
   mutating func flushLine() {
     guard lineLength > 0 else { return }
+    // How long the realm took to reach /init, in counter ticks from the host's start
+    // (under -icount shift=0: guest instructions of all CPUs).
+    if lineLength > 12 && line[0] == 73 && line[4] == 45 && line[5] == 82 {  // "INIT-R"
+      console.write("VMM-STATS init-reached-ticks=")
+      console.decimal(counter() &- hostStartTicks)
+      console.newline()
+    }
     for i in 0..<lineLength where line[i] != 13 { console.put(line[i]) }
     // The console stays at a line boundary between the realm's lines (audit records
     // may print there), except for the interactive shell's prompt.
@@ -611,6 +618,7 @@ func runSecondaryVCPU() {
 
 /// Mode .linux: boot the images as a realm, run it to power-off, tear it down.
 func runLinuxRealm() {
+  hostStartTicks = counter()
   let request = LinuxBootRequest.fromRunConfiguration()
   let platform = PlatformDescription.read(at: Board.platformDeviceTree)
   console.write("VMM: platform device tree ")
@@ -690,6 +698,9 @@ func runLinuxRealm() {
 }
 
 nonisolated(unsafe) var realmInterruptPlatform = PlatformDescription()
+/// The counter when the VMM started (about when QEMU powered on: TF-A and the RMM's
+/// boot come before, a few million instructions).
+nonisolated(unsafe) var hostStartTicks: UInt64 = 0
 
 /// The physical interrupts that make the realm exit: the GIC maintenance interrupt
 /// (PPI 25, the realm ended a level interrupt), the hypervisor timer (PPI 26, the

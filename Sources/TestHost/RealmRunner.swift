@@ -140,6 +140,10 @@ struct RealmRunner {
         console.newline()
         return false
       }
+      // What the realm did with LR 0 carries into the next entry, whatever the exit (a
+      // VMM must not re-list an interrupt the realm has taken as pending again).
+      let lr0 = exitField(RecRunLayout.exitGICv3LRs)
+      mmio_write64(M.run + UInt64(RecRunLayout.enterGICv3LRs), lr0 >> 62 == 0 ? 0 : lr0)
       let reason = exitField(RecRunLayout.exitReason) & 0xFF
       switch RecExitReason(rawValue: UInt8(reason)) {
       case .hostCall?:
@@ -211,6 +215,11 @@ struct RealmRunner {
       migrateAfterIRQ = true
     case 14:
       reply[0] = migratedEntries
+    case 15:  // list a virtual interrupt, pending, Group 1, priority 0x80
+      mmio_write64(M.run + UInt64(RecRunLayout.enterGICv3LRs), 1 << 62 | 1 << 60 | 0x80 << 48 | exitGPR(0) & 0xFFFF_FFFF)
+    case 16:  // LR 0 of the exit, listed again as it is (as a VMM does)
+      let lr = exitField(RecRunLayout.exitGICv3LRs)
+      reply[0] = lr
     case 5:
       rsiVersionInRealm = exitGPR(0)
     case 9:
@@ -341,14 +350,15 @@ struct RealmRunner {
   }
 }
 
-/// Lets the hypervisor timer (PPI 26) reach this CPU: GICv3 redistributor of CPU 0
-/// (QEMU virt: GICR at 0x080A0000), group 1, enabled; priority mask open.
+/// Lets the hypervisor timer (PPI 26) and the realm's EL1 virtual timer (PPI 27, while
+/// the realm runs) reach this CPU: GICv3 redistributor of CPU 0 (QEMU virt: GICR at
+/// 0x080A0000), group 1, enabled; priority mask open.
 func enableHostTimerInterrupt() {
   // TF-A enables only the secure groups; enabling Group 1 NS is the NS host's job.
   mmio_write32(Board.gicDistributor, mmio_read32(Board.gicDistributor) | 1 << 1)  // GICD_CTLR.EnableGrp1A (NS view)
   let sgiBase = Board.gicRedistributor + 0x10000
-  mmio_write32(sgiBase + 0x080, mmio_read32(sgiBase + 0x080) | 1 << 26)  // IGROUPR0: group 1
-  mmio_write32(sgiBase + 0x100, 1 << 26)                                  // ISENABLER0
+  mmio_write32(sgiBase + 0x080, mmio_read32(sgiBase + 0x080) | 1 << 26 | 1 << 27)  // IGROUPR0: group 1
+  mmio_write32(sgiBase + 0x100, 1 << 26 | 1 << 27)                                  // ISENABLER0
   write_icc_pmr_el1(0xFF)
   write_icc_igrpen1_el1(1)
 }

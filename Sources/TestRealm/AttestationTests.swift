@@ -31,6 +31,8 @@ extension HostCallCode {
   static let benchAttestation: UInt64 = 12  // x0: instructions of INIT + CONTINUE..SUCCESS
   static let migrateAfterIRQ: UInt64 = 13  // the host runs the entry after the next IRQ exit on CPU 1
   static let migratedEntries: UInt64 = 14  // the host answers how many entries it ran on CPU 1
+  static let listInterrupt: UInt64 = 15  // x0: the host lists vINTID x0 pending (Group 1, priority 0x80) in LR 0
+  static let listRegisterState: UInt64 = 16  // the host answers LR 0 of the exit, and lists it again as it is
 }
 
 func attestInit() -> RSIResult {

@@ -74,6 +74,7 @@ public func realmMain(_ x0: UInt64, _ x1: UInt64, _ x2: UInt64, _ x3: UInt64, _ 
   runExceptionTests()
   runPSCITests()
   runHostRequestedExitTests()
+  runInterruptTests()
   runAttestationTests()
   runRSIFuzz(seed: readCounter() | 1, count: 5000)
 
