@@ -31,6 +31,8 @@ struct LinuxBootRequest {
   var vcpus: Int = 1
   var interactive: Bool { flags & 1 != 0 }
   var auditToFile: Bool { flags & 2 != 0 }
+  /// b2: back all of RAM before activation instead of on first touch.
+  var populateUpFront: Bool { flags & 4 != 0 }
   var auditFileName: UInt64 { Board.runConfigurationPA + 0xF00 }
 
   init(kernelPA: UInt64 = 0, kernelSize: UInt64 = 0, initrdPA: UInt64 = 0, initrdSize: UInt64 = 0, flags: UInt64 = 0,
@@ -212,6 +214,21 @@ struct LinuxRealm {
     treeSize = size
     printDeviceTree()
     guard load(from: treeBuffer, size: size, at: layout.deviceTree) else { return fail("loading the device tree") }
+
+    if request.populateUpFront {
+      var page = layout.ramBase
+      while page < layout.ramTop {
+        let inImage = page >= layout.kernel && page < layout.kernel + ((request.kernelSize + 0xFFF) & ~0xFFF)
+          || page >= layout.initrd && page < layout.initrd + ((request.initrdSize + 0xFFF) & ~0xFFF)
+          || page >= layout.deviceTree && page < layout.deviceTree + ((size + 0xFFF) & ~0xFFF)
+        if !inImage {
+          guard let granule = pool.delegated(), call(.dataCreateUnknown, rd, granule, page).x0 == 0 else {
+            return fail("backing RAM up front")
+          }
+        }
+        page += 0x1000
+      }
+    }
 
     // REC 0: the boot CPU at the kernel's entry, x0 = the device tree. REC 1 (MPIDR 1)
     // waits for the kernel's PSCI CPU_ON; not runnable, so not measured.
