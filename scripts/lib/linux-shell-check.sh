@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/lib/linux-shell-check.sh: the interactive shell of the Linux realm
-# (scripts/run-linux --shell), driven through its console: waits for busybox's shell,
-# types a command, reads the answer, checks that the UART's receive interrupt reached
+# (scripts/run-linux --shell, one vCPU: the main check boots two), driven through its
+# console: waits for busybox's shell, types a command, reads the answer, checks that
+# the UART's receive interrupt reached
 # the realm, powers off. One ok/FAIL line per check (scripts/test counts them).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -20,7 +21,7 @@ mkfifo "$fifo"
   printf 'poweroff -f\n' >&3; sleep 60
 ) &
 typist=$!
-timeout 600 "$root/scripts/run-linux" --shell <"$fifo" >"$out" 2>&1
+timeout 600 "$root/scripts/run-linux" --shell --vcpus 1 <"$fifo" >"$out" 2>&1
 rc=$?
 kill $typist 2>/dev/null
 rm -f "$fifo"
