@@ -461,9 +461,9 @@ struct LinuxRealm {
     lineLength = 0
   }
 
-  /// Bytes typed at the host's UART go to the realm's.
+  /// Bytes typed at the host's UART (the platform tree's stdout-path) go to the realm's.
   mutating func pollInput() {
-    let uart = UInt64(Board.uartBase)
+    let uart = realmInterruptPlatform.uart
     // Only while the realm's FIFO has room: what stays in ours waits for the next look.
     while !devices.uart.receiveFull && mmio_read32(uart + 0x18) & (1 << 4) == 0 {
       _ = devices.receive(UInt8(truncatingIfNeeded: mmio_read32(uart)))
@@ -655,6 +655,17 @@ func runLinuxRealm() {
     return
   }
   realmInterruptPlatform = platform
+  // The pool of granules for the realm and the images must be RAM the platform has.
+  if platform.fromDeviceTree {
+    let top = platform.memoryBase + platform.memorySize
+    let inRAM = { (base: UInt64, size: UInt64) in base >= platform.memoryBase && base + size <= top }
+    guard inRAM(Board.linuxPool, Board.linuxPoolSize), inRAM(request.kernelPA, request.kernelSize),
+          inRAM(request.initrdPA, request.initrdSize) else {
+      console.write("VMM: the granule pool or the images lie outside the platform's memory; start QEMU with more (-m)\n")
+      console.write("TESTHOST: 0 passed, 1 failed\n")
+      return
+    }
+  }
   enableRealmInterrupts(cpu: 0)
   // The audit log of the whole run, drained every few RMI calls (nothing lost); not in
   // the interactive shell, whose console it would flood.

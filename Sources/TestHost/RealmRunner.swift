@@ -39,6 +39,7 @@ struct RealmRunner {
   var wfiExits: UInt64 = 0
   var wfeExits: UInt64 = 0
   var injectedSEAs: UInt64 = 0
+  var lastSGIValue: UInt64 = 0
   /// Benchmark mode: the realm measures RSI_VERSION, then makes empty host calls that
   /// the host times from REC_ENTER to the next exit.
   var benchmark = false
@@ -217,6 +218,8 @@ struct RealmRunner {
       reply[0] = migratedEntries
     case 15:  // list a virtual interrupt, pending, Group 1, priority 0x80
       mmio_write64(M.run + UInt64(RecRunLayout.enterGICv3LRs), 1 << 62 | 1 << 60 | 0x80 << 48 | exitGPR(0) & 0xFFFF_FFFF)
+    case 17:
+      reply[0] = lastSGIValue
     case 16:  // LR 0 of the exit, listed again as it is (as a VMM does)
       let lr = exitField(RecRunLayout.exitGICv3LRs)
       reply[0] = lr
@@ -286,6 +289,13 @@ struct RealmRunner {
     if esr >> 26 == 0x01 {  // WFI (TI = 0) or WFE (TI = 1), trapped because we asked
       if esr & 1 == 0 { wfiExits += 1 } else { wfeExits += 1 }
       setEnter(flags: RecRunLayout.flagTrapWFI | RecRunLayout.flagTrapWFE)
+      return
+    }
+    if esr >> 26 == 0x18 {  // a GIC CPU interface write the RMM forwards (ICC_SGI1R_EL1 here)
+      check(esr & 0x3F_FFFF == (3 << 20 | 5 << 17 | 12 << 10 | 11 << 1) && (esr >> 5) & 0x1F == 0,
+            "ICC_SGI1R_EL1 exit: EC 0x18, the register's encoding, a write, Rt hidden")
+      lastSGIValue = exitGPR(0)
+      setEnter(flags: 0)
       return
     }
     guard esr >> 26 == 0x24 else {

@@ -33,6 +33,7 @@ extension HostCallCode {
   static let migratedEntries: UInt64 = 14  // the host answers how many entries it ran on CPU 1
   static let listInterrupt: UInt64 = 15  // x0: the host lists vINTID x0 pending (Group 1, priority 0x80) in LR 0
   static let listRegisterState: UInt64 = 16  // the host answers LR 0 of the exit, and lists it again as it is
+  static let lastSGI: UInt64 = 17  // the host answers the value and ESR of the last ICC_SGI1R_EL1 exit (x0, x1)
 }
 
 func attestInit() -> RSIResult {

@@ -28,6 +28,14 @@ func runInterruptTests() {
   write_icc_igrpen1_el1(0)
   isb()
 
+  // An SGI (an IPI of a guest OS): the write to ICC_SGI1R_EL1 traps and reaches the
+  // host, which owns the virtual distributor, with the value; the realm goes on after it.
+  let sgi: UInt64 = 3 << 24 | 1 << 16 | 0b10  // INTID 3, Aff1 1, TargetList {1}
+  write_icc_sgi1r_el1(sgi)
+  isb()
+  let seen = hostCall(HostCallCode.lastSGI, text: "")
+  check(seen == sgi, "a write to ICC_SGI1R_EL1 exits to the host with its value in gprs[0]")
+
   // The EL1 virtual timer asserted: its physical interrupt makes the REC exit (IRQ);
   // from the next entry the RMM masks it (CNTHCTL_EL2.CNTVMASK, A6.2), so the realm
   // runs on while its timer stays asserted. Without the mask it would exit at once at
