@@ -17,3 +17,17 @@ struct Console: ByteSink {
 }
 
 nonisolated(unsafe) var console = Console()
+
+extension Console {
+  /// " name=value" in decimal, for the statistics lines.
+  mutating func counter(_ label: StaticString, _ value: UInt64) {
+    write(label)
+    decimal(value)
+  }
+
+  /// A label and an address in hex.
+  mutating func address(_ label: StaticString, _ value: UInt64) {
+    write(label)
+    hex(value)
+  }
+}

@@ -415,7 +415,11 @@ struct LinuxRealm {
       for other in 0..<layout.cpuCount where other != vcpu { kick(other) }
       return .stop
     }
-    if fid == PSCIFunction.cpuOff.rawValue { return .stop }
+    if fid == PSCIFunction.cpuOff.rawValue {
+      // The REC is not runnable now; a later CPU_ON starts its loop again.
+      if vcpu == 1 { secondaryStarted = false }
+      return .stop
+    }
     if fid == PSCIFunction.cpuOn.smc64 || fid == PSCIFunction.cpuOn.rawValue
       || fid == PSCIFunction.affinityInfo.smc64 || fid == PSCIFunction.affinityInfo.rawValue {
       let target = Int(exitField(vcpu, R.exitGPRs + 8) & 0xFF)
@@ -497,38 +501,26 @@ struct LinuxRealm {
   }
 
   func printStatistics() {
-    console.write("VMM-STATS vcpus=")
-    console.decimal(UInt64(layout.cpuCount))
-    console.write(" exits sync=")
-    console.decimal(stats.exits[0])
-    console.write(" irq=")
-    console.decimal(stats.exits[1])
-    console.write(" psci=")
-    console.decimal(stats.exits[3])
-    console.write(" ripas=")
-    console.decimal(stats.exits[4])
-    console.write(" mmio=")
-    console.decimal(stats.mmio)
-    console.write(" populated=")
-    console.decimal(stats.populated)
-    console.write(" sgi=")
-    console.decimal(stats.sgis)
-    console.write(" timer-injections=")
-    console.decimal(stats.timerInjections)
-    console.write(" granules=")
-    console.decimal(pool.used)
+    console.write("VMM-STATS")
+    console.counter(" vcpus=", UInt64(layout.cpuCount))
+    console.counter(" exits sync=", stats.exits[0])
+    console.counter(" irq=", stats.exits[1])
+    console.counter(" psci=", stats.exits[3])
+    console.counter(" ripas=", stats.exits[4])
+    console.counter(" mmio=", stats.mmio)
+    console.counter(" populated=", stats.populated)
+    console.counter(" sgi=", stats.sgis)
+    console.counter(" timer-injections=", stats.timerInjections)
+    console.counter(" granules=", pool.used)
     console.newline()
     console.write("VMM-STATS rmi")
-    let names: InlineArray<9, (Int, StaticString)> = [
-      (0x51, " delegate="), (0x52, " undelegate="), (0x53, " data_create="), (0x54, " data_create_unknown="),
-      (0x5C, " rec_enter="), (0x5D, " rtt_create="), (0x69, " rtt_set_ripas="), (0x55, " data_destroy="),
-      (0x64, " psci_complete="),
+    console.counter(" delegate=", pool.delegations)
+    console.counter(" undelegate=", pool.undelegations)
+    let commands: InlineArray<7, (Int, StaticString)> = [
+      (0x53, " data_create="), (0x54, " data_create_unknown="), (0x5C, " rec_enter="), (0x5D, " rtt_create="),
+      (0x69, " rtt_set_ripas="), (0x55, " data_destroy="), (0x64, " psci_complete="),
     ]
-    for i in 0..<9 {
-      console.write(names[i].1)
-      let index = names[i].0 - 0x50
-      console.decimal(index == 1 ? pool.delegations : index == 2 ? pool.undelegations : stats.rmiCalls[index])
-    }
+    for i in 0..<7 { console.counter(commands[i].1, stats.rmiCalls[commands[i].0 - 0x50]) }
     console.newline()
   }
 }
@@ -607,8 +599,17 @@ struct VCPULoop {
 
 nonisolated(unsafe) var secondaryVCPUDone: UInt64 = 0
 
-/// Physical CPU 1 runs vCPU 1 (after the realm's CPU_ON for MPIDR 1).
+/// Physical CPU 1 runs vCPU 1 (after the realm's CPU_ON for MPIDR 1): once it is off,
+/// if vCPU 1 ran before and switched itself off (CPU hotplug).
 func startSecondaryVCPU() {
+  let cpu1Off = { smc(PSCIFunction.affinityInfo.smc64, 1, 0).x0 == 1 }
+  guard wait(upTo: 2_000_000_000, until: cpu1Off) else {
+    LinuxRealm.locked { realm in
+      _ = realm.fail("physical CPU 1 did not switch off after vCPU 1's CPU_OFF")
+      realm.failed = true
+    }
+    return
+  }
   mmio_write64(sharedAddress(&secondaryVCPUDone), 0)
   mmio_write64(sharedAddress(&secondaryTask), 4)
   dsb_sy()
@@ -639,16 +640,12 @@ func runLinuxRealm() {
   let request = LinuxBootRequest.fromRunConfiguration()
   let platform = PlatformDescription.read(at: Board.platformDeviceTree)
   console.write("VMM: platform device tree ")
-  console.write(platform.fromDeviceTree ? "read: memory " : "absent: board constants; memory ")
-  console.hex(platform.memoryBase)
-  console.write(" + ")
-  console.hex(platform.memorySize)
-  console.write(", UART ")
-  console.hex(platform.uart)
-  console.write(", GICD ")
-  console.hex(platform.distributor)
-  console.write(", GICR ")
-  console.hex(platform.redistributor)
+  console.write(platform.fromDeviceTree ? "read:" : "absent, board constants:")
+  console.address(" memory ", platform.memoryBase)
+  console.address(" + ", platform.memorySize)
+  console.address(", UART ", platform.uart)
+  console.address(", GICD ", platform.distributor)
+  console.address(", GICR ", platform.redistributor)
   console.newline()
   guard request.kernelSize > 0, request.kernelPA != 0 else {
     console.write("VMM: no kernel in the run configuration\nTESTHOST: 0 passed, 1 failed\n")

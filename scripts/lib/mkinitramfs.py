@@ -12,6 +12,8 @@ modules.load). /init prints these lines on the console, in this order:
 
   INIT-REACHED uptime=<seconds>         first field of /proc/uptime
   INIT-COMMAND-OK <uname -r>
+  INIT-CPUS <n online>                  and, with a second CPU, one hotplug cycle of it:
+  INIT-HOTPLUG-OK | INIT-HOTPLUG-FAILED (PSCI CPU_OFF, then CPU_ON again)
   INIT-MODULES-OK | INIT-MODULES-FAILED <module>
   CCA-CHALLENGE <128 hex digits>        the challenge for the TSM report's inblob
   CCA-TOKEN-BYTES <n>                   the size of outblob (the CCA token)
@@ -52,6 +54,15 @@ mount -t devtmpfs devtmpfs /dev
 read up rest </proc/uptime
 echo "INIT-REACHED uptime=$up"
 echo "INIT-COMMAND-OK $(uname -r)"
+echo "INIT-CPUS $(grep -c ^processor /proc/cpuinfo)"
+if [ -e /sys/devices/system/cpu/cpu1/online ]; then
+  if echo 0 >/sys/devices/system/cpu/cpu1/online && [ "$(cat /sys/devices/system/cpu/cpu1/online)" = 0 ] \
+     && echo 1 >/sys/devices/system/cpu/cpu1/online && [ "$(cat /sys/devices/system/cpu/cpu1/online)" = 1 ]; then
+    echo "INIT-HOTPLUG-OK"
+  else
+    echo "INIT-HOTPLUG-FAILED"
+  fi
+fi
 
 failed=
 for m in @MODULES@; do
