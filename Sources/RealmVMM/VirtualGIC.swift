@@ -134,8 +134,10 @@ public struct VirtualGIC: Sendable {
   public static let lrEOIMaintenance: UInt64 = 1 << 41
 
   /// Takes back what the realm did with the list registers of the last entry (the
-  /// exit's gicv3_lrs): an interrupt it acknowledged is active, one it ended is done;
-  /// an edge that left the pending state was consumed.
+  /// exit's gicv3_lrs): an interrupt it acknowledged is active, one it ended is done.
+  /// An edge the entry listed as pending left the latch then (`listRegisters`); still
+  /// pending at the exit, it is latched again. So an edge that came in meanwhile (a
+  /// second SGI while the realm handled the first) is never lost.
   public mutating func retire(_ cpu: Int, exitLRs: InlineArray<16, UInt64>, count: Int) {
     for slot in 0..<min(count, 16) {
       let intid = Int(listed[cpu * 16 + slot])
@@ -145,7 +147,7 @@ public struct VirtualGIC: Sendable {
       // Invalid: taken and ended (the hardware keeps the vINTID field; do not rely on it).
       guard lr >> 62 == 0 || lr & 0xFFFF_FFFF == UInt64(intid) else { continue }
       active.set(cpu, intid, lr & Self.lrActive != 0)
-      if lr & Self.lrPending == 0 { latched.set(cpu, intid, false) }
+      if lr & Self.lrPending != 0 { latched.set(cpu, intid, true) }
     }
   }
 
@@ -169,7 +171,10 @@ public struct VirtualGIC: Sendable {
           var lr = UInt64(intid) | UInt64(priority) << 48
           if group1.get(cpu, intid) { lr |= Self.lrGroup1 }
           if isActive { lr |= Self.lrActive }
-          if deliverable(cpu, intid) { lr |= Self.lrPending }
+          if deliverable(cpu, intid) {
+            lr |= Self.lrPending
+            latched.set(cpu, intid, false)  // the LR holds this edge now
+          }
           if !edge.get(cpu, intid) { lr |= Self.lrEOIMaintenance }
           lrs[used] = lr
           listed[cpu * 16 + used] = Int8(intid)

@@ -110,6 +110,28 @@ final class VirtualGICTests: XCTestCase {
     XCTAssertEqual(gic.generateSGI(from: 0, 1 << 44 | 3 << 24 | 1), 0)
   }
 
+  func testAnSGIThatArrivesWhileTheFirstIsHandledIsNotLost() {
+    var gic = linuxConfigured(cpus: 2)
+    gic.generateSGI(from: 1, 1 << 24 | 1)  // IPI 1 to vCPU 0
+    let lrs = gic.listRegisters(0, count: 4)
+    XCTAssertEqual(lrs[0] & 0xFFFF_FFFF, 1)
+    // vCPU 1 sends it again while vCPU 0 runs its handler (between two of its exits).
+    gic.generateSGI(from: 1, 1 << 24 | 1)
+    // vCPU 0 acknowledged and ended the first: its LR comes back invalid.
+    gic.retire(0, exitLRs: .init(repeating: 0), count: 4)
+    XCTAssertTrue(gic.isPending(0, 1), "the second IPI is still pending")
+    XCTAssertEqual(gic.listRegisters(0, count: 4)[0] & (0xFFFF_FFFF | VirtualGIC.lrPending), VirtualGIC.lrPending | 1)
+    // And a second one arriving while the first is active goes in as pending + active.
+    gic.retire(0, exitLRs: .init(repeating: 0), count: 4)
+    gic.generateSGI(from: 1, 1 << 24 | 1)
+    var taken = gic.listRegisters(0, count: 4)
+    taken[0] = taken[0] & ~VirtualGIC.lrPending | VirtualGIC.lrActive
+    gic.retire(0, exitLRs: taken, count: 4)
+    gic.generateSGI(from: 1, 1 << 24 | 1)
+    let both = gic.listRegisters(0, count: 4)[0]
+    XCTAssertEqual(both & (VirtualGIC.lrPending | VirtualGIC.lrActive), VirtualGIC.lrPending | VirtualGIC.lrActive)
+  }
+
   func testSPIRoutingAndPriorityOrder() {
     var gic = linuxConfigured(cpus: 2)
     gic.distributorWrite(0x6000 + 8 * 33, size: 8, 1)  // IROUTER33 -> vCPU 1
