@@ -162,7 +162,7 @@ public struct AuditAnalysis {
     case .rdRead, .rdWrite: return "the realm code on its RD"
     case .recRead, .recWrite, .recRun: return "the REC code on its REC"
     case .auditDrain: return "the audit interface: drained records into the host's page"
-    case .recFPState: return "the world switch: the REC's FP/SIMD registers in its aux granule"
+    case .recFPState: return "(unused: the REC's FP/SIMD registers are in the REC granule)"
     case .attestationWorkspace: return "RSI_ATTEST_TOKEN_*: the REC's attestation workspace in its aux granules"
     case .el3ExchangeRead: return "RMM_ATTEST_*: what EL3 returned in the shared page (the RAK, the platform token)"
     case .el3ExchangeWrite: return "RMM_ATTEST_*: the challenge for EL3, and the scrub after the RAK passed"

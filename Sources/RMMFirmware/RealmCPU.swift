@@ -47,10 +47,10 @@ struct FirmwareRealmCPU: RealmExecution {
     rec.pointer(at: offset, count: count * 8)!.assumingMemoryBound(to: UInt64.self)
   }
 
-  func load(_ rec: inout RECView, fpState: inout GranuleWriter, _ control: RECEntryControl) {
+  func load(_ rec: inout RECView, _ control: RECEntryControl) {
     let ns = rmm_ns_fp_area(currentCPU())!
     let nsSVE = rmm_ns_sve_area(currentCPU())!
-    rmm_fp_enter_realm(ns, fpState.pointer(at: 0, count: RECLayout.fpStateSize)!.assumingMemoryBound(to: UInt64.self), nsSVE)
+    rmm_fp_enter_realm(ns, words(rec, RECLayout.fpState, count: RECLayout.fpStateSize / 8), nsSVE)
     let timers = words(rec, RECLayout.timers, count: RECLayout.timersSize / 8)
     // The host's EL1/EL0 registers and EL1 timers are the host's to keep (SMCCC):
     // EL3 switches only EL2 state between the worlds.
@@ -104,7 +104,7 @@ struct FirmwareRealmCPU: RealmExecution {
     rec.store64(RECSystemRegisters.initialPSTATE, at: spsr)
   }
 
-  func save(_ rec: inout RECView, fpState: inout GranuleWriter, into exit: inout RECExit) {
+  func save(_ rec: inout RECView, into exit: inout RECExit) {
     let timers = words(rec, RECLayout.timers, count: RECLayout.timersSize / 8)
     readListRegisters(into: &exit)
     exit.gicHCR = read_ich_hcr_el2() & ~UInt64(1)
@@ -139,7 +139,7 @@ struct FirmwareRealmCPU: RealmExecution {
     write_hcr_el2(savedHCR[currentCPU()])
     let ns = rmm_ns_fp_area(currentCPU())!
     let nsSVE = rmm_ns_sve_area(currentCPU())!
-    rmm_fp_leave_realm(fpState.pointer(at: 0, count: RECLayout.fpStateSize)!.assumingMemoryBound(to: UInt64.self), ns, nsSVE)
+    rmm_fp_leave_realm(words(rec, RECLayout.fpState, count: RECLayout.fpStateSize / 8), ns, nsSVE)
     isb()
   }
 

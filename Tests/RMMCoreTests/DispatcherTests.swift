@@ -130,7 +130,7 @@ final class AccessPolicyTests: XCTestCase {
     "destroyScrub write data", "destroyScrub write rtt",
     "recRunEnter read undelegated", "recRunExit write undelegated", "recRun write rec",
     "rsiRealmConfig write data", "rsiHostCallRead read data", "rsiHostCallWrite write data",
-    "auditDrain write undelegated", "recFPState write recAux",
+    "auditDrain write undelegated",
     "attestationWorkspace write recAux", "attestationTokenWrite write data",
   ]
 

@@ -343,7 +343,7 @@ struct FakeRealmCPU: RealmExecution {
   var listRegisterCount: Int { 4 }
   var interruptPending: Bool { state.interruptPending }
   var hardwareIDRegisters: HardwareIDRegisters { state.idRegisters }
-  func load(_ rec: inout RECView, fpState: inout GranuleWriter, _ control: RECEntryControl) {
+  func load(_ rec: inout RECView, _ control: RECEntryControl) {
     state.entries.append(control)
   }
   func resume(_ rec: inout RECView) -> RealmExitSyndrome {
@@ -355,7 +355,7 @@ struct FakeRealmCPU: RealmExecution {
     next.prepare(frame)
     return next.syndrome
   }
-  func save(_ rec: inout RECView, fpState: inout GranuleWriter, into exit: inout RECExit) {
+  func save(_ rec: inout RECView, into exit: inout RECExit) {
     let saved = state.saved
     exit.gicHCR = saved.gicHCR
     for i in 0..<16 { exit.setGICLR(i, saved.gicLRs[i]) }

@@ -39,7 +39,8 @@ public enum AccessPurpose: UInt8, Sendable {
   case rsiHostCallWrite = 19
   /// The audit interface: write drained audit records into the host's page.
   case auditDrain = 20
-  /// The world switch saves and loads the REC's FP/SIMD registers in its first aux granule.
+  /// Formerly the REC's FP/SIMD registers in its first aux granule; they are in the REC
+  /// granule now (`recRun`), and the policy permits this purpose nothing.
   case recFPState = 21
   /// RSI_ATTEST_TOKEN_*: the REC's attestation workspace (token being built, signature
   /// state) in its aux granules.

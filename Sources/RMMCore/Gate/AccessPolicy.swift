@@ -58,7 +58,9 @@ public enum AccessPolicy {
     /* rsiHostCallWrite*/ Rule(direction: .write, states: States(.data), maximumLength: 0x100),
     // The audit log leaves the RMM only into a host page, and holds no realm contents.
     /* auditDrain      */ Rule(direction: .write, states: States(.undelegated), maximumLength: 4096),
-    /* recFPState      */ Rule(direction: .write, states: States(.recAux), maximumLength: 528),
+    // Unused: the REC's FP/SIMD registers live in the REC granule (recRun) since the
+    // Linux realm's round; the purpose stays so that older logs still decode.
+    /* recFPState      */ Rule(direction: .write, states: .none, maximumLength: 0),
     // Attestation: the REC's own workspace, and the token only into the realm's RAM
     // the realm named, never more than the rest of that granule.
     /* attestationWorkspace  */ Rule(direction: .write, states: States(.recAux), maximumLength: 4096),

@@ -79,19 +79,19 @@ public protocol RealmExecution {
   var interruptPending: Bool { get }
   /// The CPU's own ID registers, from which a realm's view is derived.
   var hardwareIDRegisters: HardwareIDRegisters { get }
-  /// Loads the REC's EL1 state, timers and GIC state, its FP/SIMD registers from
-  /// `fpState` (its first aux granule) and the realm's EL2 controls. The REC's granule
-  /// is mapped (through the gate) for the whole REC_ENTER.
-  func load(_ rec: inout RECView, fpState: inout GranuleWriter, _ control: RECEntryControl)
+  /// Loads the REC's EL1 state, timers and GIC state, its FP/SIMD registers
+  /// (RECLayout.fpState) and the realm's EL2 controls. The REC's granule is mapped
+  /// (through the gate) for the whole REC_ENTER.
+  func load(_ rec: inout RECView, _ control: RECEntryControl)
   /// Enters the realm until it exits.
   func resume(_ rec: inout RECView) -> RealmExitSyndrome
   /// Makes the loaded REC take an exception at EL1 on its next resume (ESR_EL1,
   /// FAR_EL1, ELR_EL1, SPSR_EL1 as the architecture sets them; PC to its EL1 vector).
   func injectException(_ rec: inout RECView, esr: UInt64, far: UInt64)
-  /// Saves the REC's state back into its granule (FP/SIMD into `fpState`) and writes
-  /// the GIC and timer state the exit reports (exit.gicv3_*, exit.cnt*) into `exit`;
-  /// nothing of the realm stays in the CPU.
-  func save(_ rec: inout RECView, fpState: inout GranuleWriter, into exit: inout RECExit)
+  /// Saves the REC's state back into its granule (FP/SIMD included) and writes the GIC
+  /// and timer state the exit reports (exit.gicv3_*, exit.cnt*) into `exit`; nothing of
+  /// the realm stays in the CPU.
+  func save(_ rec: inout RECView, into exit: inout RECExit)
 }
 
 /// What the RMM can find corrupt in its own structures. It never acts on such a

@@ -159,7 +159,7 @@ extension RMIDispatcher {
                                   trapWFE: flags & RecRunLayout.flagTrapWFE != 0, gicHCR: enter.gicHCR, gicLRs: lrs)
     let cpu = environment.cpu
     // From here the REC's EL1 and FP/SIMD state lives in the CPU.
-    guard withFPState(page, { fp in cpu.load(&page, fpState: &fp, control) }) else { environment.halt(.recAuxGranule) }
+    cpu.load(&page, control)
     var running = RunningREC(rd: owner, realm: realm)
     var exitBeforeRunning = completePendingExit(&page, &running, pending, &enter, &exit)
     while true {
@@ -174,17 +174,7 @@ extension RMIDispatcher {
         break
       }
     }
-    if !withFPState(page, { fp in cpu.save(&page, fpState: &fp, into: &exit) }) { environment.halt(.recAuxGranule) }
-  }
-
-  /// Runs `body` with the REC's FP/SIMD area (the start of its first aux granule)
-  /// through the gate. False if the granule is not the REC's aux granule any more.
-  func withFPState(_ page: borrowing RECView, _ body: (inout GranuleWriter) -> Void) -> Bool {
-    guard let aux = environment.granules.lock(page.field(RECLayout.aux), expecting: .recAux) else { return false }
-    let intent = AccessIntent(.recFPState, .write, expecting: .recAux, length: UInt16(RECLayout.fpStateSize))
-    let written = (try? environment.gate.writing(aux, intent) { fp in body(&fp) }) != nil
-    environment.granules.release(aux)
-    return written
+    cpu.save(&page, into: &exit)
   }
 
   /// Finishes what the previous exit left open, with the host's answer in `enter`.

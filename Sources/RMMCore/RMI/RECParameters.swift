@@ -93,7 +93,9 @@ public enum RECLayout {
   public static let timers = 0x600       // EL1 timers (RECSystemRegisters.cntv*/cntp*: 4 words)
   public static let timersSize = 4 * 8
   public static let gicSize = 9 * 8
-  /// The FP/SIMD save area at the start of the first aux granule: q0-q31, FPCR, FPSR.
+  /// The FP/SIMD save area: q0-q31, FPCR, FPSR. In the REC granule itself, which the
+  /// REC_ENTER maps for the whole call anyway (no second granule to lock and map twice).
+  public static let fpState = 0x800
   public static let fpStateSize = 528
   public static let flagRunnable: UInt64 = 1 << 0
   public static let ripasChangeDestroyed: UInt64 = 1 << 0
