@@ -9,7 +9,7 @@ import RMMABI
 import RMMCore
 
 enum AuditCollector {
-  static let page = Board.testGranules + 0x0320_0000          // CPU 0's drain page
+  static let page = Board.testGranules + 0x0320_0000          // drain pages: CPU n at page + n * 4 KiB
   static let staging = Board.testGranules + 0x0330_0000       // per CPU: 256 drained pages
   static let stagingPages: UInt64 = 256
   nonisolated(unsafe) static var callsSinceDrain: InlineArray<2, Int> = .init(repeating: 0)
@@ -27,28 +27,20 @@ enum AuditCollector {
     callsSinceDrain[me] += 1
     if callsSinceDrain[me] >= 24 {
       callsSinceDrain[me] = 0
-      if AuditFile.handle != 0 { drainToFile() } else if me == 0 && !deferred { drainAndPrint() } else { drainToStaging() }
+      // Into the audit file any CPU may write (whole writes); on the console only CPU 0,
+      // and only while it is the only CPU running.
+      if AuditFile.handle != 0 || (me == 0 && !deferred) { drainAndPrint() } else { drainToStaging() }
     }
   }
 
-  /// Any CPU straight into the audit file (each CPU through its own drain page and text
-  /// buffer; the host's file takes whole writes).
-  static func drainToFile() {
-    guard AuditFile.handle != 0 else { return }
-    let target = page + 0x1000 + UInt64(cpu) * 0x1000
+  /// Drains this CPU's ring through its own drain page and prints the records (into the
+  /// audit file when there is one).
+  static func drainAndPrint() {
+    let target = page + UInt64(cpu) * 0x1000
     while true {
       let r = smc(AuditInterface.fid, AuditInterface.drain, 0, target)
       guard r.x0 == 0, r.x1 > 0 else { return }
-      AuditFile.write(recordsAt: target, count: min(r.x1, UInt64(AuditInterface.recordsPerPage)))
-      if r.x1 < UInt64(AuditInterface.recordsPerPage) { return }
-    }
-  }
-
-  static func drainAndPrint() {
-    while true {
-      let r = smc(AuditInterface.fid, AuditInterface.drain, 0, page)
-      guard r.x0 == 0, r.x1 > 0 else { return }
-      printRecords(at: page, count: r.x1)
+      printRecords(at: target, count: r.x1)
       // Each drain is itself an audited access: stop at the first partial page.
       if r.x1 < UInt64(AuditInterface.recordsPerPage) { return }
     }

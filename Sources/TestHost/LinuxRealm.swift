@@ -624,7 +624,7 @@ func startSecondaryVCPU() {
 func runSecondaryVCPU() {
   enableRealmInterrupts(cpu: 1)
   let ok = VCPULoop(vcpu: 1).run()
-  AuditCollector.drainToFile()
+  if AuditFile.handle != 0 { AuditCollector.drainAndPrint() }
   LinuxRealm.locked { realm in
     realm.secondaryFinished = true
     if !ok { realm.failed = true }

@@ -49,28 +49,16 @@ extension RMIDispatcher {
         // walk_top: from the entry at base, up to the first table (or DESTROYED entry
         // without the realm's consent), whole entries below top only. One mapping of the
         // table for the whole run of entries (one audited access).
-        var entryStart = base & ~(entrySize - 1)
-        let first = walk.index
         let tlb = environment.tlb
-        do throws(GateError) {
-          try environment.gate.writing(walk.table, AccessIntent(.rttWrite, .write, expecting: .rtt)) { page in
-            var index = first
-            while entryStart + entrySize <= top && index < 512 {
-              guard let entry = S2TTE.decode(page.load64(at: index * 8), level: level, protected: true),
-                    let changed = Self.ripasChange(entry, to: request.value, changeDestroyed: request.changeDestroyed) else {
-                break
-              }
-              if changed != entry {
-                // RIPAS changes keep assigned entries assigned and unassigned ones unassigned:
-                // reference counts stay; a mapping that stops being valid is invalidated.
-                page.store64(changed.encode(level: level), at: index * 8)
-                if entry.isValidDescriptor { tlb.invalidate(vmid: s2.vmid, ipa: entryStart, level: level) }
-              }
-              entryStart += entrySize
-              index += 1
-            }
+        let entryStart = rewriteRun(walk, from: base & ~(entrySize - 1), below: top) { entry, ipa in
+          guard let changed = Self.ripasChange(entry, to: request.value, changeDestroyed: request.changeDestroyed) else {
+            return nil
           }
-        } catch { environment.halt(.refusedOwnAccess) }
+          // RIPAS changes keep assigned entries assigned and unassigned ones unassigned:
+          // reference counts stay; a mapping that stops being valid is invalidated.
+          if changed != entry && entry.isValidDescriptor { tlb.invalidate(vmid: s2.vmid, ipa: ipa, level: level) }
+          return changed
+        }
         guard entryStart > base || alreadyThere else { throw .rtt(level: level) }
         // out_top = Min(top, walk_top); never below base (an unaligned base whose entry
         // reaches past top makes no progress either way).

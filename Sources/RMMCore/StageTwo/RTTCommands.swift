@@ -113,27 +113,15 @@ extension RMIDispatcher {
         guard RTTLevel.isAligned(base, to: walk.level) else { throw .rtt(level: walk.level) }
         guard case .unassigned = walk.entry else { throw .rtt(level: walk.level) }
         guard isGranuleAligned(top) else { throw .input }
-        // One mapping of the table for the whole run of entries (one audited access).
-        var address = base
         var rim = realm.rim
-        let level = walk.level
-        let first = walk.index
         let algorithm = realm.hashAlgorithm
-        do throws(GateError) {
-          try environment.gate.writing(walk.table, AccessIntent(.rttWrite, .write, expecting: .rtt)) { page in
-            var index = first
-            while address + entrySize <= top && index < 512 {
-              // Every UNASSIGNED entry becomes RAM, DESTROYED ones too (A5.2.4: in REALM_NEW
-              // the host may make any unassigned IPA RAM; each such entry is measured).
-              guard case .unassigned(let ripas)? = S2TTE.decode(page.load64(at: index * 8), level: level, protected: true)
-              else { break }
-              if ripas != .ram { page.store64(S2TTE.unassigned(.ram).encode(level: level), at: index * 8) }
-              rim = RIMDescriptor.extendForRIPAS(algorithm, rim: rim, base: address, top: address + entrySize)
-              address += entrySize
-              index += 1
-            }
-          }
-        } catch { environment.halt(.refusedOwnAccess) }
+        // Every UNASSIGNED entry becomes RAM, DESTROYED ones too (A5.2.4: in REALM_NEW the
+        // host may make any unassigned IPA RAM; each such entry is measured).
+        let address = rewriteRun(walk, from: base, below: top) { entry, ipa in
+          guard case .unassigned = entry else { return nil }
+          rim = RIMDescriptor.extendForRIPAS(algorithm, rim: rim, base: ipa, top: ipa + entrySize)
+          return .unassigned(.ram)
+        }
         realm.rim = rim
         guard address > base else { throw .rtt(level: walk.level) }
         try storeRealm(realm, rdGranule)

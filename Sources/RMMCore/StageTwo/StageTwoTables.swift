@@ -129,6 +129,29 @@ public struct StageTwoTables<Environment: RMMEnvironment> {
     return tableBase + UInt64(next) * entrySize
   }
 
+  /// The run of whole entries of the walk's table from its entry on, each at most up
+  /// to `top`, through one mapping of the table (one audited access): `body` gets each
+  /// entry and its IPA and returns the entry to store (nil ends the run). Returns the
+  /// IPA where the run ended. RTT_INIT_RIPAS and RTT_SET_RIPAS.
+  func rewriteRun(_ walk: borrowing RTTWalk, from start: UInt64, below top: UInt64,
+                  _ body: (S2TTE, UInt64) -> S2TTE?) -> UInt64 {
+    let level = walk.level, entrySize = RTTLevel.size(level)
+    var address = start
+    do throws(GateError) {
+      try environment.gate.writing(walk.table, AccessIntent(.rttWrite, .write, expecting: .rtt)) { page in
+        var index = walk.index
+        while address + entrySize <= top && index < 512 {
+          guard let entry = S2TTE.decode(page.load64(at: index * 8), level: level, protected: true),
+                let changed = body(entry, address) else { break }
+          if changed != entry { page.store64(changed.encode(level: level), at: index * 8) }
+          address += entrySize
+          index += 1
+        }
+      }
+    } catch { environment.halt(.refusedOwnAccess) }
+    return address
+  }
+
   /// Zeroes a table that is about to return to DELEGATED: unassigned entries may still
   /// carry RIPAS bits, and DELEGATED granules are zero.
   func scrub(_ table: borrowing LockedGranule) {
@@ -323,6 +346,11 @@ public struct StageTwoTables<Environment: RMMEnvironment> {
 extension RMIDispatcher {
   /// The realm tables, for the commands that work on them.
   @inline(__always) var tables: StageTwoTables<Environment> { StageTwoTables(environment: environment) }
+
+  @inline(__always) func rewriteRun(_ walk: borrowing RTTWalk, from start: UInt64, below top: UInt64,
+                                    _ body: (S2TTE, UInt64) -> S2TTE?) -> UInt64 {
+    tables.rewriteRun(walk, from: start, below: top, body)
+  }
 
   // The table helpers, for the commands outside StageTwo/ that walk (DATA, RSI, exits).
   @inline(__always) func walk(_ s2: Stage2Config, _ ipa: UInt64, to targetLevel: Int) throws(RMIError) -> RTTWalk {
