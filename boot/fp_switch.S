@@ -2,8 +2,9 @@
  * FP/SIMD state switch between the Normal world and a REC. EL3 does not preserve the
  * other worlds' FP/SIMD or SVE registers across the switch into the Realm world, so
  * the RMM saves the host's registers before a REC runs and restores them before
- * returning to the host; the REC's registers live in its first auxiliary granule.
- * These two routines are, with the SHA-2 block functions, the only RMM code that
+ * returning to the host; the REC's FP/SIMD registers live in its REC granule
+ * (RECLayout.fpState), an SVE realm's Z/P/FFR registers in its SVE aux granules.
+ * These routines are, with the SHA-2 block functions, the only RMM code that
  * touches FP/SIMD/SVE registers.
  *
  * Layout of a save area (528 bytes): q0..q31, then FPCR, FPSR.
@@ -19,7 +20,7 @@
  *
  * void rmm_fp_enter_realm(uint64_t *ns_area, const uint64_t *rec_area, uint64_t *ns_sve)
  *   Allows FP/SIMD (CPTR_EL2.TFP = 0), saves the host's registers, loads the REC's.
- *   SVE stays trapped for the realm (CPTR_EL2.TZ): realms are offered no SVE.
+ *   SVE stays trapped for the realm (CPTR_EL2.TZ): this pair is for realms without SVE.
  * void rmm_fp_leave_realm(uint64_t *rec_area, const uint64_t *ns_area, const uint64_t *ns_sve)
  *   Saves the REC's registers, restores the host's, traps FP/SIMD again.
  */
@@ -134,4 +135,95 @@ rmm_fp_leave_realm:
 	orr	x9, x9, #(1 << 8)		/* TZ = 1 */
 	msr	cptr_el2, x9
 	isb
+	ret
+
+/*
+ * Realms with SVE. The REC's Z0-Z31, P0-P15 and FFR live in its SVE aux granules
+ * (mapped by the gate for these calls only, purpose recSVEState), at the realm's
+ * vector length; its FPCR, FPSR and ZCR_EL1 in its FP area in the REC granule (the
+ * Q registers are the low 128 bits of the Z registers). The host's ZCR_EL2 and
+ * ZCR_EL1 are kept beside its FPCR/FPSR (ns_area + 528, + 536).
+ *
+ * void rmm_sve_enter_realm(uint64_t *ns_area, const uint64_t *rec_area, uint64_t *ns_sve,
+ *                          const void *rec_sve, uint64_t realm_zcr)
+ *   Allows FP/SIMD and SVE (CPTR_EL2.TFP = TZ = 0, kept while the realm runs), saves the
+ *   host's SVE state at its vector length, sets ZCR_EL2 to the realm's, loads the REC's.
+ * void rmm_sve_leave_realm(uint64_t *rec_area, const uint64_t *ns_area, const uint64_t *ns_sve,
+ *                          void *rec_sve)
+ *   Saves the REC's state at the realm's vector length, restores the host's ZCR_EL2,
+ *   ZCR_EL1 and SVE state, traps FP/SIMD and SVE again.
+ */
+	.global	rmm_sve_enter_realm
+rmm_sve_enter_realm:
+	mrs	x9, cptr_el2
+	bic	x9, x9, #(1 << 10)		/* TFP = 0 */
+	bic	x9, x9, #(1 << 8)		/* TZ = 0 */
+	msr	cptr_el2, x9
+	isb
+	save_sve x2
+	mrs	x9, fpcr
+	mrs	x10, fpsr
+	add	x11, x0, #512
+	stp	x9, x10, [x11]
+	mrs	x9, zcr_el2
+	mrs	x10, zcr_el1
+	stp	x9, x10, [x11, #16]
+	msr	zcr_el2, x4
+	isb					/* the realm's vector length from here */
+	load_sve x3
+	add	x11, x1, #512
+	ldp	x9, x10, [x11]
+	msr	fpcr, x9
+	msr	fpsr, x10
+	ldr	x9, [x11, #16]
+	msr	zcr_el1, x9
+	ret
+
+	.global	rmm_sve_leave_realm
+rmm_sve_leave_realm:
+	save_sve x3
+	mrs	x9, fpcr
+	mrs	x10, fpsr
+	add	x11, x0, #512
+	stp	x9, x10, [x11]
+	mrs	x9, zcr_el1
+	str	x9, [x11, #16]
+	add	x11, x1, #512
+	ldp	x9, x10, [x11, #16]
+	msr	zcr_el2, x9
+	msr	zcr_el1, x10
+	isb					/* the host's vector length from here */
+	load_sve x2
+	ldp	x9, x10, [x11]
+	msr	fpcr, x9
+	msr	fpsr, x10
+	mrs	x9, cptr_el2
+	orr	x9, x9, #(1 << 10)		/* TFP = 1 */
+	orr	x9, x9, #(1 << 8)		/* TZ = 1 */
+	msr	cptr_el2, x9
+	isb
+	ret
+
+/* uint64_t rmm_sve_max_vector_bytes(void): ZCR_EL2.LEN = 15 selects the largest vector
+ * length the CPU (and EL3's ZCR_EL3) allows; RDVL reads it. ZCR_EL2 is put back. */
+	.global	rmm_sve_max_vector_bytes
+rmm_sve_max_vector_bytes:
+	mrs	x9, id_aa64pfr0_el1
+	ubfx	x9, x9, #32, #4
+	cbz	x9, 1f
+	mrs	x10, cptr_el2
+	bic	x11, x10, #(1 << 8)		/* TZ = 0 */
+	bic	x11, x11, #(1 << 10)		/* TFP = 0: it traps SVE instructions too */
+	msr	cptr_el2, x11
+	isb
+	mrs	x12, zcr_el2
+	mov	x13, #15
+	msr	zcr_el2, x13
+	isb
+	rdvl	x0, #1
+	msr	zcr_el2, x12
+	msr	cptr_el2, x10
+	isb
+	ret
+1:	mov	x0, #0
 	ret

@@ -85,9 +85,12 @@ __attribute__((visibility("hidden"))) uint64_t rmm_vmid_bitmap[1024];
 __attribute__((visibility("hidden"), aligned(16))) uint64_t rmm_audit_storage[32 * 1024 * 40 / 8];
 /* Per-CPU audit state (ring header, counters, current call): 32 x 128 bytes. */
 __attribute__((visibility("hidden"), aligned(64))) uint64_t rmm_audit_state[32 * 128 / 8];
-/* The host's FP/SIMD registers while a REC runs on the CPU: 32 x 528 bytes. */
-__attribute__((visibility("hidden"), aligned(16))) uint64_t rmm_ns_fp_state[32 * 66];
+/* The host's FP/SIMD registers (and ZCR_EL2, ZCR_EL1) while a REC runs on the CPU:
+ * 32 x 544 bytes (RMM_NS_FP_AREA_WORDS, arch.h). */
+__attribute__((visibility("hidden"), aligned(16))) uint64_t rmm_ns_fp_state[32 * 68];
 __attribute__((visibility("hidden"), aligned(16))) uint64_t rmm_ns_sve_state[32 * 1092];  /* RMM_MAX_CPUS x RMM_NS_SVE_AREA_WORDS (arch.h) */
+/* The host's PMU registers while a REC of a realm with a PMU runs: 32 x 70 words. */
+__attribute__((visibility("hidden"), aligned(16))) uint64_t rmm_ns_pmu_state[32 * 70];
 /* The host's EL1/EL0 system registers and EL1 timers while a REC runs (arch.h). */
 __attribute__((visibility("hidden"), aligned(16))) uint64_t rmm_ns_el1_state[32 * 40];
 

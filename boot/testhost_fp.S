@@ -68,4 +68,5 @@ testhost_fp_sve_store:
 	.endr
 	rdffr	p0.b
 	str	p0, [x1, #16, mul vl]
+	ldr	p0, [x1, #0, mul vl]		/* P0 back: RDFFR borrowed it */
 	ret

@@ -17,7 +17,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   invariant(params.flags & ~L.flagRunnable == 0, "reserved flags")
   invariant(params.runnable == (params.flags & L.flagRunnable != 0), "runnable")
   invariant(params.mpidr & ~0xFFFF_FF0F == 0, "MPIDR bits")
-  invariant(params.auxCount == recAuxGranuleCount, "aux count")
+  invariant(params.auxCount <= maximumRECAuxGranules, "aux count")
   invariant(params.pc == page.load64(at: L.pc), "pc")
   for i in 0..<8 { invariant(params.gprs[i] == page.load64(at: L.gprs + 8 * i), "gpr \(i)") }
   for i in 0..<params.auxCount {

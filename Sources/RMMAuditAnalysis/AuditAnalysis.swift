@@ -166,6 +166,7 @@ public struct AuditAnalysis {
     case .attestationWorkspace: return "RSI_ATTEST_TOKEN_*: the REC's attestation workspace in its aux granules"
     case .el3ExchangeRead: return "RMM_ATTEST_*: what EL3 returned in the shared page (the RAK, the platform token)"
     case .el3ExchangeWrite: return "RMM_ATTEST_*: the challenge for EL3, and the scrub after the RAK passed"
+    case .recSVEState: return "RMI_REC_ENTER: the SVE realm's Z, P and FFR registers, loaded and saved in its SVE aux granules"
     }
   }
 

@@ -129,6 +129,19 @@ func detectFeatures() -> RMIFeatureRegister0 {
   features.sha256 = true   // both in software, with the CPU's SHA instructions where present
   features.sha512 = true
   features.maxRECsOrder = 10
+  // SVE: the largest vector length, as ZCR_ELx.LEN ((LEN + 1) x 128 bits).
+  let vectorBytes = rmm_sve_max_vector_bytes()
+  if vectorBytes >= 16 {
+    features.sveEnabled = true
+    features.sveVectorLength = min(vectorBytes / 16 - 1, 15)
+  }
+  // PMU: PMUv3 (PMUVer neither 0 nor IMPLEMENTATION DEFINED), its PMCR_EL0.N counters.
+  let pmuVersion = (debug >> 8) & 0xF
+  if pmuVersion != 0 && pmuVersion != 0xF {
+    pmuCounterCount = (read_pmcr_el0() >> 11) & 0x1F
+    features.pmuEnabled = true
+    features.pmuCounters = pmuCounterCount
+  }
   gicListRegisters = Int(read_ich_vtr_el2() & 0x1F) + 1
   let preemptionBits = Int((read_ich_vtr_el2() >> 26) & 0x7) + 1  // PREbits
   gicActivePriorityRegisters = preemptionBits >= 7 ? 4 : preemptionBits == 6 ? 2 : 1
@@ -143,6 +156,7 @@ func detectFeatures() -> RMIFeatureRegister0 {
   hardwareIDs.mmfr0 = read_id_aa64mmfr0_el1()
   hardwareIDs.mmfr1 = read_id_aa64mmfr1_el1()
   hardwareIDs.mmfr2 = read_id_aa64mmfr2_el1()
+  hardwareIDs.zfr0 = (hardwareIDs.pfr0 >> 32) & 0xF != 0 ? read_id_aa64zfr0_el1() : 0
   return features
 }
 

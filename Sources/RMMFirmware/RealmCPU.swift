@@ -47,10 +47,15 @@ struct FirmwareRealmCPU: RealmExecution {
     rec.pointer(at: offset, count: count * 8)!.assumingMemoryBound(to: UInt64.self)
   }
 
-  func load(_ rec: inout RECView, _ control: RECEntryControl) {
+  func load(_ rec: inout RECView, _ control: RECEntryControl, sve: SVERegisterArea?) {
     let ns = rmm_ns_fp_area(currentCPU())!
     let nsSVE = rmm_ns_sve_area(currentCPU())!
-    rmm_fp_enter_realm(ns, words(rec, RECLayout.fpState, count: RECLayout.fpStateSize / 8), nsSVE)
+    if let sve {
+      rmm_sve_enter_realm(ns, words(rec, RECLayout.fpState, count: RECLayout.fpStateSize / 8 + 1), nsSVE,
+                          sve.registers, sve.vectorLength)
+    } else {
+      rmm_fp_enter_realm(ns, words(rec, RECLayout.fpState, count: RECLayout.fpStateSize / 8), nsSVE)
+    }
     let timers = words(rec, RECLayout.timers, count: RECLayout.timersSize / 8)
     // The host's EL1/EL0 registers and EL1 timers are the host's to keep (SMCCC):
     // EL3 switches only EL2 state between the worlds.
@@ -70,6 +75,14 @@ struct FirmwareRealmCPU: RealmExecution {
     write_cntv_ctl_el0(timers[RECSystemRegisters.cntvCTL])
     write_cntp_cval_el0(timers[RECSystemRegisters.cntpCVAL])
     write_cntp_ctl_el0(timers[RECSystemRegisters.cntpCTL])
+    if let counters = control.pmuCounters {
+      let cpu = currentCPU()
+      savedMDCR[cpu] = read_mdcr_el2()
+      RealmPMU.save(rmm_ns_pmu_area(cpu)!, counters: pmuCounterCount)
+      write_mdcr_el2(RealmPMU.realmMDCR(savedMDCR[cpu], counters: counters))
+      isb()
+      RealmPMU.restore(words(rec, RECLayout.pmuState, count: RECPMULayout.words), counters: counters)
+    }
     let s2 = control.stage2
     write_vttbr_el2(UInt64(s2.vmid) << 48 | s2.rttBase)
     write_vtcr_el2(Self.vtcr(s2))
@@ -104,7 +117,7 @@ struct FirmwareRealmCPU: RealmExecution {
     rec.store64(RECSystemRegisters.initialPSTATE, at: spsr)
   }
 
-  func save(_ rec: inout RECView, into exit: inout RECExit) {
+  func save(_ rec: inout RECView, into exit: inout RECExit, sve: SVERegisterArea?) {
     let timers = words(rec, RECLayout.timers, count: RECLayout.timersSize / 8)
     readListRegisters(into: &exit)
     exit.gicHCR = read_ich_hcr_el2() & ~UInt64(1)
@@ -137,9 +150,21 @@ struct FirmwareRealmCPU: RealmExecution {
     write_cntv_ctl_el0(host[RECSystemRegisters.count + RECSystemRegisters.cntvCTL])
     write_cntp_ctl_el0(host[RECSystemRegisters.count + RECSystemRegisters.cntpCTL])
     write_hcr_el2(savedHCR[currentCPU()])
+    if let counters = rec.realmFeatures.pmuCounters {
+      let cpu = currentCPU()
+      let realm = words(rec, RECLayout.pmuState, count: RECPMULayout.words)
+      RealmPMU.save(realm, counters: counters)
+      exit.pmuOverflowStatus = RealmPMU.overflowActive(realm) ? 1 : 0
+      RealmPMU.restore(rmm_ns_pmu_area(cpu)!, counters: pmuCounterCount)
+      write_mdcr_el2(savedMDCR[cpu])
+    }
     let ns = rmm_ns_fp_area(currentCPU())!
     let nsSVE = rmm_ns_sve_area(currentCPU())!
-    rmm_fp_leave_realm(words(rec, RECLayout.fpState, count: RECLayout.fpStateSize / 8), ns, nsSVE)
+    if let sve {
+      rmm_sve_leave_realm(words(rec, RECLayout.fpState, count: RECLayout.fpStateSize / 8 + 1), ns, nsSVE, sve.registers)
+    } else {
+      rmm_fp_leave_realm(words(rec, RECLayout.fpState, count: RECLayout.fpStateSize / 8), ns, nsSVE)
+    }
     isb()
   }
 

@@ -26,7 +26,10 @@ func runFoundationTests() {
   expect(f0, .success, "RMI_FEATURES(0) succeeds")
   let fr0 = RMIFeatureRegister0(rawValue: f0.x1)
   check(fr0.s2sz >= 32 && fr0.s2sz <= 48, "feature register 0: S2SZ within 32..48 bits")
-  check(!fr0.lpa2 && !fr0.sveEnabled && !fr0.pmuEnabled, "feature register 0: no LPA2, SVE or PMU claimed")
+  // QEMU -cpu max: SVE up to 2048 bits, PMUv3 with its event counters.
+  check(fr0.sveEnabled && fr0.sveVectorLength == 15, "feature register 0: SVE, largest vector length 2048 bits (SVE_VL 15)")
+  check(fr0.pmuEnabled && fr0.pmuCounters >= 1 && fr0.pmuCounters == (read_pmcr_el0() >> 11) & 0x1F,
+        "feature register 0: PMU with the CPU's PMCR_EL0.N event counters")
   check(f0.x1 >> 42 == 0, "feature register 0: reserved bits [63:42] are zero")
   let f1 = rmi(.features, 1)
   check(f1.x0 == 0 && f1.x1 == 0, "RMI_FEATURES(1) succeeds and reads as zero")

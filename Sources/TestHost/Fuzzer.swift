@@ -230,7 +230,7 @@ struct NSFuzzer {
     case 0: mmio_write64(p + UInt64(RealmParamsLayout.hashAlgorithm), 7)
     case 1: mmio_write64(p + UInt64(RealmParamsLayout.s2sz), 60)
     case 2: mmio_write64(p + UInt64(RealmParamsLayout.rttNumStart), 2)
-    case 3: mmio_write64(p + UInt64(RealmParamsLayout.flags), 1 << 1)  // SVE: not offered
+    case 3: mmio_write64(p + UInt64(RealmParamsLayout.sveVectorLength), 1)  // sve_vl without flags.sve
     case 4: mmio_write64(p + UInt64(RealmParamsLayout.rttBase), root + 0x800)
     default: mmio_write64(p + UInt64(RealmParamsLayout.numberOfBreakpoints), 0)
     }

@@ -25,10 +25,12 @@ func fillPage(_ pa: UInt64, _ value: (Int) -> UInt64) {
 }
 
 func writeRealmParams(rttBase: UInt64, vmid: UInt64, s2sz: UInt64 = 40, level: UInt64 = 1, roots: UInt64 = 2,
-                      hash: UInt64 = 0, flags: UInt64 = 0, bps: UInt64 = 1) {
+                      hash: UInt64 = 0, flags: UInt64 = 0, bps: UInt64 = 1, sveLength: UInt64 = 0, pmuCounters: UInt64 = 0) {
   let p = LifecycleMemory.realmParams
   fillPage(p) { _ in 0 }
   mmio_write64(p + UInt64(RealmParamsLayout.flags), flags)
+  mmio_write64(p + UInt64(RealmParamsLayout.sveVectorLength), sveLength)
+  mmio_write64(p + UInt64(RealmParamsLayout.pmuCounters), pmuCounters)
   mmio_write64(p + UInt64(RealmParamsLayout.s2sz), s2sz)
   mmio_write64(p + UInt64(RealmParamsLayout.numberOfBreakpoints), bps)
   mmio_write64(p + UInt64(RealmParamsLayout.numberOfWatchpoints), 1)
@@ -40,15 +42,15 @@ func writeRealmParams(rttBase: UInt64, vmid: UInt64, s2sz: UInt64 = 40, level: U
   mmio_write64(p + UInt64(RealmParamsLayout.personalizationValue), 0x5357_4946_5452_4D4D)
 }
 
-func writeRECParams(mpidr: UInt64, runnable: Bool, pc: UInt64, aux: UInt64) {
+/// RmiRecParams with `count` aux granules from `aux` on, one after the other.
+func writeRECParams(mpidr: UInt64, runnable: Bool, pc: UInt64, aux: UInt64, count: UInt64 = 2) {
   let p = LifecycleMemory.recParams
   fillPage(p) { _ in 0 }
   mmio_write64(p + UInt64(RecParamsLayout.flags), runnable ? 1 : 0)
   mmio_write64(p + UInt64(RecParamsLayout.mpidr), mpidr)
   mmio_write64(p + UInt64(RecParamsLayout.pc), pc)
-  mmio_write64(p + UInt64(RecParamsLayout.numberOfAux), 2)
-  mmio_write64(p + UInt64(RecParamsLayout.aux), aux)
-  mmio_write64(p + UInt64(RecParamsLayout.aux) + 8, aux + 0x1000)
+  mmio_write64(p + UInt64(RecParamsLayout.numberOfAux), count)
+  for i in 0..<count { mmio_write64(p + UInt64(RecParamsLayout.aux) + 8 * i, aux + 0x1000 * i) }
 }
 
 func allOK(_ count: UInt64, _ call: (UInt64) -> UInt64) -> Bool {
@@ -74,8 +76,14 @@ func runRealmLifecycleTests() {
   expect(rmi(.realmCreate, rd, M.realmParams), inputError, "s2sz 49 (beyond FR0): ERROR_INPUT")
   writeRealmParams(rttBase: M.rttBase, vmid: 1, roots: 1)
   expect(rmi(.realmCreate, rd, M.realmParams), inputError, "wrong number of root tables: ERROR_INPUT")
-  writeRealmParams(rttBase: M.rttBase, vmid: 1, flags: 2)
-  expect(rmi(.realmCreate, rd, M.realmParams), inputError, "SVE requested but not offered: ERROR_INPUT")
+  writeRealmParams(rttBase: M.rttBase, vmid: 1, flags: RealmParamsLayout.flagSVE, sveLength: 16)
+  expect(rmi(.realmCreate, rd, M.realmParams), inputError, "SVE with sve_vl 16 (beyond the largest, 15): ERROR_INPUT")
+  writeRealmParams(rttBase: M.rttBase, vmid: 1, sveLength: 1)
+  expect(rmi(.realmCreate, rd, M.realmParams), inputError, "sve_vl without flags.sve: ERROR_INPUT")
+  writeRealmParams(rttBase: M.rttBase, vmid: 1, flags: RealmParamsLayout.flagPMU, pmuCounters: 32)
+  expect(rmi(.realmCreate, rd, M.realmParams), inputError, "PMU with 32 counters (beyond the CPU's): ERROR_INPUT")
+  writeRealmParams(rttBase: M.rttBase, vmid: 1, pmuCounters: 1)
+  expect(rmi(.realmCreate, rd, M.realmParams), inputError, "pmu_num_ctrs without flags.pmu: ERROR_INPUT")
   writeRealmParams(rttBase: M.rttBase, vmid: 1, hash: 7)
   expect(rmi(.realmCreate, rd, M.realmParams), inputError, "unknown hash algorithm: ERROR_INPUT")
   writeRealmParams(rttBase: M.rttBase, vmid: 1, bps: 0)

@@ -47,6 +47,18 @@ struct RealmRunner {
   var attestationInRealm: UInt64 = 0
   var hostCallRoundTrips: UInt64 = 0
   var hostCallTicks: UInt64 = 0
+  /// The feature realm (runFeatureRealmTests): SVE at ZCR LEN `sveLength` and/or a
+  /// PMU with `pmuCounters` event counters; nil: without.
+  var sveLength: UInt64? = nil
+  var pmuCounters: UInt64? = nil
+  /// RMI_REC_AUX_COUNT of the realm (read after REALM_CREATE).
+  var auxCount: UInt64 = 2
+  /// The host's SVE vector length (bytes) with its pattern loaded, and whether the
+  /// pattern was intact at every check since.
+  var hostSVEBytes: UInt64 = 0
+  var hostSVEIntact = true
+  var pmuOverflowExits: UInt64 = 0
+  var isFeatureRealm: Bool { sveLength != nil || pmuCounters != nil }
 
   mutating func allocateData() -> UInt64 {
     let pa = M.pool + nextData * 0x1000
@@ -81,9 +93,11 @@ struct RealmRunner {
     var ok = rmi(.granuleDelegate, M.rd).x0 == 0
     for i in 0..<UInt64(2) { ok = ok && rmi(.granuleDelegate, M.rttBase + i * 0x1000).x0 == 0 }
     for i in 0..<UInt64(4) { ok = ok && rmi(.granuleDelegate, M.tables + i * 0x1000).x0 == 0 }
-    for i in 0..<UInt64(6) { ok = ok && rmi(.granuleDelegate, M.recs + i * 0x1000).x0 == 0 }
-    writeRealmParams(rttBase: M.rttBase, vmid: 5)
+    let flags = (sveLength != nil ? RealmParamsLayout.flagSVE : 0) | (pmuCounters != nil ? RealmParamsLayout.flagPMU : 0)
+    writeRealmParams(rttBase: M.rttBase, vmid: 5, flags: flags, sveLength: sveLength ?? 0, pmuCounters: pmuCounters ?? 0)
     ok = ok && rmi(.realmCreate, M.rd, LifecycleMemory.realmParams).x0 == 0
+    auxCount = rmi(.recAuxCount, M.rd).x1
+    for i in 0..<(2 + 2 * auxCount) { ok = ok && rmi(.granuleDelegate, M.recs + i * 0x1000).x0 == 0 }
     ok = ok && rmi(.rttCreate, M.rd, M.tables, 0, 2).x0 == 0
     ok = ok && rmi(.rttCreate, M.rd, M.tables + 0x1000, 0, 3).x0 == 0
     ok = ok && rmi(.rttInitRIPAS, M.rd, 0, 0x20_0000).x1 == 0x20_0000
@@ -98,17 +112,26 @@ struct RealmRunner {
       ok = ok && rmi(.dataCreateUnknown, M.rd, allocateData(), ipa).x0 == 0
       ipa += 0x1000
     }
-    writeRECParams(mpidr: 0, runnable: true, pc: 0, aux: M.recs + 0x2000)
+    writeRECParams(mpidr: 0, runnable: true, pc: 0, aux: M.recs + 0x2000, count: auxCount)
     mmio_write64(LifecycleMemory.recParams + UInt64(RecParamsLayout.gprs), 0x1111)
     mmio_write64(LifecycleMemory.recParams + UInt64(RecParamsLayout.gprs) + 8, 0x2222)
-    mmio_write64(LifecycleMemory.recParams + UInt64(RecParamsLayout.gprs) + 16, benchmark ? 1 : 0)
+    mmio_write64(LifecycleMemory.recParams + UInt64(RecParamsLayout.gprs) + 16, benchmark ? 1 : isFeatureRealm ? 2 : 0)
+    if isFeatureRealm {
+      // x3, x4: what the realm was given (RealmMain.swift, runFeatureRealm).
+      mmio_write64(LifecycleMemory.recParams + UInt64(RecParamsLayout.gprs) + 24, sveLength.map { $0 | 1 << 8 } ?? 0)
+      mmio_write64(LifecycleMemory.recParams + UInt64(RecParamsLayout.gprs) + 32, pmuCounters.map { $0 | 1 << 8 } ?? 0)
+      ok = ok && rmi(.recCreate, M.rd, M.recs, LifecycleMemory.recParams).x0 == 0
+      writeRECParams(mpidr: 1, runnable: false, pc: 0, aux: M.recs + 0x2000 + auxCount * 0x1000, count: auxCount)
+      ok = ok && rmi(.recCreate, M.rd, M.recs + 0x1000, LifecycleMemory.recParams).x0 == 0
+      return ok
+    }
     // x3: the benchmark leaves out the attestation token (scripts/profile).
     let skipAttestation = benchmark && BenchmarkSelection.chosen & BenchmarkSelection.skipAttestation != 0
     mmio_write64(LifecycleMemory.recParams + UInt64(RecParamsLayout.gprs) + 24, skipAttestation ? 1 : 0)
     // x4: rounds of the realm's own loops (0: its default).
     mmio_write64(LifecycleMemory.recParams + UInt64(RecParamsLayout.gprs) + 32, benchmark ? RunConfiguration.argument(1) : 0)
     ok = ok && rmi(.recCreate, M.rd, M.recs, LifecycleMemory.recParams).x0 == 0
-    writeRECParams(mpidr: 1, runnable: false, pc: 0, aux: M.recs + 0x4000)
+    writeRECParams(mpidr: 1, runnable: false, pc: 0, aux: M.recs + 0x2000 + auxCount * 0x1000, count: auxCount)
     ok = ok && rmi(.recCreate, M.rd, M.recs + 0x1000, LifecycleMemory.recParams).x0 == 0
     return ok
   }
@@ -157,6 +180,13 @@ struct RealmRunner {
         serveSync(rec)
       case .irq?, .fiq?:
         irqExits += 1
+        if exitField(RecRunLayout.exitPMUOverflow) == 1 {
+          // The realm's PMU overflowed: hold the physical PPI off (it stays asserted
+          // while the realm's state is loaded) and give the realm its virtual one.
+          pmuOverflowExits += 1
+          mmio_write32(Board.gicRedistributor + 0x10000 + 0x180, 1 << 23)  // ICENABLER0
+          mmio_write64(M.run + UInt64(RecRunLayout.enterGICv3LRs), 1 << 62 | 1 << 60 | 0x80 << 48 | 23)
+        }
         if migrateAfterIRQ {
           migrateAfterIRQ = false
           migrateNow = true
@@ -220,6 +250,22 @@ struct RealmRunner {
       mmio_write64(M.run + UInt64(RecRunLayout.enterGICv3LRs), 1 << 62 | 1 << 60 | 0x80 << 48 | exitGPR(0) & 0xFFFF_FFFF)
     case 17:
       reply[0] = lastSGIValue
+    case 18:  // the host's own SVE registers at another vector length, with a new pattern
+      if hostSVEBytes != 0 { hostSVEIntact = hostSVEIntact && sveStateIntact(hostSVEBytes, skippingV0V17: false) }
+      hostSVEBytes = testhost_fp_sve_setup(exitGPR(0))
+      fillSVEPattern(hostSVEBytes)
+    case 19:
+      if hostSVEBytes != 0 { hostSVEIntact = hostSVEIntact && sveStateIntact(hostSVEBytes, skippingV0V17: false) }
+      reply[0] = hostSVEIntact ? 1 : 0
+    case 20:  // spin before re-entering (the realm's counters must not count this)
+      let start = counter()
+      while counter() &- start < exitGPR(0) {}
+    case 21:  // the PMU's overflow interrupt (PPI 23) reaches this CPU: group 1, enabled
+      let sgiBase = Board.gicRedistributor + 0x10000
+      mmio_write32(sgiBase + 0x080, mmio_read32(sgiBase + 0x080) | 1 << 23)
+      mmio_write32(sgiBase + 0x100, 1 << 23)
+    case 22:
+      reply[0] = pmuOverflowExits
     case 16:  // LR 0 of the exit, listed again as it is (as a VMM does)
       let lr = exitField(RecRunLayout.exitGICv3LRs)
       reply[0] = lr
@@ -355,7 +401,7 @@ struct RealmRunner {
     ok = ok && rmi(.granuleUndelegate, M.rd).x0 == 0
     for i in 0..<UInt64(2) { ok = ok && rmi(.granuleUndelegate, M.rttBase + i * 0x1000).x0 == 0 }
     for i in 0..<UInt64(4) { ok = ok && rmi(.granuleUndelegate, M.tables + i * 0x1000).x0 == 0 }
-    for i in 0..<UInt64(6) { ok = ok && rmi(.granuleUndelegate, M.recs + i * 0x1000).x0 == 0 }
+    for i in 0..<(2 + 2 * auxCount) { ok = ok && rmi(.granuleUndelegate, M.recs + i * 0x1000).x0 == 0 }
     return ok
   }
 }
@@ -514,4 +560,75 @@ func sveStateIntact(_ vectorBytes: UInt64, skippingV0V17: Bool) -> Bool {
     }
   }
   return intact
+}
+
+// ---- realms with SVE and a PMU (issue #15) ---------------------------------------------
+
+/// Runs the realm payload's feature tests in a realm created with SVE at 512 bits and
+/// a PMU with every counter, and in one with SVE at the largest vector length only:
+/// each sees what it asked for and nothing else, its vector and PMU registers stay
+/// its own, and the host's stay the host's.
+func runFeatureRealmTests() {
+  typealias M = RealmRunMemory
+  section("Realms with SVE and a PMU")
+  let fr0 = RMIFeatureRegister0(rawValue: rmi(.features, 0).x1)
+  let counters = fr0.pmuCounters
+  // (A realm with neither is the main test realm: runRealmExecutionTests.)
+  let configurations: InlineArray<2, (sve: UInt64?, pmu: UInt64?)> = [(3, counters), (15, nil)]
+  for c in 0..<configurations.count {
+    let configuration = configurations[c]
+    var runner = RealmRunner()
+    runner.sveLength = configuration.sve
+    runner.pmuCounters = configuration.pmu
+    console.write("TESTHOST: feature realm: SVE LEN ")
+    console.decimal(configuration.sve ?? 0)
+    console.write(configuration.sve == nil ? " (no SVE), PMU counters " : ", PMU counters ")
+    console.decimal(configuration.pmu ?? 0)
+    console.write(configuration.pmu == nil ? " (no PMU)\n" : "\n")
+    check(runner.build(), "build the feature realm (REALM_CREATE with its flags, 2 RECs)")
+    let sveGranules = configuration.sve.map { (RealmFeatures.sveStateBytes(vectorLength: $0) + 4095) / 4096 } ?? 0
+    expectValue(runner.auxCount, UInt64(2 + sveGranules), "REC_AUX_COUNT: the attestation workspace and the SVE registers")
+    // A REC with one aux granule too few or too many is refused.
+    for more in 0..<2 {
+      let more = more == 1
+      let count = more ? runner.auxCount + 1 : runner.auxCount - 1
+      _ = rmi(.granuleDelegate, M.recs + (2 + 2 * runner.auxCount) * 0x1000)
+      _ = rmi(.granuleDelegate, M.recs + 0x0F_0000)
+      writeRECParams(mpidr: 2, runnable: false, pc: 0, aux: M.recs + (2 + 2 * runner.auxCount) * 0x1000, count: count)
+      expect(rmi(.recCreate, M.rd, M.recs + 0x0F_0000, LifecycleMemory.recParams), inputError,
+             more ? "REC_CREATE with one aux granule more than REC_AUX_COUNT: ERROR_INPUT"
+                  : "REC_CREATE with one aux granule fewer than REC_AUX_COUNT: ERROR_INPUT")
+      _ = rmi(.granuleUndelegate, M.recs + (2 + 2 * runner.auxCount) * 0x1000)
+      _ = rmi(.granuleUndelegate, M.recs + 0x0F_0000)
+    }
+    expect(rmi(.realmActivate, M.rd), .success, "REALM_ACTIVATE")
+    fillPage(M.run) { _ in 0 }
+    // The host's own state before the realm runs: SVE at VL 512 with a pattern, and
+    // its PMU counter 0 and cycle counter holding values (not counting).
+    runner.hostSVEBytes = testhost_fp_sve_setup(3)
+    fillSVEPattern(runner.hostSVEBytes)
+    write_pmcntenclr_el0(0xFFFF_FFFF)
+    write_pmselr_el0(0)
+    isb()
+    write_pmxevtyper_el0(0x11)
+    write_pmxevcntr_el0(0x1234_5678)
+    write_pmccntr_el0(0x4E53_4359_434C_4553)
+    isb()
+    let finished = runner.run(M.recs)
+    check(finished, "the feature realm ran to PSCI SYSTEM_OFF")
+    passed += runner.realmPassed
+    failed += runner.realmFailed
+    check(runner.realmPassed >= 4 && runner.realmFailed == 0, "every check inside the feature realm passed")
+    if runner.hostSVEBytes != 0 {
+      check(runner.hostSVEIntact && sveStateIntact(runner.hostSVEBytes, skippingV0V17: false),
+            "the host's SVE registers are its own after the realm ran")
+    }
+    write_pmselr_el0(0)
+    isb()
+    check(read_pmxevcntr_el0() == 0x1234_5678 && read_pmxevtyper_el0() & 0x3FF == 0x11
+            && read_pmccntr_el0() == 0x4E53_4359_434C_4553,
+          "the host's PMU counter 0, its event type and the cycle counter are the host's after the realm ran")
+    check(runner.tearDown(), "tear the feature realm down, every granule back to NS")
+  }
+  mmio_write32(Board.gicRedistributor + 0x10000 + 0x180, 1 << 23)  // PPI 23 off again
 }

@@ -169,7 +169,7 @@ final class RealmTokenEncodingTests: XCTestCase {
     XCTAssertGreaterThanOrEqual(AttestationLayout.realmToken, AttestationLayout.digest + 48)
     XCTAssertGreaterThanOrEqual(AttestationLayout.state, 528, "after the FP/SIMD save area")
     // mbedTLS's measured peak for a P-384 signature is 4,080 bytes (scripts/check-crypto).
-    XCTAssertGreaterThanOrEqual(recAuxGranuleCount * 4096 - AttestationLayout.arena, 4080 + 2048)
+    XCTAssertGreaterThanOrEqual(attestationAuxGranules * 4096 - AttestationLayout.arena, 4080 + 2048)
   }
 
   func testTooSmallBufferFailsWithoutWritingPastIt() {

@@ -132,6 +132,7 @@ final class AccessPolicyTests: XCTestCase {
     "rsiRealmConfig write data", "rsiHostCallRead read data", "rsiHostCallWrite write data",
     "auditDrain write undelegated",
     "attestationWorkspace write recAux", "attestationTokenWrite write data",
+    "recSVEState write recAux",
   ]
 
   func testEveryCombination() {

@@ -321,6 +321,11 @@ struct FakeSavedState {
 final class FakeCPUState {
   var script: [(prepare: (FakeFrame) -> Void, syndrome: RealmExitSyndrome)] = []
   var entries: [RECEntryControl] = []
+  /// The vector length of each load and save with SVE registers (nil: without).
+  var sveLoads: [UInt64?] = []
+  var sveSaves: [UInt64?] = []
+  /// The SVE registers while the REC "runs": loaded from its area, saved back to it.
+  var sveRegisterFile: [UInt8] = []
   var interruptPending = false
   /// The GIC and timer state the CPU holds when the REC stops, which `save` reports
   /// (only those fields are used; all zero unless a test sets them).
@@ -343,8 +348,14 @@ struct FakeRealmCPU: RealmExecution {
   var listRegisterCount: Int { 4 }
   var interruptPending: Bool { state.interruptPending }
   var hardwareIDRegisters: HardwareIDRegisters { state.idRegisters }
-  func load(_ rec: inout RECView, _ control: RECEntryControl) {
+  func load(_ rec: inout RECView, _ control: RECEntryControl, sve: SVERegisterArea?) {
     state.entries.append(control)
+    state.sveLoads.append(sve?.vectorLength)
+    // The SVE registers "in the CPU" are what the area held (the whole state).
+    if let sve {
+      let bytes = RealmFeatures.sveStateBytes(vectorLength: sve.vectorLength)
+      state.sveRegisterFile = (0..<bytes).map { sve.registers.load(fromByteOffset: $0, as: UInt8.self) }
+    }
   }
   func resume(_ rec: inout RECView) -> RealmExitSyndrome {
     guard !state.script.isEmpty else { return RealmExitSyndrome(kind: .irq) }
@@ -355,7 +366,11 @@ struct FakeRealmCPU: RealmExecution {
     next.prepare(frame)
     return next.syndrome
   }
-  func save(_ rec: inout RECView, into exit: inout RECExit) {
+  func save(_ rec: inout RECView, into exit: inout RECExit, sve: SVERegisterArea?) {
+    state.sveSaves.append(sve?.vectorLength)
+    if let sve {
+      for (i, byte) in state.sveRegisterFile.enumerated() { sve.registers.storeBytes(of: byte, toByteOffset: i, as: UInt8.self) }
+    }
     let saved = state.saved
     exit.gicHCR = saved.gicHCR
     for i in 0..<16 { exit.setGICLR(i, saved.gicLRs[i]) }

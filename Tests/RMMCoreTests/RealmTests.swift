@@ -170,7 +170,7 @@ final class RECTests: XCTestCase {
   func testRECLifecycleAndRIM() throws {
     var h = RealmHarness()
     XCTAssertEqual(h.createRealm(), success)
-    XCTAssertEqual(h.env.call(.recAuxCount, h.rd), RMIResult(success, UInt64(recAuxGranuleCount)))
+    XCTAssertEqual(h.env.call(.recAuxCount, h.rd), RMIResult(success, UInt64(attestationAuxGranules)))
     XCTAssertEqual(h.env.call(.recAuxCount, h.rttBase).x0, errorInput)
     let rim0 = h.realm().rim
     let rec0 = h.allocateDelegated()

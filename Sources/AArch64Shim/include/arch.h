@@ -50,6 +50,20 @@ DEFINE_SYSREG_RW(vttbr_el2)
 DEFINE_SYSREG_RW(vtcr_el2)
 DEFINE_SYSREG_RW(cptr_el2)
 DEFINE_SYSREG_RW(mdcr_el2)
+/* PMUv3, for realms with a PMU (Sources/RMMFirmware/RealmPMU.swift). */
+DEFINE_SYSREG_RW(pmcr_el0)
+DEFINE_SYSREG_RW(pmcntenset_el0)
+DEFINE_SYSREG_RW(pmcntenclr_el0)
+DEFINE_SYSREG_RW(pmintenset_el1)
+DEFINE_SYSREG_RW(pmintenclr_el1)
+DEFINE_SYSREG_RW(pmovsset_el0)
+DEFINE_SYSREG_RW(pmovsclr_el0)
+DEFINE_SYSREG_RW(pmselr_el0)
+DEFINE_SYSREG_RW(pmuserenr_el0)
+DEFINE_SYSREG_RW(pmccfiltr_el0)
+DEFINE_SYSREG_RW(pmccntr_el0)
+DEFINE_SYSREG_RW(pmxevcntr_el0)
+DEFINE_SYSREG_RW(pmxevtyper_el0)
 DEFINE_SYSREG_RW(cnthctl_el2)
 DEFINE_SYSREG_RW(cntvoff_el2)
 DEFINE_SYSREG_RW(cntv_ctl_el0)
@@ -75,6 +89,13 @@ DEFINE_SYSREG_RW(spsr_el1)
   ALWAYS_INLINE void write_##name(uint64_t v) {                    \
     __asm__ volatile("msr " enc ", %0" : : "r"(v) : "memory");     \
   }
+#define DEFINE_SYSREG_READ_ENC(name, enc)                          \
+  ALWAYS_INLINE uint64_t read_##name(void) {                       \
+    uint64_t v;                                                    \
+    __asm__ volatile("mrs %0, " enc : "=r"(v));                    \
+    return v;                                                      \
+  }
+DEFINE_SYSREG_READ_ENC(id_aa64zfr0_el1, "S3_0_C0_C4_4")
 DEFINE_SYSREG_RW_ENC(ich_hcr_el2, "S3_4_C12_C11_0")
 DEFINE_SYSREG_RW_ENC(ich_vtr_el2, "S3_4_C12_C11_1")
 DEFINE_SYSREG_RW_ENC(ich_misr_el2, "S3_4_C12_C11_2")
@@ -302,12 +323,29 @@ __attribute__((visibility("hidden"))) void rmm_fp_enter_realm(uint64_t *ns_area,
                                                              uint64_t *ns_sve_area);
 __attribute__((visibility("hidden"))) void rmm_fp_leave_realm(uint64_t *rec_area, const uint64_t *ns_area,
                                                              const uint64_t *ns_sve_area);
+/* SVE realms (boot/fp_switch.S): the host's whole SVE state is saved, the REC's Z, P
+ * and FFR loaded from `rec_sve` at the realm's vector length (`realm_zcr` = ZCR_EL2 of
+ * the realm), FPCR/FPSR and the realm's ZCR_EL1 from the REC's FP area (ZCR_EL1 at
+ * byte 528); the host's ZCR_EL2 and ZCR_EL1 are kept at bytes 528 and 536 of its FP
+ * area. SVE stays enabled (CPTR_EL2.TZ = 0) while the realm runs. */
+__attribute__((visibility("hidden"))) void rmm_sve_enter_realm(uint64_t *ns_area, const uint64_t *rec_area,
+                                                              uint64_t *ns_sve_area, const void *rec_sve,
+                                                              uint64_t realm_zcr);
+__attribute__((visibility("hidden"))) void rmm_sve_leave_realm(uint64_t *rec_area, const uint64_t *ns_area,
+                                                              const uint64_t *ns_sve_area, void *rec_sve);
+/* The largest SVE vector length the CPU offers this RMM, in bytes (0: no SVE). */
+__attribute__((visibility("hidden"))) uint64_t rmm_sve_max_vector_bytes(void);
+/* 528 bytes of FP/SIMD registers, then ZCR_EL2 and ZCR_EL1 (68 words per CPU). */
+#define RMM_NS_FP_AREA_WORDS 68
 extern __attribute__((visibility("hidden"))) uint64_t rmm_ns_fp_state[];
-ALWAYS_INLINE uint64_t *rmm_ns_fp_area(long cpu) { return rmm_ns_fp_state + cpu * 66; }
+ALWAYS_INLINE uint64_t *rmm_ns_fp_area(long cpu) { return rmm_ns_fp_state + cpu * RMM_NS_FP_AREA_WORDS; }
 /* The host's SVE state at up to 2048-bit vectors: 32 Z of 256 bytes, 17 P/FFR of 32. */
 #define RMM_NS_SVE_AREA_WORDS ((32 * 256 + 17 * 32) / 8)
 extern __attribute__((visibility("hidden"))) uint64_t rmm_ns_sve_state[];
 ALWAYS_INLINE uint64_t *rmm_ns_sve_area(long cpu) { return rmm_ns_sve_state + cpu * RMM_NS_SVE_AREA_WORDS; }
+/* The host's PMU state while a REC of a realm with a PMU runs (RECPMULayout: 70 words). */
+extern __attribute__((visibility("hidden"))) uint64_t rmm_ns_pmu_state[];
+ALWAYS_INLINE uint64_t *rmm_ns_pmu_area(long cpu) { return rmm_ns_pmu_state + cpu * 70; }
 /* The host's EL1 state while a REC runs: 34 slots as RECSystemRegisters, 4 timers. */
 extern __attribute__((visibility("hidden"))) uint64_t rmm_ns_el1_state[];
 ALWAYS_INLINE uint64_t *rmm_ns_el1_area(long cpu) { return rmm_ns_el1_state + cpu * 40; }

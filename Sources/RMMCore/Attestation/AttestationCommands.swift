@@ -8,15 +8,15 @@
 // CPU). Once signed, CONTINUE copies the token into the granule the realm names, as
 // much as the realm allows per call, and answers RSI_SUCCESS with the last piece.
 //
-// The workspace is the REC's aux granules, mapped through the gate at one address on
-// every CPU: aux 0 holds the FP/SIMD save area (first 528 bytes), the control block and
-// the realm token; the signer's arena follows, to the end of aux 1.
+// The workspace is the REC's first two aux granules, mapped through the gate at one
+// address on every CPU: aux 0 holds the control block and the realm token; the
+// signer's arena follows, to the end of aux 1.
 
 import RMMABI
 
-/// Offsets in the attestation workspace (the REC's aux granules, as one range). Aux 0
-/// starts with the FP/SIMD save area (528 bytes); the signer's arena runs from inside
-/// aux 0 to the end of the last aux granule (mbedTLS needs at most 4,080 bytes for a
+/// Offsets in the attestation workspace (the REC's first aux granules, as one range;
+/// the first 0x240 bytes are unused since the FP/SIMD registers moved into the REC
+/// granule). The signer's arena runs from inside aux 0 to the end of aux 1 (mbedTLS needs at most 4,080 bytes for a
 /// P-384 signature: docs/CRYPTO.md).
 public enum AttestationLayout {
   public static let state = 0x240
@@ -275,8 +275,9 @@ extension RMIDispatcher {
   /// Maps the running REC's aux granules as its attestation workspace for `body`.
   func withAttestationWorkspace<Result>(_ rec: borrowing RECView,
                                         _ body: (AttestationWorkspace) -> Result) -> Result? {
-    let count = Int(truncatingIfNeeded: rec.field(RECLayout.auxCount))
-    guard count == recAuxGranuleCount else { return nil }
+    // The workspace is the first aux granules; an SVE realm's registers follow them.
+    guard rec.field(RECLayout.auxCount) >= UInt64(attestationAuxGranules) else { return nil }
+    let count = attestationAuxGranules
     var order: InlineArray<16, UInt64> = .init(repeating: 0)
     var addresses: InlineArray<18, UInt64> = .init(repeating: 0)
     for i in 0..<count {

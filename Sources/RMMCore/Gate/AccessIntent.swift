@@ -51,6 +51,9 @@ public enum AccessPurpose: UInt8, Sendable {
   /// (the RAK, the platform token); write the challenge, and scrub the area after use.
   case el3ExchangeRead = 24
   case el3ExchangeWrite = 25
+  /// RMI_REC_ENTER of a realm with SVE: load the REC's Z, P and FFR registers from its
+  /// SVE aux granules before it runs, and save them there when it stops.
+  case recSVEState = 26
 }
 
 public enum AccessDirection: UInt8, Sendable {

@@ -27,7 +27,7 @@ public enum AccessPolicy {
   }
 
   /// Indexed by `AccessPurpose.rawValue` (row 0: no purpose, nothing allowed).
-  public static let rules: InlineArray<26, Rule> = [
+  public static let rules: InlineArray<27, Rule> = [
     Rule(direction: .read, states: .none, maximumLength: 0),
     // Granule delegation: zero on the way in and on the way out.
     /* delegateScrub   */ Rule(direction: .write, states: States(.delegated), maximumLength: 4096),
@@ -68,6 +68,9 @@ public enum AccessPolicy {
     // The EL3 shared page is no granule of DRAM (state nil): `permitsSharedPage`.
     /* el3ExchangeRead  */ Rule(direction: .read, states: .none, maximumLength: 0x800),
     /* el3ExchangeWrite */ Rule(direction: .write, states: .none, maximumLength: 0x800),
+    // The SVE registers of a REC: its own aux granules, and nothing else (the realm's
+    // FP/SIMD registers and ZCR_EL1 are in the REC granule, under recRun).
+    /* recSVEState      */ Rule(direction: .write, states: States(.recAux), maximumLength: 4096),
   ]
 
   /// Whether `intent` may touch a granule whose current state is `actualState`: the

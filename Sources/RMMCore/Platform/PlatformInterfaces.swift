@@ -81,8 +81,9 @@ public protocol RealmExecution {
   var hardwareIDRegisters: HardwareIDRegisters { get }
   /// Loads the REC's EL1 state, timers and GIC state, its FP/SIMD registers
   /// (RECLayout.fpState) and the realm's EL2 controls. The REC's granule is mapped
-  /// (through the gate) for the whole REC_ENTER.
-  func load(_ rec: inout RECView, _ control: RECEntryControl)
+  /// (through the gate) for the whole REC_ENTER; `sve`, for a realm with SVE, is its
+  /// SVE registers (mapped for this call only), loaded at the realm's vector length.
+  func load(_ rec: inout RECView, _ control: RECEntryControl, sve: SVERegisterArea?)
   /// Enters the realm until it exits.
   func resume(_ rec: inout RECView) -> RealmExitSyndrome
   /// Makes the loaded REC take an exception at EL1 on its next resume (ESR_EL1,
@@ -91,7 +92,7 @@ public protocol RealmExecution {
   /// Saves the REC's state back into its granule (FP/SIMD included) and writes the GIC
   /// and timer state the exit reports (exit.gicv3_*, exit.cnt*) into `exit`; nothing of
   /// the realm stays in the CPU.
-  func save(_ rec: inout RECView, into exit: inout RECExit)
+  func save(_ rec: inout RECView, into exit: inout RECExit, sve: SVERegisterArea?)
 }
 
 /// What the RMM can find corrupt in its own structures. It never acts on such a
@@ -104,7 +105,7 @@ public enum Corruption: UInt8, Sendable {
   case stageTwoTable = 2
   /// A realm descriptor the RMM cannot decode.
   case realmDescriptor = 3
-  /// The REC's FP/SIMD granule went away while the REC ran.
+  /// A REC's aux granule is not in REC_AUX state while its REC exists.
   case recAuxGranule = 4
   /// The gate refused an access of the RMM's own structures (a bug, not an attack).
   case refusedOwnAccess = 5

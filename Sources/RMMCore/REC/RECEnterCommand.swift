@@ -8,6 +8,25 @@
 
 import RMMABI
 
+/// The aux granules that hold an SVE realm's registers (after the attestation
+/// workspace), read from the REC at entry; nil for a realm without SVE.
+struct SVEAuxGranules {
+  /// At the largest vector length (2048 bits) the registers take 8,736 bytes.
+  static let maximum = 3
+  var granules: InlineArray<3, UInt64> = .init(repeating: 0)
+  var count: Int
+  var vectorLength: UInt64
+
+  init?(_ rec: borrowing RECView, _ features: RealmFeatures) {
+    guard let length = features.sveVectorLength else { return nil }
+    count = features.sveAuxGranules
+    vectorLength = length
+    let recorded = rec.field(RECLayout.auxCount)  // REC_CREATE checked it against the realm
+    precondition(count <= Self.maximum && UInt64(attestationAuxGranules + count) <= recorded)
+    for i in 0..<count { granules[i] = rec.field(RECLayout.aux + 8 * (attestationAuxGranules + i)) }
+  }
+}
+
 /// The realm a REC_ENTER runs, as read at entry.
 struct RunningREC {
   var rd: UInt64
@@ -28,6 +47,13 @@ extension WritablePage {
     set { store64(newValue, at: RECLayout.context + RECContextLayout.elr) }
   }
   mutating func advancePC() { pc &+= 4 }
+
+  /// What REALM_CREATE gave the REC's realm, as REC_CREATE copied it into the REC.
+  public var realmFeatures: RealmFeatures {
+    RealmFeatures(breakpoints: field(RECLayout.breakpoints), watchpoints: field(RECLayout.watchpoints),
+                  sveVectorLength: RealmDescriptor.optionalFeature(field(RECLayout.sveVectorLength)),
+                  pmuCounters: RealmDescriptor.optionalFeature(field(RECLayout.pmuCounters)))
+  }
 
   /// Results into x0..., PC past the SMC (trapped SMCs leave ELR at the SMC itself).
   mutating func finishSMC(_ x0: UInt64, _ x1: UInt64? = nil, _ x2: UInt64? = nil) {
@@ -155,11 +181,18 @@ extension RMIDispatcher {
       let entered = enter.words.span
       for i in 0..<16 { lrs[i] = entered[RecRunLayout.enterGICv3LRs / 8 + i] }
     }
+    let features = page.realmFeatures
     let control = RECEntryControl(stage2: realm.stage2, trapWFI: flags & RecRunLayout.flagTrapWFI != 0,
-                                  trapWFE: flags & RecRunLayout.flagTrapWFE != 0, gicHCR: enter.gicHCR, gicLRs: lrs)
+                                  trapWFE: flags & RecRunLayout.flagTrapWFE != 0, gicHCR: enter.gicHCR, gicLRs: lrs,
+                                  pmuCounters: features.pmuCounters)
     let cpu = environment.cpu
-    // From here the REC's EL1 and FP/SIMD state lives in the CPU.
-    cpu.load(&page, control)
+    // From here the REC's EL1, FP/SIMD (or SVE) and PMU state lives in the CPU.
+    let sve = SVEAuxGranules(page, features)
+    if let sve {
+      withSVERegisters(sve) { area in cpu.load(&page, control, sve: area) }
+    } else {
+      cpu.load(&page, control, sve: nil)
+    }
     var running = RunningREC(rd: owner, realm: realm)
     var exitBeforeRunning = completePendingExit(&page, &running, pending, &enter, &exit)
     while true {
@@ -174,7 +207,34 @@ extension RMIDispatcher {
         break
       }
     }
-    cpu.save(&page, into: &exit)
+    if let sve {
+      withSVERegisters(sve) { area in cpu.save(&page, into: &exit, sve: area) }
+    } else {
+      cpu.save(&page, into: &exit, sve: nil)
+    }
+  }
+
+  /// Maps the SVE aux granules of the running REC for `body`, through the gate. They
+  /// belong to the REC, which this CPU holds running: any failure is corruption.
+  func withSVERegisters(_ aux: SVEAuxGranules, _ body: (SVERegisterArea) -> Void) {
+    var order: InlineArray<16, UInt64> = .init(repeating: 0)
+    var addresses: InlineArray<18, UInt64> = .init(repeating: 0)
+    for i in 0..<aux.count {
+      order[i] = aux.granules[i]
+      addresses[i] = aux.granules[i]
+    }
+    var locked = GranuleLockSet()
+    guard environment.granules.lockAll(addresses, count: aux.count, into: &locked) else {
+      environment.halt(.recAuxGranule)
+    }
+    for i in 0..<aux.count where locked.state(of: order[i]) != .recAux { environment.halt(.recAuxGranule) }
+    do throws(GateError) {
+      try environment.gate.withAuxiliaryWindow(order, count: aux.count, locked: &locked,
+                                               AccessIntent(.recSVEState, .write, expecting: .recAux)) { window in
+        body(SVERegisterArea(vectorLength: aux.vectorLength, window: window))
+      }
+    } catch { environment.halt(.refusedOwnAccess) }
+    environment.granules.releaseAll(locked)
   }
 
   /// Finishes what the previous exit left open, with the host's answer in `enter`.

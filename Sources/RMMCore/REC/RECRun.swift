@@ -72,6 +72,11 @@ public struct RECExit: Sendable {
   public var cntpCVAL: UInt64 { get { word(RecRunLayout.exitCNTPCVAL) } set { set(RecRunLayout.exitCNTPCVAL, newValue) } }
   public var cntvCTL: UInt64 { get { word(RecRunLayout.exitCNTVCTL) } set { set(RecRunLayout.exitCNTVCTL, newValue) } }
   public var cntvCVAL: UInt64 { get { word(RecRunLayout.exitCNTVCVAL) } set { set(RecRunLayout.exitCNTVCVAL, newValue) } }
+  /// RmiPmuOverflowStatus: 1 (ACTIVE) if the realm's PMU had an overflow interrupt
+  /// pending at the exit, 0 otherwise (A8.1).
+  public var pmuOverflowStatus: UInt64 {
+    get { word(RecRunLayout.exitPMUOverflow) } set { set(RecRunLayout.exitPMUOverflow, newValue) }
+  }
   public var ripasBase: UInt64 { get { word(RecRunLayout.exitRIPASBase) } set { set(RecRunLayout.exitRIPASBase, newValue) } }
   public var ripasTop: UInt64 { get { word(RecRunLayout.exitRIPASTop) } set { set(RecRunLayout.exitRIPASTop, newValue) } }
   public var ripasValue: UInt64 { get { word(RecRunLayout.exitRIPASValue) } set { set(RecRunLayout.exitRIPASValue, newValue) } }
@@ -98,6 +103,28 @@ public struct RECEntryControl: Sendable {
   public var trapWFE: Bool
   public var gicHCR: UInt64
   public var gicLRs: InlineArray<16, UInt64>
+  /// The realm's PMU event counters (MDCR_EL2.HPMN) if it has a PMU, else nil: its PMU
+  /// state (RECLayout.pmuState) is switched with the host's at entry and exit.
+  public var pmuCounters: UInt64?
+}
+
+/// The REC's SVE registers while their aux granules are mapped (REC_ENTER of an SVE
+/// realm, through the gate with purpose `recSVEState`): Z0-Z31, P0-P15 and FFR at the
+/// realm's vector length, in the layout of boot/fp_switch.S.
+public struct SVERegisterArea {
+  /// The realm's ZCR_EL2.LEN (its vector length is (LEN + 1) x 128 bits).
+  public let vectorLength: UInt64
+  let window: UnsafeMutableRawBufferPointer
+
+  init(vectorLength: UInt64, window: UnsafeMutableRawBufferPointer) {
+    precondition(window.count >= RealmFeatures.sveStateBytes(vectorLength: vectorLength))
+    self.vectorLength = vectorLength
+    self.window = window
+  }
+
+  /// Where the save and restore routines read and write: the window holds the whole
+  /// state at this vector length (checked when the area was made).
+  public var registers: UnsafeMutableRawPointer { window.baseAddress! }
 }
 
 /// What ended a run, as the hardware reported it (the state the exit also reports,

@@ -59,8 +59,7 @@ extension RMIDispatcher {
   @inline(never)
   func handleSystemRegisterTrap(_ rec: inout RECView, esr: UInt64, _ exit: inout RECExit) -> Bool {
     switch SystemRegisterTraps.action(esr: esr, hardware: environment.cpu.hardwareIDRegisters,
-                                      realm: RealmFeatures(breakpoints: rec.field(RECLayout.breakpoints),
-                                                           watchpoints: rec.field(RECLayout.watchpoints))) {
+                                      realm: rec.realmFeatures) {
     case .read(let value):
       let register = Int((esr >> 5) & 0x1F)
       if register != 31 { rec.setGPR(register, value) }

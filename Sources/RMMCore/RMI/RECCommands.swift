@@ -8,8 +8,12 @@ public let maxLiveRECs: UInt64 = 1 << 10 - 1
 extension RMIDispatcher {
   public func recAuxCount(rd: UInt64) throws(RMIError) -> UInt64 {
     let granule = try lockRD(rd)
+    let features = try? environment.gate.reading(granule, AccessIntent(.rdRead, .read, expecting: .rd)) { page in
+      RealmDescriptor.loadFeatures(from: page)
+    }
     environment.granules.release(granule)
-    return UInt64(recAuxGranuleCount)
+    guard let features else { environment.halt(.refusedOwnAccess) }
+    return UInt64(features.recAuxCount)
   }
 
   public func recCreate(rd: UInt64, rec: UInt64, paramsPA: UInt64) throws(RMIError) {
@@ -39,12 +43,17 @@ extension RMIDispatcher {
       environment.granules.releaseAll(locked)
       throw error
     }
-    let features = (try? environment.gate.reading(locked[rd], AccessIntent(.rdRead, .read, expecting: .rd)) {
+    guard let features = try? environment.gate.reading(locked[rd], AccessIntent(.rdRead, .read, expecting: .rd), {
       page in RealmDescriptor.loadFeatures(from: page)
-    }) ?? RealmFeatures()
+    }) else { environment.halt(.refusedOwnAccess) }
     guard realm.liveRECs < maxLiveRECs, realm.state == .new else {
       environment.granules.releaseAll(locked)
       throw .realm()
+    }
+    // num_aux: exactly what RMI_REC_AUX_COUNT reports for this realm.
+    guard params.auxCount == features.recAuxCount else {
+      environment.granules.releaseAll(locked)
+      throw .input
     }
     // RECs are created in MPIDR order: the MPIDR must name the next index, one of the
     // 2^MAX_RECS_ORDER that RMI_FEATURES reports.
@@ -63,6 +72,10 @@ extension RMIDispatcher {
         page.store64(params.pc, at: RECLayout.pc)
         page.store64(features.breakpoints, at: RECLayout.breakpoints)
         page.store64(features.watchpoints, at: RECLayout.watchpoints)
+        page.store64(RealmDescriptor.encodedFeature(features.sveVectorLength), at: RECLayout.sveVectorLength)
+        page.store64(RealmDescriptor.encodedFeature(features.pmuCounters), at: RECLayout.pmuCounters)
+        // The realm's EL1 starts at its whole vector length (ZCR_EL1.LEN).
+        page.store64(features.sveVectorLength ?? 0, at: RECLayout.sveControl)
         page.store64(UInt64(params.auxCount), at: RECLayout.auxCount)
         for i in 0..<params.auxCount { page.store64(params.aux[i], at: RECLayout.aux + 8 * i) }
         for i in 0..<8 { page.store64(params.gprs[i], at: RECLayout.context + RECContextLayout.gprs + 8 * i) }

@@ -2,9 +2,12 @@
 
 import RMMABI
 
-/// REC auxiliary granules per REC (RMI_REC_AUX_COUNT): room for the REC's attestation
-/// context (token under construction), which must outlive REC exits.
-public let recAuxGranuleCount = 2
+/// The first REC auxiliary granules of every REC: room for its attestation context
+/// (token under construction), which must outlive REC exits. A realm with SVE has
+/// more (RealmFeatures.recAuxCount): its REC's Z, P and FFR registers follow.
+public let attestationAuxGranules = 2
+/// The most aux granules a REC can have (RmiRecParams holds 16 addresses).
+public let maximumRECAuxGranules = 16
 
 public struct RECParameters: Sendable {
   public var flags: UInt64
@@ -39,8 +42,9 @@ public struct RECParameters: Sendable {
     let flags = page.load64(at: L.flags) & L.flagRunnable  // bits 63:1 SBZ, ignored (B4.4.13)
     let mpidr = page.load64(at: L.mpidr)
     guard mpidr & ~mpidrValidBits == 0 else { throw .mpidr }
+    // Exactly RMI_REC_AUX_COUNT of the realm: REC_CREATE compares it once it has the RD.
     let auxCount = page.load64(at: L.numberOfAux)
-    guard auxCount == UInt64(recAuxGranuleCount) else { throw .auxCount }  // exactly RMI_REC_AUX_COUNT
+    guard auxCount <= UInt64(maximumRECAuxGranules) else { throw .auxCount }
     var gprs: InlineArray<8, UInt64> = .init(repeating: 0)
     for i in 0..<8 { gprs[i] = page.load64(at: L.gprs + 8 * i) }
     var aux: InlineArray<16, UInt64> = .init(repeating: 0)
@@ -83,6 +87,11 @@ public enum RECLayout {
   /// the ID registers a trapped read answers with (IDRegisters.swift).
   public static let breakpoints = 0x238
   public static let watchpoints = 0x240
+  /// The realm's SVE vector length (ZCR_ELx.LEN) | sveEnabledBit, and its PMU's event
+  /// counters | pmuEnabledBit; 0: none. Copied from the RD at REC_CREATE.
+  public static let sveVectorLength = 0x248
+  public static let pmuCounters = 0x250
+  public static let featureEnabledBit: UInt64 = 1 << 63
   public static let el1 = 0x300          // EL1 system registers (RECSystemRegisters)
   /// GICv3 virtual interface state: ICH_VMCR_EL2, then ICH_AP0R<n>_EL2 and
   /// ICH_AP1R<n>_EL2 (n < 4): the active priorities of interrupts the realm has
@@ -97,9 +106,28 @@ public enum RECLayout {
   /// REC_ENTER maps for the whole call anyway (no second granule to lock and map twice).
   public static let fpState = 0x800
   public static let fpStateSize = 528
+  /// The realm's ZCR_EL1 (SVE realms), switched with its SVE registers.
+  public static let sveControl = 0xA10
+  /// The PMU state of a realm with a PMU (RECPMULayout), switched at entry and exit.
+  public static let pmuState = 0xA20
   public static let flagRunnable: UInt64 = 1 << 0
   public static let ripasChangeDestroyed: UInt64 = 1 << 0
   public static let psciPendingBit: UInt64 = 1 << 63
+}
+
+/// The PMU state at RECLayout.pmuState (and the host's, per CPU, in the same layout):
+/// the control registers, then each event counter's value and type.
+public enum RECPMULayout {
+  public static let control = 0       // PMCR_EL0
+  public static let counterEnables = 1  // PMCNTENSET_EL0
+  public static let interruptEnables = 2  // PMINTENSET_EL1
+  public static let overflows = 3     // PMOVSSET_EL0
+  public static let select = 4        // PMSELR_EL0
+  public static let userEnable = 5    // PMUSERENR_EL0
+  public static let cycleFilter = 6   // PMCCFILTR_EL0
+  public static let cycleCounter = 7  // PMCCNTR_EL0
+  public static let counters = 8      // PMEVCNTR<n>_EL0, PMEVTYPER<n>_EL0 pairs, n < 31
+  public static let words = 8 + 2 * 31
 }
 
 /// The context block at RECLayout.context, shared with boot/rec_switch.S.

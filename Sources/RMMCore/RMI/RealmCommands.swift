@@ -108,7 +108,7 @@ extension RMIDispatcher {
     do throws(GateError) {
       try environment.gate.writing(locked[rd], AccessIntent(.rdWrite, .write, expecting: .rd)) { page in
         realm.store(to: &page)
-        RealmDescriptor.store(RealmFeatures(breakpoints: params.breakpoints, watchpoints: params.watchpoints), to: &page)
+        RealmDescriptor.store(params.features, to: &page)
         for i in 0..<8 { page.store64(params.personalizationValue[i], at: RDLayout.personalizationValue + 8 * i) }
       }
     } catch {

@@ -148,11 +148,23 @@ public struct RealmDescriptor: Equatable, Sendable {
   /// What REALM_CREATE gave the realm that its ID registers reflect; only REC_ENTER
   /// needs it, so it is not part of every command's load.
   public static func loadFeatures<Page: ReadablePage>(from page: Page) -> RealmFeatures {
-    RealmFeatures(breakpoints: page.load64(at: RDLayout.breakpoints), watchpoints: page.load64(at: RDLayout.watchpoints))
+    RealmFeatures(breakpoints: page.load64(at: RDLayout.breakpoints), watchpoints: page.load64(at: RDLayout.watchpoints),
+                  sveVectorLength: optionalFeature(page.load64(at: RDLayout.sveVectorLength)),
+                  pmuCounters: optionalFeature(page.load64(at: RDLayout.pmuCounters)))
   }
 
   public static func store<Page: WritablePage>(_ features: RealmFeatures, to page: inout Page) {
     page.store64(features.breakpoints, at: RDLayout.breakpoints)
     page.store64(features.watchpoints, at: RDLayout.watchpoints)
+    page.store64(encodedFeature(features.sveVectorLength), at: RDLayout.sveVectorLength)
+    page.store64(encodedFeature(features.pmuCounters), at: RDLayout.pmuCounters)
+  }
+
+  /// An optional feature's value as the RD and the REC keep it: value | enabled bit, or 0.
+  @inline(__always) public static func encodedFeature(_ value: UInt64?) -> UInt64 {
+    value.map { $0 | RECLayout.featureEnabledBit } ?? 0
+  }
+  @inline(__always) public static func optionalFeature(_ word: UInt64) -> UInt64? {
+    word & RECLayout.featureEnabledBit != 0 ? word & ~RECLayout.featureEnabledBit : nil
   }
 }

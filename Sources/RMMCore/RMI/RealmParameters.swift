@@ -39,6 +39,14 @@ public struct RealmParameters: Equatable, Sendable {
       && lhs.rttBase == rhs.rttBase && lhs.startLevel == rhs.startLevel && lhs.rootTableCount == rhs.rootTableCount
   }
 
+  /// What the realm's ID registers, REC controls and aux granules follow.
+  public var features: RealmFeatures {
+    typealias L = RealmParamsLayout
+    return RealmFeatures(breakpoints: breakpoints, watchpoints: watchpoints,
+                         sveVectorLength: flags & L.flagSVE != 0 ? sveVectorLength : nil,
+                         pmuCounters: flags & L.flagPMU != 0 ? pmuCounters : nil)
+  }
+
   /// Why a parameter page was refused (all are RMI_ERROR_INPUT to the host).
   public enum Defect: Error, Equatable, Sendable {
     case unsupportedFeature, ipaWidth, sveVectorLength, breakpoints, watchpoints
