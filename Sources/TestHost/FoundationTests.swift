@@ -25,8 +25,11 @@ func runFoundationTests() {
   let f0 = rmi(.features, 0)
   expect(f0, .success, "RMI_FEATURES(0) succeeds")
   let fr0 = RMIFeatureRegister0(rawValue: f0.x1)
-  check(fr0.s2sz >= 32 && fr0.s2sz <= 48, "feature register 0: S2SZ within 32..48 bits")
-  check(!fr0.lpa2 && !fr0.sveEnabled && !fr0.pmuEnabled, "feature register 0: no LPA2, SVE or PMU claimed")
+  check(fr0.lpa2 ? fr0.s2sz == 52 : fr0.s2sz >= 32 && fr0.s2sz <= 48, "feature register 0: S2SZ 52 with LPA2, else 32..48 bits")
+  #if BOARD_QEMU
+  check(fr0.lpa2, "feature register 0: LPA2 on QEMU -cpu max (FEAT_LPA2, 52-bit PARange)")
+  #endif
+  check(!fr0.sveEnabled && !fr0.pmuEnabled, "feature register 0: no SVE or PMU claimed")
   check(f0.x1 >> 42 == 0, "feature register 0: reserved bits [63:42] are zero")
   let f1 = rmi(.features, 1)
   check(f1.x0 == 0 && f1.x1 == 0, "RMI_FEATURES(1) succeeds and reads as zero")

@@ -40,6 +40,7 @@ public func testhostMain() {
     runRealmLifecycleTests()
     runConcurrencyTests()
     runRealmExecutionTests()
+    runLPA2Tests()
     runCheckpointTests()
     AuditCollector.printCheckpoint(nonce: 0x5357_4946_5452_4D4D)
     AuditCollector.printStatistics()
