@@ -61,7 +61,7 @@ extension FuzzInput {
     case 3: return UInt64(b & 31) << 30
     case 4: return (1 << 31) | UInt64(b & 31) << 12
     case 5: return (1 << 39) | UInt64(b & 31) << 12
-    case 6: return (1 << 47) | UInt64(b & 31) << 21
+    case 6: return b & 16 == 0 ? (1 << 47) | UInt64(b & 15) << 21 : UInt64(b & 15) << 48  // and 52-bit (LPA2) realms
     default: return u64()
     }
   }
@@ -73,7 +73,7 @@ extension FuzzInput {
     case 1: return history.isEmpty ? granuleAddress() : history[Int(byte()) % history.count]
     case 6: return history.isEmpty ? ipa() : history[Int(byte()) % history.count] &+ UInt64(byte() % 3) * 4096
     case 2: return ipa()
-    case 3: return UInt64(byte() % 5)
+    case 3: return UInt64(bitPattern: Int64(byte() % 6) - 1)  // levels -1 to 4
     case 4: return UInt64(bitPattern: Int64(Int8(bitPattern: byte())))
     default: return u64()
     }
@@ -109,14 +109,16 @@ extension FakeEnvironment {
 
   func writeRealmParams(_ input: inout FuzzInput, at pa: UInt64) {
     typealias L = RealmParamsLayout
-    let s2sz = 32 + UInt64(input.byte() % 17)
-    let level = Int(input.byte() % 4)
+    // Half LPA2 realms: up to 52 bits, and start level -1 (bits 51:48) for 49 or more.
+    let lpa2 = input.byte() & 1 != 0
+    let s2sz = 32 + UInt64(input.byte() % (lpa2 ? 21 : 17))
+    let level = Int(input.byte() % 5) - (lpa2 && s2sz > 48 ? 1 : 0)
     let roots = Stage2Config.rootTableCount(ipaWidth: s2sz, startLevel: level) ?? 1
     var fields: [(Int, UInt64)] = [
-      (L.flags, 0), (L.s2sz, s2sz), (L.sveVectorLength, 0), (L.numberOfBreakpoints, 1 + UInt64(input.byte() % 5)),
+      (L.flags, lpa2 ? L.flagLPA2 : 0), (L.s2sz, s2sz), (L.sveVectorLength, 0), (L.numberOfBreakpoints, 1 + UInt64(input.byte() % 5)),
       (L.numberOfWatchpoints, 1 + UInt64(input.byte() % 3)), (L.pmuCounters, 0),
       (L.hashAlgorithm, UInt64(input.byte() & 1)), (L.vmid, UInt64(input.byte())),
-      (L.rttBase, input.granuleAddress()), (L.rttLevelStart, UInt64(level)), (L.rttNumStart, UInt64(roots)),
+      (L.rttBase, input.granuleAddress()), (L.rttLevelStart, UInt64(bitPattern: Int64(level))), (L.rttNumStart, UInt64(roots)),
     ]
     for i in 0..<8 { fields.append((L.personalizationValue + 8 * i, UInt64(input.byte()))) }
     writePage(pa, fields)

@@ -34,7 +34,11 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   invariant(params.watchpoints >= 1 && params.watchpoints <= features.numberOfWatchpoints, "watchpoints")
   invariant(params.hashAlgorithm == .sha256 ? features.sha256 : features.sha512, "hash algorithm")
   invariant(params.vmid <= maximumVMID, "vmid")
-  invariant((0...3).contains(params.startLevel), "start level")
+  invariant((-1...3).contains(params.startLevel), "start level")
+  let lpa2 = params.flags & L.flagLPA2 != 0
+  invariant(!lpa2 || features.lpa2, "LPA2 not offered")
+  invariant(lpa2 || params.ipaWidth <= 48, "more than 48 bits without LPA2")
+  invariant(lpa2 || params.startLevel >= 0, "level -1 without LPA2")
   invariant([1, 2, 4, 8, 16].contains(params.rootTableCount), "root table count \(params.rootTableCount)")
   invariant(Stage2Config.rootTableCount(ipaWidth: params.ipaWidth, startLevel: params.startLevel) == params.rootTableCount,
             "root table count does not match the geometry")

@@ -24,7 +24,13 @@ nonisolated(unsafe) var succeeded: Set<UInt64> = []
 
 /// One machine for all inputs, reset to as-built before each (cheaper than a new one:
 /// only the pages the previous input touched are zeroed).
-nonisolated(unsafe) let machine = FakeEnvironment()
+/// A machine that offers LPA2 and 52-bit IPAs, so that realms of both descriptor formats occur.
+nonisolated(unsafe) let machine: FakeEnvironment = {
+  var env = FakeEnvironment()
+  env.features.lpa2 = true
+  env.features.s2sz = 52
+  return env
+}()
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

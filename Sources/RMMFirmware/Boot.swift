@@ -121,8 +121,13 @@ public func rmmWarmBoot(_ cpu: UInt64, _ x1: UInt64, _ x2: UInt64, _ x3: UInt64)
 func detectFeatures() -> RMIFeatureRegister0 {
   var features = RMIFeatureRegister0(rawValue: 0)
   let paBits: InlineArray<7, UInt64> = [32, 36, 40, 42, 44, 48, 52]
-  let paRange = Int(read_id_aa64mmfr0_el1() & 0xF)
-  features.s2sz = min(paRange < 7 ? paBits[paRange] : 48, 48)
+  let mmfr0 = read_id_aa64mmfr0_el1()
+  let paRange = Int(mmfr0 & 0xF)
+  // FEAT_LPA2 at stage 2 with 4 KiB granules: TGran4_2 (bits 43:40) 0b0011, or 0b0000
+  // (as stage 1) with TGran4 (bits 31:28) 0b0001. 52 bits need PARange 0b0110 as well.
+  let tgran4 = (mmfr0 >> 28) & 0xF, tgran4Stage2 = (mmfr0 >> 40) & 0xF
+  features.lpa2 = paRange == 6 && (tgran4Stage2 == 0b0011 || (tgran4Stage2 == 0 && tgran4 == 0b0001))
+  features.s2sz = features.lpa2 ? 52 : min(paRange < 7 ? paBits[paRange] : 48, 48)
   let debug = read_id_aa64dfr0_el1()
   features.numberOfBreakpoints = (debug >> 12) & 0xF   // BRPs: count - 1
   features.numberOfWatchpoints = (debug >> 20) & 0xF   // WRPs: count - 1

@@ -28,17 +28,30 @@ struct FirmwareRealmCPU: RealmExecution {
   static let realmHCR: UInt64 = (1 << 0) | (1 << 1) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 9) | (3 << 10)
     | (1 << 18) | (1 << 19) | (1 << 20) | (1 << 21) | (1 << 31) | (1 << 40) | (1 << 41) | (1 << 46)
 
+  /// VTCR_EL2 for the realm: T0SZ from its IPA width, the start level, Normal WB
+  /// Inner Shareable walks, 4 KiB granule, PS, 16-bit VMIDs where there are, RES1.
+  /// An LPA2 realm adds DS (bit 32: the LPA2 descriptor format, shareability from SH0)
+  /// and SL2 (bit 33) for start level -1, and may have a 52-bit PS (0b110).
   static func vtcr(_ s2: Stage2Config) -> UInt64 {
     let sl0: UInt64
     switch s2.startLevel {
+    case -1: sl0 = 0  // with SL2 = 1
     case 0: sl0 = 2
     case 1: sl0 = 1
     case 2: sl0 = 0
     default: sl0 = 3
     }
-    let paRange = min(read_id_aa64mmfr0_el1() & 0xF, 5)
+    let paRange = min(read_id_aa64mmfr0_el1() & 0xF, s2.lpa2 ? 6 : 5)
     let vmid16: UInt64 = maximumVMID > 0xFF ? 1 << 19 : 0
-    return (64 - s2.ipaWidth) | sl0 << 6 | 1 << 8 | 1 << 10 | 3 << 12 | paRange << 16 | vmid16 | 1 << 31
+    let lpa2: UInt64 = s2.lpa2 ? 1 << 32 | (s2.startLevel == -1 ? 1 << 33 : 0) : 0
+    return (64 - s2.ipaWidth) | sl0 << 6 | 1 << 8 | 1 << 10 | 3 << 12 | paRange << 16 | vmid16 | 1 << 31 | lpa2
+  }
+
+  /// VTTBR_EL2: VMID and the root's base. With DS = 1 the base's bits [51:48] go in
+  /// VTTBR_EL2[5:2] (Arm ARM D8.2, TTBR_ELx[5:2] = PA[51:48] for 52-bit OAs).
+  static func vttbr(_ s2: Stage2Config) -> UInt64 {
+    let base = s2.lpa2 ? (s2.rttBase & 0x0000_FFFF_FFFF_F000) | ((s2.rttBase >> 48) & 0xF) << 2 : s2.rttBase
+    return UInt64(s2.vmid) << 48 | base
   }
 
   /// Words of the REC granule at `offset` (a bounded view's raw pointer, for the
@@ -84,7 +97,7 @@ struct FirmwareRealmCPU: RealmExecution {
       RealmPMU.restore(words(rec, RECLayout.pmuState, count: RECPMULayout.words), counters: counters)
     }
     let s2 = control.stage2
-    write_vttbr_el2(UInt64(s2.vmid) << 48 | s2.rttBase)
+    write_vttbr_el2(Self.vttbr(s2))
     write_vtcr_el2(Self.vtcr(s2))
     savedHCR[currentCPU()] = read_hcr_el2()
     var hcr = Self.realmHCR

@@ -25,11 +25,15 @@ func runFoundationTests() {
   let f0 = rmi(.features, 0)
   expect(f0, .success, "RMI_FEATURES(0) succeeds")
   let fr0 = RMIFeatureRegister0(rawValue: f0.x1)
-  check(fr0.s2sz >= 32 && fr0.s2sz <= 48, "feature register 0: S2SZ within 32..48 bits")
-  // QEMU -cpu max: SVE up to 2048 bits, PMUv3 with its event counters.
+  check(fr0.lpa2 ? fr0.s2sz == 52 : fr0.s2sz >= 32 && fr0.s2sz <= 48, "feature register 0: S2SZ 52 with LPA2, else 32..48 bits")
+  check(fr0.pmuEnabled == false || fr0.pmuCounters == (read_pmcr_el0() >> 11) & 0x1F,
+        "feature register 0: PMU_NUM_CTRS is the CPU's PMCR_EL0.N")
+  #if BOARD_QEMU
+  // QEMU -cpu max: FEAT_LPA2 with a 52-bit PARange, SVE up to 2048 bits, PMUv3.
+  check(fr0.lpa2, "feature register 0: LPA2 on QEMU -cpu max (FEAT_LPA2, 52-bit PARange)")
   check(fr0.sveEnabled && fr0.sveVectorLength == 15, "feature register 0: SVE, largest vector length 2048 bits (SVE_VL 15)")
-  check(fr0.pmuEnabled && fr0.pmuCounters >= 1 && fr0.pmuCounters == (read_pmcr_el0() >> 11) & 0x1F,
-        "feature register 0: PMU with the CPU's PMCR_EL0.N event counters")
+  check(fr0.pmuEnabled && fr0.pmuCounters >= 1, "feature register 0: PMU with event counters")
+  #endif
   check(f0.x1 >> 42 == 0, "feature register 0: reserved bits [63:42] are zero")
   let f1 = rmi(.features, 1)
   check(f1.x0 == 0 && f1.x1 == 0, "RMI_FEATURES(1) succeeds and reads as zero")

@@ -96,8 +96,13 @@ struct NSFuzzer {
   var firstViolation: UInt64 = 0
   var successes: UInt64 = 0
 
+  /// RMI_FEATURES offers LPA2: the fuzz realms then use the LPA2 descriptor format half
+  /// of the time (the same IPA slots, so the model does not change).
+  let lpa2Offered: Bool
+
   init(cpu: UInt64, seed: UInt64) {
     self.cpu = cpu
+    lpa2Offered = RMIFeatureRegister0(rawValue: rmi(.features, 0).x1).lpa2
     pool = Board.testGranules + 0x0600_0000 + cpu * 0x10_0000
     paramsPage = Board.testGranules + 0x0680_0000 + cpu * 0x1_0000
     sourcePage = paramsPage + 0x1000
@@ -225,13 +230,22 @@ struct NSFuzzer {
     mmio_write64(p + UInt64(RealmParamsLayout.rttBase), root)
     mmio_write64(p + UInt64(RealmParamsLayout.rttLevelStart), 1)
     mmio_write64(p + UInt64(RealmParamsLayout.rttNumStart), 1)
+    let lpa2 = lpa2Offered && random.percent(50)
+    if lpa2 { mmio_write64(p + UInt64(RealmParamsLayout.flags), RealmParamsLayout.flagLPA2) }
     guard random.percent(20) else { return true }
-    switch random.below(6) {  // one defect the RMM must reject
+    switch random.below(9) {  // one defect the RMM must reject
     case 0: mmio_write64(p + UInt64(RealmParamsLayout.hashAlgorithm), 7)
     case 1: mmio_write64(p + UInt64(RealmParamsLayout.s2sz), 60)
     case 2: mmio_write64(p + UInt64(RealmParamsLayout.rttNumStart), 2)
     case 3: mmio_write64(p + UInt64(RealmParamsLayout.sveVectorLength), 1)  // sve_vl without flags.sve
     case 4: mmio_write64(p + UInt64(RealmParamsLayout.rttBase), root + 0x800)
+    case 5 where !lpa2, 6 where !lpa2:  // 49 bits from level 0 (2 roots) or 52 from level -1: LPA2 only
+      let wide = random.percent(50)
+      mmio_write64(p + UInt64(RealmParamsLayout.s2sz), wide ? 52 : 49)
+      mmio_write64(p + UInt64(RealmParamsLayout.rttLevelStart), wide ? UInt64(bitPattern: -1) : 0)
+      mmio_write64(p + UInt64(RealmParamsLayout.rttNumStart), wide ? 1 : 2)
+    case 7 where !lpa2Offered: mmio_write64(p + UInt64(RealmParamsLayout.flags), RealmParamsLayout.flagLPA2)
+    case 7, 8: mmio_write64(p + UInt64(RealmParamsLayout.rttLevelStart), UInt64(bitPattern: -1))  // 39 bits: no level -1
     default: mmio_write64(p + UInt64(RealmParamsLayout.numberOfBreakpoints), 0)
     }
     return false

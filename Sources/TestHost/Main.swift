@@ -41,6 +41,7 @@ public func testhostMain() {
     runConcurrencyTests()
     runRealmExecutionTests()
     runFeatureRealmTests()
+    runLPA2Tests()
     runCheckpointTests()
     AuditCollector.printCheckpoint(nonce: 0x5357_4946_5452_4D4D)
     AuditCollector.printStatistics()

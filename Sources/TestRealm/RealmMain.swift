@@ -40,6 +40,10 @@ public func realmMain(_ x0: UInt64, _ x1: UInt64, _ x2: UInt64, _ x3: UInt64, _ 
     runFeatureRealm(sve: x3, pmu: x4)
     return
   }
+  if x2 == 3 {
+    runLPA2Touch(address: x3, expected: x4)
+    return
+  }
   say("hello from REC 0 at R-EL1 (Embedded Swift)")
   check(x0 == 0x1111 && x1 == 0x2222, "REC 0 starts with x0/x1 from RmiRecParams")
 

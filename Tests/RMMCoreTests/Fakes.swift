@@ -480,13 +480,14 @@ struct FakeEnvironment: RMMEnvironment {
   }()
 
   /// Two banks: 64 granules at 0x8000_0000 and 32 granules at 0x1_0000_0000
-  /// (`bank0Granules` more in bank 0 for realm tests).
+  /// (`bank0Granules` more in bank 0 for realm tests; bank 1 of 32 granules may be
+  /// elsewhere, above 2^48 for the LPA2 tests).
   static let bank1 = PhysicalRange(base: 0x1_0000_0000, size: 32 * 4096)
 
-  init(bank0Granules: UInt64 = 64) {
+  init(bank0Granules: UInt64 = 64, bank1Base: UInt64 = bank1.base) {
     var dram = DRAMLayout()
     dram.banks[0] = PhysicalRange(base: 0x8000_0000, size: bank0Granules * 4096)
-    dram.banks[1] = Self.bank1
+    dram.banks[1] = PhysicalRange(base: bank1Base, size: Self.bank1.size)
     dram.bankCount = 2
     let table = GranuleTable(storage: FakeDescriptors(count: Int(bank0Granules) + 32), dram: dram)!
     granules = table

@@ -186,7 +186,7 @@ final class RTTTests: XCTestCase {
     let again = f.createTable(0, 3)
     XCTAssertEqual(again.status, success)
     XCTAssertEqual(f.h.env.memory.page(again.pa),
-                   [UInt64](repeating: S2TTE.unassigned(.destroyed).encode(level: 3), count: 512))
+                   [UInt64](repeating: S2TTE.unassigned(.destroyed).encode(level: 3, format: .standard), count: 512))
     XCTAssertEqual(f.h.env.granules.storage.peek(f.h.env.granules.index(of: again.pa)!).refcount, 0)
   }
 
@@ -263,21 +263,23 @@ final class RTTTests: XCTestCase {
   }
 
   /// The one-mask liveness test of table scans agrees with `isLive` on every encoding
-  /// the RMM writes, at every level, in both halves.
+  /// the RMM writes, at every level, in both halves, in both formats (with LPA2 a PA
+  /// with bits 51:48 set).
   func testLiveMaskAgreesWithIsLive() {
-    let pa: UInt64 = 0x8_0020_0000
-    for level in 1...3 {
-      let entries: [(S2TTE, Bool)] = [
-        (.unassigned(.empty), true), (.unassigned(.ram), true), (.unassigned(.destroyed), true),
-        (.assignedEmpty(pa: pa), true), (.assignedRAM(pa: pa), true), (.assignedDestroyed(pa: pa), true),
-        (.table(pa: pa), true), (.table(pa: pa), false), (.unassignedNS, false),
-        (.assignedNS(descriptor: pa | 0b110 << 2 | 0b11 << 6), false),
-      ]
-      for (entry, protected) in entries where level > 1 || entry.isValidDescriptor || protected {
-        let raw = entry.encode(level: level)
-        XCTAssertEqual(raw & S2TTE.liveMask(protected: protected) != 0, S2TTE.isLive(raw: raw, protected: protected),
-                       "\(entry) at level \(level), protected \(protected)")
-        XCTAssertEqual(S2TTE.isLive(raw: raw, protected: protected), entry.isLive, "\(entry) at level \(level)")
+    for (format, pa) in [(S2TTEFormat.standard, UInt64(0x8_0020_0000)), (.lpa2, 0xF_0008_0020_0000)] {
+      for level in 1...3 {
+        let entries: [(S2TTE, Bool)] = [
+          (.unassigned(.empty), true), (.unassigned(.ram), true), (.unassigned(.destroyed), true),
+          (.assignedEmpty(pa: pa), true), (.assignedRAM(pa: pa), true), (.assignedDestroyed(pa: pa), true),
+          (.table(pa: pa), true), (.table(pa: pa), false), (.unassignedNS, false),
+          (.assignedNS(descriptor: pa | 0b110 << 2 | 0b11 << 6), false),
+        ]
+        for (entry, protected) in entries where level > 1 || entry.isValidDescriptor || protected {
+          let raw = entry.encode(level: level, format: format)
+          XCTAssertEqual(raw & S2TTE.liveMask(protected: protected) != 0, S2TTE.isLive(raw: raw, protected: protected),
+                         "\(entry) at level \(level), protected \(protected)")
+          XCTAssertEqual(S2TTE.isLive(raw: raw, protected: protected), entry.isLive, "\(entry) at level \(level)")
+        }
       }
     }
   }

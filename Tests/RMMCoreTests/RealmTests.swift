@@ -12,7 +12,7 @@ final class RealmCreateTests: XCTestCase {
     XCTAssertEqual(h.env.vmids.state.used, [7])
     let realm = h.realm()
     XCTAssertEqual(realm.state, .new)
-    XCTAssertEqual(realm.stage2, Stage2Config(ipaWidth: 40, startLevel: 1, rootTableCount: 2, rttBase: h.rttBase, vmid: 7))
+    XCTAssertEqual(realm.stage2, Stage2Config(ipaWidth: 40, startLevel: 1, rootTableCount: 2, rttBase: h.rttBase, vmid: 7, lpa2: false))
     XCTAssertEqual(h.env.call(.realmActivate, h.rd).x0, success)
     XCTAssertEqual(h.realm().state, .active)
     XCTAssertEqual(h.env.call(.realmActivate, h.rd).x0, status(.errorRealm), "activate twice")

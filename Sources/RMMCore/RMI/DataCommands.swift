@@ -16,6 +16,7 @@ extension RMIDispatcher {
       guard locked.first.state == .rd, locked.second.state == .delegated else { throw .input }
       var realm = try loadRealm(locked.first)
       let s2 = realm.stage2
+      guard s2.canAddress(data) else { throw .input }  // data_bound2
       guard !requireNew || realm.state == .new else { throw .realm() }
       guard isGranuleAligned(ipa), s2.contains(ipa), s2.isProtected(ipa) else { throw .input }
       try walking(s2, ipa, to: RTTLevel.page) { walk throws(RMIError) in

@@ -113,7 +113,7 @@ public struct RMIDispatcher<Environment: RMMEnvironment> {
         result.x1 = try rttFold(rd: call.x1, ipa: call.x2, level: Int(truncatingIfNeeded: call.x3))
       case .rttReadEntry:
         let report = try rttReadEntry(rd: call.x1, ipa: call.x2, level: Int(truncatingIfNeeded: call.x3))
-        result.x1 = UInt64(report.level)
+        result.x1 = UInt64(bitPattern: Int64(report.level))  // walk_level: -1 is all ones
         result.x2 = report.state.rawValue
         result.x3 = report.descriptor
         result.x4 = report.ripas.rawValue

@@ -99,7 +99,8 @@ extension RMIDispatcher {
     let realm = RealmDescriptor(
       state: .new,
       stage2: Stage2Config(ipaWidth: params.ipaWidth, startLevel: params.startLevel,
-                           rootTableCount: params.rootTableCount, rttBase: params.rttBase, vmid: params.vmid),
+                           rootTableCount: params.rootTableCount, rttBase: params.rttBase, vmid: params.vmid,
+                           lpa2: params.flags & RealmParamsLayout.flagLPA2 != 0),
       hashAlgorithm: params.hashAlgorithm, recsCreated: 0, liveRECs: 0,
       rim: RIMDescriptor.initial(params.hashAlgorithm, flags: params.flags, s2sz: params.ipaWidth,
                                  sveVectorLength: params.sveVectorLength, breakpoints: params.breakpoints,

@@ -10,14 +10,28 @@ public struct Stage2Config: Equatable, Sendable {
   public var rootTableCount: Int
   public var rttBase: UInt64
   public var vmid: UInt16
+  /// flags.lpa2 of REALM_CREATE: the tables use the LPA2 descriptor format
+  /// (VTCR_EL2.DS = 1), which allows 52-bit IPAs and PAs and start level -1.
+  public var lpa2: Bool
 
-  public init(ipaWidth: UInt64, startLevel: Int, rootTableCount: Int, rttBase: UInt64, vmid: UInt16) {
+  public init(ipaWidth: UInt64, startLevel: Int, rootTableCount: Int, rttBase: UInt64, vmid: UInt16,
+              lpa2: Bool) {
     self.ipaWidth = ipaWidth
     self.startLevel = startLevel
     self.rootTableCount = rootTableCount
     self.rttBase = rttBase
     self.vmid = vmid
+    self.lpa2 = lpa2
   }
+
+  /// The descriptor format of the realm's tables.
+  @inlinable public var format: S2TTEFormat { lpa2 ? .lpa2 : .standard }
+  /// RttLevelIsValid: a level the realm's tables have (from its start level to 3).
+  @inlinable public func isValidLevel(_ level: Int) -> Bool { level >= startLevel && level <= RTTLevel.page }
+  /// A PA the realm's tables can hold (the `*_bound2` and `addr_bound` conditions of
+  /// DATA_CREATE, DATA_CREATE_UNKNOWN, RTT_CREATE and RTT_MAP_UNPROTECTED: without
+  /// LPA2 a PA at or above 2^48 is refused).
+  @inlinable public func canAddress(_ pa: UInt64) -> Bool { pa < format.addressLimit }
 
   /// First IPA past the realm's IPA space.
   @inlinable public var ipaLimit: UInt64 { 1 << ipaWidth }
@@ -34,9 +48,13 @@ public struct Stage2Config: Equatable, Sendable {
   }
 
   /// Number of concatenated root tables the architecture needs for `ipaWidth` bits
-  /// starting at `startLevel`, or nil if that start level cannot translate that width.
+  /// starting at `startLevel`, or nil if that start level cannot translate that width
+  /// (Arm ARM D8.2.8.2, tables D8-20 to D8-24, 4 KiB granule, stage 2). Level -1
+  /// resolves IA[51:48] in one table of at most 16 entries (49 to 52 bits, never
+  /// concatenated); level 0 takes 40 to 48 bits in one table, and 49 to 52 bits in 2 to
+  /// 16. Both need VTCR_EL2.DS = 1, as any width above 48 does: the caller checks LPA2.
   public static func rootTableCount(ipaWidth: UInt64, startLevel: Int) -> Int? {
-    guard startLevel >= 0, startLevel <= 3 else { return nil }
+    guard startLevel >= RTTLevel.lowest, startLevel <= 3, ipaWidth <= 52 else { return nil }
     let resolvedBelow = RTTLevel.shift(startLevel)  // bits translated below the start level
     guard ipaWidth > resolvedBelow else { return nil }
     let startBits = ipaWidth - resolvedBelow
@@ -54,6 +72,7 @@ enum RDLayout {
   static let rootTableCount = 0x018
   static let rttBase = 0x020
   static let vmid = 0x028
+  static let lpa2 = 0x078           // Stage2Config.lpa2: 0 or 1
   static let hashAlgorithm = 0x030
   static let recsCreated = 0x038
   static let liveRECs = 0x040
@@ -127,17 +146,19 @@ public struct RealmDescriptor: Equatable, Sendable {
       startLevel: Int(truncatingIfNeeded: page.load64(at: RDLayout.startLevel)),
       rootTableCount: Int(truncatingIfNeeded: page.load64(at: RDLayout.rootTableCount)),
       rttBase: page.load64(at: RDLayout.rttBase),
-      vmid: UInt16(truncatingIfNeeded: page.load64(at: RDLayout.vmid)))
+      vmid: UInt16(truncatingIfNeeded: page.load64(at: RDLayout.vmid)),
+      lpa2: page.load64(at: RDLayout.lpa2) & 1 != 0)
   }
 
   /// Writes every field of this struct back to the RD granule.
   public func store<Page: WritablePage>(to page: inout Page) {
     page.store64(UInt64(state.rawValue), at: RDLayout.state)
     page.store64(stage2.ipaWidth, at: RDLayout.ipaWidth)
-    page.store64(UInt64(stage2.startLevel), at: RDLayout.startLevel)
+    page.store64(UInt64(bitPattern: Int64(stage2.startLevel)), at: RDLayout.startLevel)  // -1 for level -1
     page.store64(UInt64(stage2.rootTableCount), at: RDLayout.rootTableCount)
     page.store64(stage2.rttBase, at: RDLayout.rttBase)
     page.store64(UInt64(stage2.vmid), at: RDLayout.vmid)
+    page.store64(stage2.lpa2 ? 1 : 0, at: RDLayout.lpa2)
     page.store64(UInt64(hashAlgorithm.rawValue), at: RDLayout.hashAlgorithm)
     page.store64(recsCreated, at: RDLayout.recsCreated)
     page.store64(liveRECs, at: RDLayout.liveRECs)

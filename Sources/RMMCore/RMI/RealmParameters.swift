@@ -51,6 +51,10 @@ public struct RealmParameters: Equatable, Sendable {
   public enum Defect: Error, Equatable, Sendable {
     case unsupportedFeature, ipaWidth, sveVectorLength, breakpoints, watchpoints
     case pmuCounters, hashAlgorithm, vmid, startLevel, rootTableCount, rttBase
+    /// s2sz above 48 without flags.lpa2 (only the LPA2 format holds such IPAs).
+    case ipaWidthNeedsLPA2
+    /// rtt_level_start -1 without flags.lpa2 (only VTCR_EL2.DS = 1 has level -1).
+    case startLevelNeedsLPA2
   }
 
   /// The same on a whole page (the fuzz target): its leading part is what REALM_CREATE copies.
@@ -72,7 +76,7 @@ public struct RealmParameters: Equatable, Sendable {
     // Reserved (SBZ) bits and unused bytes of the structure are ignored, not refused:
     // a later 1.x revision may give them a meaning (DEN0137 B2; docs/spec-notes/sbz-fields.md).
     let flags = page.load64(at: L.flags) & (L.flagLPA2 | L.flagSVE | L.flagPMU)
-    // This RMM offers realms no LPA2, no SVE and no PMU (RMI_FEATURES says so).
+    // Each is refused unless RMI_FEATURES offers it.
     if flags & L.flagLPA2 != 0 && !features.lpa2 { throw .unsupportedFeature }
     if flags & L.flagSVE != 0 && !features.sveEnabled { throw .unsupportedFeature }
     if flags & L.flagPMU != 0 && !features.pmuEnabled { throw .unsupportedFeature }
@@ -86,6 +90,9 @@ public struct RealmParameters: Equatable, Sendable {
     let hash = page.load64(at: L.hashAlgorithm) & 0xFF
 
     guard s2sz >= RMIConstants.minIPAWidth, s2sz <= features.s2sz else { throw .ipaWidth }
+    let lpa2 = flags & L.flagLPA2 != 0
+    // FEATURES' S2SZ is 52 where the CPU has LPA2, but a realm without it keeps 48 bits.
+    guard s2sz <= 48 || lpa2 else { throw .ipaWidthNeedsLPA2 }
     guard flags & L.flagSVE != 0 ? sveVL <= features.sveVectorLength : sveVL == 0 else { throw .sveVectorLength }
     // Breakpoints and watchpoints: 0 is reserved; at most what feature register 0 reports
     // (as the reference RMM compares them).
@@ -99,7 +106,8 @@ public struct RealmParameters: Equatable, Sendable {
     guard vmidWord <= UInt64(maximumVMID) else { throw .vmid }
 
     let level = Int64(bitPattern: page.load64(at: L.rttLevelStart))
-    guard level >= 0, level <= 3 else { throw .startLevel }
+    guard level >= Int64(RTTLevel.lowest), level <= 3 else { throw .startLevel }
+    guard level >= 0 || lpa2 else { throw .startLevelNeedsLPA2 }
     guard let roots = Stage2Config.rootTableCount(ipaWidth: s2sz, startLevel: Int(level)) else { throw .startLevel }
     // Starting at level 0 needs 44-bit physical addresses (VTCR_EL2.SL0 rules).
     guard level != 0 || features.s2sz >= 44 else { throw .startLevel }

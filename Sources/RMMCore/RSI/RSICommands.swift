@@ -123,7 +123,7 @@ extension RMIDispatcher {
     var index = walk.index + 1
     while address < end && index < 512 {
       guard let raw = try? readEntry(walk.table, index),
-            let entry = S2TTE.decode(raw, level: walk.level, protected: true), entry.ripas == ripas else { break }
+            let entry = S2TTE.decode(raw, level: walk.level, protected: true, format: walk.format), entry.ripas == ripas else { break }
       if case .table = entry { break }
       address += size
       index += 1

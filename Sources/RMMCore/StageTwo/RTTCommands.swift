@@ -45,6 +45,7 @@ extension RMIDispatcher {
       let s2 = try loadStage2(locked.first)
       guard level > s2.startLevel, level <= RTTLevel.page else { throw .input }
       guard RTTLevel.isAligned(ipa, to: level - 1), s2.contains(ipa) else { throw .input }
+      guard s2.canAddress(rtt) else { throw .input }  // rtt_bound2
       try tables.create(s2, table: &locked.second, ipa: ipa, level: level)
     }
   }
@@ -67,17 +68,20 @@ extension RMIDispatcher {
 
   public func rttReadEntry(rd: UInt64, ipa: UInt64, level: Int) throws(RMIError) -> RTTEntryReport {
     try withStage2(rd) { s2 throws(RMIError) in
-      guard level >= s2.startLevel, level <= RTTLevel.page else { throw .input }
+      guard s2.isValidLevel(level) else { throw .input }
       guard RTTLevel.isAligned(ipa, to: level), s2.contains(ipa) else { throw .input }
       return try tables.report(s2, ipa: ipa, level: level)
     }
   }
 
-  /// Whether `descriptor` is something the host may ask to map at `level`: only PA,
-  /// MemAttr[4:2] (not the reserved 0b100) and S2AP, PA aligned to the level.
-  static func isValidUnprotectedDescriptor(_ descriptor: UInt64, level: Int) -> Bool {
-    guard descriptor & ~(S2TTE.oaMask | S2TTE.hostAttributeMask) == 0 else { return false }
-    guard RTTLevel.isAligned(descriptor & S2TTE.oaMask, to: level) else { return false }
+  /// Whether `descriptor` is something the host may ask to map at `level` of a realm
+  /// whose tables are in `format`: only PA, MemAttr[4:2] (not the reserved 0b100) and
+  /// S2AP, PA aligned to the level (attr_valid, addr_align). With LPA2, bits [9:8] are
+  /// OA[51:50], not SH. Without it, a PA at or above 2^48 has no encoding (bits [51:48]
+  /// are not host fields), so addr_bound is part of this check.
+  static func isValidUnprotectedDescriptor(_ descriptor: UInt64, level: Int, format: S2TTEFormat) -> Bool {
+    guard descriptor & ~(format.addressField | S2TTE.hostAttributeMask) == 0 else { return false }
+    guard RTTLevel.isAligned(format.address(of: descriptor), to: level) else { return false }
     return (descriptor >> 2) & 0x7 != 0b100
   }
 
@@ -85,7 +89,7 @@ extension RMIDispatcher {
     try withStage2(rd) { s2 throws(RMIError) in
       guard level >= max(s2.startLevel, 1), level <= RTTLevel.page else { throw .input }
       guard RTTLevel.isAligned(ipa, to: level), s2.contains(ipa), !s2.isProtected(ipa) else { throw .input }
-      guard Self.isValidUnprotectedDescriptor(descriptor, level: level) else { throw .input }
+      guard Self.isValidUnprotectedDescriptor(descriptor, level: level, format: s2.format) else { throw .input }
       try tables.mapUnprotected(s2, ipa: ipa, level: level, descriptor: descriptor)
     }
   }

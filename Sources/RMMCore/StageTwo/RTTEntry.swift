@@ -1,5 +1,6 @@
-// Stage-2 translation table entries (4 KiB granule, levels 0-3, no LPA2) and the
-// realm-specific states the RMM keeps in them.
+// Stage-2 translation table entries (4 KiB granule, levels -1 to 3) in the realm's
+// descriptor format (S2TTEFormat: without LPA2, or with it for realms created with
+// flags.lpa2), and the realm-specific states the RMM keeps in them.
 //
 // Valid descriptors are what the hardware walks: protected ASSIGNED RAM entries map
 // Realm PAS memory (Normal WB with HCR_EL2.FWB), unprotected ASSIGNED_NS entries map
@@ -7,7 +8,8 @@
 // carry the RMM's state in software bits:
 //   [4:2] kind: 0 unassigned, 1 assigned (EMPTY or DESTROYED, not mapped)
 //   [6:5] RIPAS: 0 EMPTY, 1 RAM, 2 DESTROYED
-//   [47:12] output address of an assigned entry
+//   output address of an assigned entry where the format keeps it ([47:12], or with
+//   LPA2 [49:12] and [9:8] for OA[51:50]: a 52-bit PA fits in an invalid entry too)
 // An all-zero entry is UNASSIGNED EMPTY in the protected half and UNASSIGNED_NS in the
 // unprotected half, so a zero (freshly delegated) granule is a valid empty table.
 
@@ -15,14 +17,45 @@ import RMMABI
 
 public enum RTTLevel {
   public static let page = 3
-  /// log2 of the bytes an entry at `level` maps: 39, 30, 21, 12 for levels 0-3.
+  /// The lowest level there is: -1, which only LPA2 realms (VTCR_EL2.DS = 1) start at.
+  public static let lowest = -1
+  /// log2 of the bytes an entry at `level` maps: 48, 39, 30, 21, 12 for levels -1 to 3.
   @inlinable public static func shift(_ level: Int) -> UInt64 { UInt64(12 + 9 * (3 - level)) }
   @inlinable public static func size(_ level: Int) -> UInt64 { 1 << shift(level) }
   @inlinable public static func isAligned(_ address: UInt64, to level: Int) -> Bool {
     address & (size(level) - 1) == 0
   }
-  /// Block (or page) mappings exist at levels 1-3 with a 4 KiB granule.
+  /// Block (or page) mappings exist at levels 1-3 with a 4 KiB granule. (With DS = 1
+  /// the architecture also has 512 GiB blocks at level 0; this RMM maps none, for
+  /// LPA2 realms as for the others, so that fold and unfold are the same for both.)
   @inlinable public static func allowsBlock(_ level: Int) -> Bool { level >= 1 && level <= 3 }
+}
+
+/// The descriptor format of a realm's stage-2 tables, fixed at REALM_CREATE (flags.lpa2).
+public enum S2TTEFormat: Equatable, Sendable {
+  /// VTCR_EL2.DS = 0: OA[47:12] in [47:12]; SH[1:0] in [9:8] of block and page entries.
+  case standard
+  /// FEAT_LPA2, VTCR_EL2.DS = 1: OA[49:12] in [49:12] and OA[51:50] in [9:8], in table
+  /// entries as in block and page entries. No SH field: the shareability of Normal
+  /// cacheable memory comes from VTCR_EL2.SH0 (Inner Shareable), and Device and Normal
+  /// Non-cacheable memory is Outer Shareable whatever the descriptor says (Arm ARM
+  /// R_HTSGQ, R_YHCTP), which is what A5.5.11 asks of unprotected mappings.
+  case lpa2
+
+  /// The bits of a descriptor that hold the output address.
+  @inlinable public var addressField: UInt64 {
+    self == .lpa2 ? 0x0003_FFFF_FFFF_F000 | 0b11 << 8 : 0x0000_FFFF_FFFF_F000
+  }
+  /// Output addresses this format can hold: up to 2^52, or 2^48.
+  @inlinable public var addressLimit: UInt64 { self == .lpa2 ? 1 << 52 : 1 << 48 }
+  /// `pa` (granule aligned, below `addressLimit`) in the descriptor's address bits.
+  @inlinable public func packAddress(_ pa: UInt64) -> UInt64 {
+    self == .lpa2 ? (pa & 0x0003_FFFF_FFFF_F000) | ((pa >> 50) & 0b11) << 8 : pa & 0x0000_FFFF_FFFF_F000
+  }
+  /// The output address held in `raw`.
+  @inlinable public func address(of raw: UInt64) -> UInt64 {
+    self == .lpa2 ? (raw & 0x0003_FFFF_FFFF_F000) | ((raw >> 8) & 0b11) << 50 : raw & 0x0000_FFFF_FFFF_F000
+  }
 }
 
 /// The state of one entry, as the RMM sees it.
@@ -32,20 +65,21 @@ public enum S2TTE: Equatable, Sendable {
   case assignedRAM(pa: UInt64)
   case assignedDestroyed(pa: UInt64)
   case unassignedNS
-  /// Unprotected mapping: `descriptor` holds the host's fields (PA, MemAttr, S2AP).
+  /// Unprotected mapping: `descriptor` holds the host's fields (PA, MemAttr, S2AP), in
+  /// the realm's format (RMI_RTT_MAP_UNPROTECTED and RMI_RTT_READ_ENTRY use it).
   case assignedNS(descriptor: UInt64)
   case table(pa: UInt64)
 
   static let valid: UInt64 = 1 << 0
   static let tableOrPage: UInt64 = 1 << 1
-  static let oaMask: UInt64 = 0x0000_FFFF_FFFF_F000
   static let kindShift: UInt64 = 2
   static let kindMask: UInt64 = 0x7 << 2
   static let kindAssigned: UInt64 = 1 << 2
   static let ripasShift: UInt64 = 5
   static let ripasMask: UInt64 = 0x3 << 5
-  /// MemAttr[3:0] = 0b0110: Normal Write-Back (FWB), S2AP RW, inner shareable, AF.
-  static let protectedAttributes: UInt64 = (0b0110 << 2) | (0b11 << 6) | (0b11 << 8) | (1 << 10)
+  /// MemAttr[3:0] = 0b0110: Normal Write-Back (FWB), S2AP RW, AF; inner shareable
+  /// (in the descriptor without LPA2, from VTCR_EL2.SH0 with it).
+  static let protectedAttributes: UInt64 = (0b0110 << 2) | (0b11 << 6) | (1 << 10)
   static let accessFlag: UInt64 = 1 << 10
   static let innerShareable: UInt64 = 0b11 << 8
   static let outerShareable: UInt64 = 0b10 << 8
@@ -62,42 +96,47 @@ public enum S2TTE: Equatable, Sendable {
   /// MemAttr[4:2] (FWB encoding) and S2AP[7:6]; the PA is checked separately.
   public static let hostAttributeMask: UInt64 = (0x7 << 2) | (0x3 << 6)
 
-  /// Decodes `raw` found at `level`; `protected` says which IPA half the entry maps.
-  /// nil: an encoding the RMM never writes (memory corruption).
-  public static func decode(_ raw: UInt64, level: Int, protected: Bool) -> S2TTE? {
+  /// Decodes `raw` found at `level` of a table in `format`; `protected` says which IPA
+  /// half the entry maps. nil: an encoding the RMM never writes (memory corruption).
+  public static func decode(_ raw: UInt64, level: Int, protected: Bool, format: S2TTEFormat) -> S2TTE? {
     if raw & valid != 0 {
       let isTable = raw & tableOrPage != 0 && level < 3
-      if isTable { return .table(pa: raw & oaMask) }
+      if isTable { return .table(pa: format.address(of: raw)) }
       let isPageOrBlock = level == 3 ? raw & tableOrPage != 0 : raw & tableOrPage == 0
       guard isPageOrBlock, RTTLevel.allowsBlock(level) else { return nil }
-      if protected { return .assignedRAM(pa: raw & oaMask) }
-      return .assignedNS(descriptor: raw & (oaMask | hostAttributeMask))
+      if protected { return .assignedRAM(pa: format.address(of: raw)) }
+      return .assignedNS(descriptor: raw & (format.addressField | hostAttributeMask))
     }
     if !protected { return raw == 0 ? .unassignedNS : nil }
     let ripasBits = (raw & ripasMask) >> ripasShift
     switch (raw & kindMask, ripasBits) {
     case (0, 0): return raw == 0 ? .unassigned(.empty) : nil
-    case (0, 1): return raw & oaMask == 0 ? .unassigned(.ram) : nil
-    case (0, 2): return raw & oaMask == 0 ? .unassigned(.destroyed) : nil
-    case (kindAssigned, 0): return .assignedEmpty(pa: raw & oaMask)
-    case (kindAssigned, 2): return .assignedDestroyed(pa: raw & oaMask)
+    case (0, 1): return raw & format.addressField == 0 ? .unassigned(.ram) : nil
+    case (0, 2): return raw & format.addressField == 0 ? .unassigned(.destroyed) : nil
+    case (kindAssigned, 0): return .assignedEmpty(pa: format.address(of: raw))
+    case (kindAssigned, 2): return .assignedDestroyed(pa: format.address(of: raw))
     default: return nil
     }
   }
 
-  /// The raw descriptor for this state at `level`.
-  public func encode(level: Int) -> UInt64 {
+  /// The raw descriptor for this state at `level` of a table in `format`.
+  public func encode(level: Int, format: S2TTEFormat) -> UInt64 {
     let leafType: UInt64 = level == 3 ? 0b11 : 0b01
     switch self {
     case .unassigned(let ripas): return ripas.rawValue << Self.ripasShift
-    case .assignedEmpty(let pa): return (pa & Self.oaMask) | Self.kindAssigned
-    case .assignedDestroyed(let pa): return (pa & Self.oaMask) | Self.kindAssigned | (RIPAS.destroyed.rawValue << Self.ripasShift)
-    case .assignedRAM(let pa): return (pa & Self.oaMask) | Self.protectedAttributes | leafType
+    case .assignedEmpty(let pa): return format.packAddress(pa) | Self.kindAssigned
+    case .assignedDestroyed(let pa):
+      return format.packAddress(pa) | Self.kindAssigned | (RIPAS.destroyed.rawValue << Self.ripasShift)
+    case .assignedRAM(let pa):
+      return format.packAddress(pa) | Self.protectedAttributes | (format == .lpa2 ? 0 : Self.innerShareable) | leafType
     case .unassignedNS: return 0
     case .assignedNS(let descriptor):
-      return (descriptor & (Self.oaMask | Self.hostAttributeMask)) | Self.accessFlag | Self.shareability(descriptor)
+      // A5.5.11: SH from MemAttr without LPA2; with it, bits [9:8] are OA[51:50] and
+      // VTCR_EL2.DS = 1 gives the same shareability (S2TTEFormat.lpa2).
+      let shareability = format == .lpa2 ? 0 : Self.shareability(descriptor)
+      return (descriptor & (format.addressField | Self.hostAttributeMask)) | Self.accessFlag | shareability
         | Self.nonSecure | Self.executeNever | leafType
-    case .table(let pa): return (pa & Self.oaMask) | 0b11
+    case .table(let pa): return format.packAddress(pa) | 0b11
     }
   }
 

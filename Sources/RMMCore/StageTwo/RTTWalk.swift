@@ -9,6 +9,8 @@ public struct RTTWalk: ~Copyable {
   public var level: Int
   public var index: Int
   public var entry: S2TTE
+  /// The realm's descriptor format, for the entries this walk reads and writes.
+  public var format: S2TTEFormat
 
   /// Releases the table's lock: the walk is over.
   @inline(__always) public consuming func finish<Storage>(in granules: GranuleTable<Storage>) {

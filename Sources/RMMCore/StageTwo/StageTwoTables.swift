@@ -55,12 +55,12 @@ public struct StageTwoTables<Environment: RMMEnvironment> {
         environment.granules.release(table)
         throw error
       }
-      guard let entry = S2TTE.decode(raw, level: level, protected: protected) else {
+      guard let entry = S2TTE.decode(raw, level: level, protected: protected, format: s2.format) else {
         environment.granules.release(table)
         environment.halt(.stageTwoTable)
       }
       guard level < targetLevel, case .table(let childPA) = entry else {
-        return RTTWalk(table: table, level: level, index: index, entry: entry)
+        return RTTWalk(table: table, level: level, index: index, entry: entry, format: s2.format)
       }
       guard let child = environment.granules.lock(childPA, expecting: .rtt) else {
         environment.granules.release(table)
@@ -91,7 +91,7 @@ public struct StageTwoTables<Environment: RMMEnvironment> {
   /// Changes the entry the walk stopped at, keeping the table's reference count and
   /// the TLBs right.
   func update(_ walk: inout RTTWalk, to newEntry: S2TTE, ipa: UInt64, vmid: UInt16) throws(RMIError) {
-    try writeEntry(walk.table, walk.index, newEntry.encode(level: walk.level))
+    try writeEntry(walk.table, walk.index, newEntry.encode(level: walk.level, format: walk.format))
     if walk.entry.isValidDescriptor {
       if case .table = walk.entry { environment.tlb.invalidateAll(vmid: vmid) }
       else { environment.tlb.invalidate(vmid: vmid, ipa: ipa, level: walk.level) }
@@ -135,15 +135,15 @@ public struct StageTwoTables<Environment: RMMEnvironment> {
   /// IPA where the run ended. RTT_INIT_RIPAS and RTT_SET_RIPAS.
   func rewriteRun(_ walk: borrowing RTTWalk, from start: UInt64, below top: UInt64,
                   _ body: (S2TTE, UInt64) -> S2TTE?) -> UInt64 {
-    let level = walk.level, entrySize = RTTLevel.size(level)
+    let level = walk.level, entrySize = RTTLevel.size(level), format = walk.format
     var address = start
     do throws(GateError) {
       try environment.gate.writing(walk.table, AccessIntent(.rttWrite, .write, expecting: .rtt)) { page in
         var index = walk.index
         while address + entrySize <= top && index < 512 {
-          guard let entry = S2TTE.decode(page.load64(at: index * 8), level: level, protected: true),
+          guard let entry = S2TTE.decode(page.load64(at: index * 8), level: level, protected: true, format: format),
                 let changed = body(entry, address) else { break }
-          if changed != entry { page.store64(changed.encode(level: level), at: index * 8) }
+          if changed != entry { page.store64(changed.encode(level: level, format: format), at: index * 8) }
           address += entrySize
           index += 1
         }
@@ -205,7 +205,7 @@ public struct StageTwoTables<Environment: RMMEnvironment> {
       // replaced break-before-make: invalidate, TLBI, then the table descriptor.
       let parent = walk.entry
       let child = Self.unfolded(parent, index: 0, level: level)
-      let first = child.encode(level: level)
+      let first = child.encode(level: level, format: s2.format)
       // Unassigned entries and tables unfold into 512 copies; assigned blocks into
       // consecutive output addresses.
       let step: UInt64 = !parent.isLive || parent.isTableOrUnassigned ? 0 : RTTLevel.size(level)
@@ -224,7 +224,7 @@ public struct StageTwoTables<Environment: RMMEnvironment> {
         try writeEntry(walk.table, walk.index, 0)
         environment.tlb.invalidate(vmid: s2.vmid, ipa: ipa, level: walk.level)
       }
-      try writeEntry(walk.table, walk.index, S2TTE.table(pa: table.pa).encode(level: walk.level))
+      try writeEntry(walk.table, walk.index, S2TTE.table(pa: table.pa).encode(level: walk.level, format: s2.format))
       if !parent.holdsReference {
         walk.table.descriptor = GranuleDescriptor(state: .rtt, refcount: walk.table.descriptor.refcount + 1)
       }
@@ -266,21 +266,23 @@ public struct StageTwoTables<Environment: RMMEnvironment> {
         environment.granules.release(child)
         throw error
       }
-      let first = S2TTE.decode(raw, level: level, protected: protected)
+      let format = s2.format
+      let first = S2TTE.decode(raw, level: level, protected: protected, format: format)
       var folded: S2TTE? = nil
       switch first {
       case .unassigned, .unassignedNS: folded = first
       case .assignedEmpty(let pa), .assignedRAM(let pa), .assignedDestroyed(let pa):
         if RTTLevel.isAligned(pa, to: level - 1) { folded = first }
       case .assignedNS(let descriptor):
-        if RTTLevel.isAligned(descriptor & S2TTE.oaMask, to: level - 1) { folded = first }
+        if RTTLevel.isAligned(format.address(of: descriptor), to: level - 1) { folded = first }
       case .table, nil: folded = nil
       }
       if let candidate = folded {
         var homogeneous = true
         do throws(GateError) {
           homogeneous = try environment.gate.reading(child, AccessIntent(.rttRead, .read, expecting: .rtt)) { page in
-            for i in 1..<512 where page.load64(at: i * 8) != Self.unfolded(candidate, index: i, level: level).encode(level: level) {
+            for i in 1..<512
+            where page.load64(at: i * 8) != Self.unfolded(candidate, index: i, level: level).encode(level: level, format: format) {
               return false
             }
             return true
