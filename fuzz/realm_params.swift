@@ -39,6 +39,14 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   invariant(!lpa2 || features.lpa2, "LPA2 not offered")
   invariant(lpa2 || params.ipaWidth <= 48, "more than 48 bits without LPA2")
   invariant(lpa2 || params.startLevel >= 0, "level -1 without LPA2")
+  let sve = params.flags & L.flagSVE != 0, pmu = params.flags & L.flagPMU != 0
+  invariant(!sve || (features.sveEnabled && params.sveVectorLength <= features.sveVectorLength), "SVE beyond FEATURES")
+  invariant(sve || params.sveVectorLength == 0, "sve_vl without flags.sve")
+  invariant(!pmu || (features.pmuEnabled && params.pmuCounters <= features.pmuCounters), "PMU beyond FEATURES")
+  invariant(pmu || params.pmuCounters == 0, "pmu_num_ctrs without flags.pmu")
+  invariant((params.features.sveVectorLength != nil) == sve && (params.features.pmuCounters != nil) == pmu, "features")
+  invariant(params.features.recAuxCount <= maximumRECAuxGranules && params.features.recAuxCount == attestationAuxGranules
+              + (sve ? (RealmFeatures.sveStateBytes(vectorLength: params.sveVectorLength) + 4095) / 4096 : 0), "aux count")
   invariant([1, 2, 4, 8, 16].contains(params.rootTableCount), "root table count \(params.rootTableCount)")
   invariant(Stage2Config.rootTableCount(ipaWidth: params.ipaWidth, startLevel: params.startLevel) == params.rootTableCount,
             "root table count does not match the geometry")

@@ -140,7 +140,7 @@ struct FirmwareRealmCPU: RealmExecution {
     rec.store64(vmcr, at: RECLayout.gic)
     saveActivePriorities(&rec)
     write_ich_hcr_el2(0)
-    writeListRegisters(.init(repeating: 0))  // nothing of the realm's stays in the GIC
+    clearListRegisters()  // nothing of the realm's stays in the GIC
     let cntvCTL = read_cntv_ctl_el0(), cntvCVAL = read_cntv_cval_el0()
     let cntpCTL = read_cntp_ctl_el0(), cntpCVAL = read_cntp_cval_el0()
     exit.cntvCTL = cntvCTL
@@ -163,7 +163,7 @@ struct FirmwareRealmCPU: RealmExecution {
     write_cntv_ctl_el0(host[RECSystemRegisters.count + RECSystemRegisters.cntvCTL])
     write_cntp_ctl_el0(host[RECSystemRegisters.count + RECSystemRegisters.cntpCTL])
     write_hcr_el2(savedHCR[currentCPU()])
-    if let counters = rec.realmFeatures.pmuCounters {
+    if let counters = RealmDescriptor.optionalFeature(rec.load64(at: RECLayout.pmuCounters)) {
       let cpu = currentCPU()
       let realm = words(rec, RECLayout.pmuState, count: RECPMULayout.words)
       RealmPMU.save(realm, counters: counters)
@@ -183,7 +183,7 @@ struct FirmwareRealmCPU: RealmExecution {
 
   /// The active priorities of the realm's virtual interrupts: restored with its LRs,
   /// saved and cleared at exit (an interrupt it acknowledged may end after the exit).
-  private func restoreActivePriorities(_ rec: borrowing RECView) {
+  @inline(__always) private func restoreActivePriorities(_ rec: borrowing RECView) {
     let ap0 = RECLayout.gicActivePriorities0, ap1 = RECLayout.gicActivePriorities1
     write_ich_ap0r0_el2(rec.load64(at: ap0))
     write_ich_ap1r0_el2(rec.load64(at: ap1))
@@ -197,7 +197,7 @@ struct FirmwareRealmCPU: RealmExecution {
     write_ich_ap1r3_el2(rec.load64(at: ap1 + 24))
   }
 
-  private func saveActivePriorities(_ rec: inout RECView) {
+  @inline(__always) private func saveActivePriorities(_ rec: inout RECView) {
     let ap0 = RECLayout.gicActivePriorities0, ap1 = RECLayout.gicActivePriorities1
     rec.store64(read_ich_ap0r0_el2(), at: ap0)
     rec.store64(read_ich_ap1r0_el2(), at: ap1)
@@ -237,6 +237,27 @@ struct FirmwareRealmCPU: RealmExecution {
     if n > 13 { write_ich_lr13_el2(lrs[13]) }
     if n > 14 { write_ich_lr14_el2(lrs[14]) }
     if n > 15 { write_ich_lr15_el2(lrs[15]) }
+  }
+
+  /// writeListRegisters of all zeros, without building (zeroing) an array of them.
+  private func clearListRegisters() {
+    let n = gicListRegisters
+    if n > 0 { write_ich_lr0_el2(0) }
+    if n > 1 { write_ich_lr1_el2(0) }
+    if n > 2 { write_ich_lr2_el2(0) }
+    if n > 3 { write_ich_lr3_el2(0) }
+    if n > 4 { write_ich_lr4_el2(0) }
+    if n > 5 { write_ich_lr5_el2(0) }
+    if n > 6 { write_ich_lr6_el2(0) }
+    if n > 7 { write_ich_lr7_el2(0) }
+    if n > 8 { write_ich_lr8_el2(0) }
+    if n > 9 { write_ich_lr9_el2(0) }
+    if n > 10 { write_ich_lr10_el2(0) }
+    if n > 11 { write_ich_lr11_el2(0) }
+    if n > 12 { write_ich_lr12_el2(0) }
+    if n > 13 { write_ich_lr13_el2(0) }
+    if n > 14 { write_ich_lr14_el2(0) }
+    if n > 15 { write_ich_lr15_el2(0) }
   }
 
   private func readListRegisters(into exit: inout RECExit) {

@@ -143,5 +143,32 @@ func benchmarkRealmExecution() -> UInt64 {
     if runner.attestationInRealm == 0 { failures |= 1 }
   }
   if !runner.tearDown() { failures |= 1 }
+  // The same round trip in realms with SVE (its Z, P and FFR saved and loaded through
+  // the gate at every REC_ENTER) and with a PMU (its counters switched).
+  if RunConfiguration.argument(0) == 0 {
+    failures |= benchmarkFeatureRoundTrip(sve: 3, pmu: nil)
+    failures |= benchmarkFeatureRoundTrip(sve: 15, pmu: nil)
+    failures |= benchmarkFeatureRoundTrip(sve: nil, pmu: RMIFeatureRegister0(rawValue: rmi(.features, 0).x1).pmuCounters)
+  }
+  return failures
+}
+
+func benchmarkFeatureRoundTrip(sve: UInt64?, pmu: UInt64?) -> UInt64 {
+  var runner = RealmRunner()
+  runner.benchmark = true
+  runner.sveLength = sve
+  runner.pmuCounters = pmu
+  var failures: UInt64 = runner.build() ? 0 : 1
+  failures |= rmi(.realmActivate, RealmRunMemory.rd).x0
+  fillPage(RealmRunMemory.run) { _ in 0 }
+  if !runner.run(RealmRunMemory.recs) { failures |= 1 }
+  let perTrip = runner.hostCallTicks
+  let trips = max(runner.hostCallRoundTrips, 1)
+  switch (sve, pmu) {
+  case (3?, _): report("rec_enter_host_call_round_trip_sve512", perTrip, trips)
+  case (15?, _): report("rec_enter_host_call_round_trip_sve2048", perTrip, trips)
+  default: report("rec_enter_host_call_round_trip_pmu", perTrip, trips)
+  }
+  if !runner.tearDown() { failures |= 1 }
   return failures
 }

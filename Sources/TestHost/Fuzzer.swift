@@ -38,7 +38,10 @@ struct FuzzRealm {
   var l3: InlineArray<8, UInt64> = .init(repeating: 0)
   var data: InlineArray<32, UInt64> = .init(repeating: 0)
   var recs: InlineArray<3, UInt64> = .init(repeating: 0)
-  var aux: InlineArray<6, UInt64> = .init(repeating: 0)
+  /// Up to 3 aux granules per REC: a realm with SVE (at most 896 bits here) has 3.
+  var aux: InlineArray<9, UInt64> = .init(repeating: 0)
+  /// RMI_REC_AUX_COUNT of the realm.
+  var auxCount = 2
 
   static func l2IPA(_ s: Int) -> UInt64 { UInt64(s) << 30 }
   static func l3IPA(_ t: Int) -> UInt64 { l2IPA(t / l3PerL2) + UInt64(t % l3PerL2) << 21 }
@@ -99,10 +102,15 @@ struct NSFuzzer {
   /// RMI_FEATURES offers LPA2: the fuzz realms then use the LPA2 descriptor format half
   /// of the time (the same IPA slots, so the model does not change).
   let lpa2Offered: Bool
+  /// What RMI_FEATURES offers of SVE and the PMU (valid realms use them at random).
+  let features: RMIFeatureRegister0
+  /// The aux count of the realm the last writeRealmParams described.
+  var paramsAuxCount = 2
 
   init(cpu: UInt64, seed: UInt64) {
     self.cpu = cpu
-    lpa2Offered = RMIFeatureRegister0(rawValue: rmi(.features, 0).x1).lpa2
+    features = RMIFeatureRegister0(rawValue: rmi(.features, 0).x1)
+    lpa2Offered = features.lpa2
     pool = Board.testGranules + 0x0600_0000 + cpu * 0x10_0000
     paramsPage = Board.testGranules + 0x0680_0000 + cpu * 0x1_0000
     sourcePage = paramsPage + 0x1000
@@ -231,20 +239,35 @@ struct NSFuzzer {
     mmio_write64(p + UInt64(RealmParamsLayout.rttLevelStart), 1)
     mmio_write64(p + UInt64(RealmParamsLayout.rttNumStart), 1)
     let lpa2 = lpa2Offered && random.percent(50)
-    if lpa2 { mmio_write64(p + UInt64(RealmParamsLayout.flags), RealmParamsLayout.flagLPA2) }
+    // SVE up to 896 bits (one SVE aux granule) and a PMU, each a third of the time.
+    let sve = features.sveEnabled && random.percent(33)
+    let pmu = features.pmuEnabled && random.percent(33)
+    let flags = (lpa2 ? RealmParamsLayout.flagLPA2 : 0) | (sve ? RealmParamsLayout.flagSVE : 0) | (pmu ? RealmParamsLayout.flagPMU : 0)
+    mmio_write64(p + UInt64(RealmParamsLayout.flags), flags)
+    if sve { mmio_write64(p + UInt64(RealmParamsLayout.sveVectorLength), random.below(min(features.sveVectorLength, 6) + 1)) }
+    if pmu { mmio_write64(p + UInt64(RealmParamsLayout.pmuCounters), random.below(features.pmuCounters + 1)) }
+    paramsAuxCount = sve ? 3 : 2
     guard random.percent(20) else { return true }
+    if random.percent(25) {  // a feature beyond what RMI_FEATURES offers
+      let field = random.percent(50) ? RealmParamsLayout.sveVectorLength : RealmParamsLayout.pmuCounters
+      mmio_write64(p + UInt64(RealmParamsLayout.flags), flags | RealmParamsLayout.flagSVE | RealmParamsLayout.flagPMU)
+      mmio_write64(p + UInt64(field), field == RealmParamsLayout.sveVectorLength ? features.sveVectorLength + 1 : features.pmuCounters + 1)
+      return false
+    }
     switch random.below(9) {  // one defect the RMM must reject
     case 0: mmio_write64(p + UInt64(RealmParamsLayout.hashAlgorithm), 7)
     case 1: mmio_write64(p + UInt64(RealmParamsLayout.s2sz), 60)
     case 2: mmio_write64(p + UInt64(RealmParamsLayout.rttNumStart), 2)
-    case 3: mmio_write64(p + UInt64(RealmParamsLayout.sveVectorLength), 1)  // sve_vl without flags.sve
+    case 3:  // sve_vl without flags.sve
+      mmio_write64(p + UInt64(RealmParamsLayout.flags), flags & ~RealmParamsLayout.flagSVE)
+      mmio_write64(p + UInt64(RealmParamsLayout.sveVectorLength), 1)
     case 4: mmio_write64(p + UInt64(RealmParamsLayout.rttBase), root + 0x800)
     case 5 where !lpa2, 6 where !lpa2:  // 49 bits from level 0 (2 roots) or 52 from level -1: LPA2 only
       let wide = random.percent(50)
       mmio_write64(p + UInt64(RealmParamsLayout.s2sz), wide ? 52 : 49)
       mmio_write64(p + UInt64(RealmParamsLayout.rttLevelStart), wide ? UInt64(bitPattern: -1) : 0)
       mmio_write64(p + UInt64(RealmParamsLayout.rttNumStart), wide ? 1 : 2)
-    case 7 where !lpa2Offered: mmio_write64(p + UInt64(RealmParamsLayout.flags), RealmParamsLayout.flagLPA2)
+    case 7 where !lpa2Offered: mmio_write64(p + UInt64(RealmParamsLayout.flags), flags | RealmParamsLayout.flagLPA2)
     case 7, 8: mmio_write64(p + UInt64(RealmParamsLayout.rttLevelStart), UInt64(bitPattern: -1))  // 39 bits: no level -1
     default: mmio_write64(p + UInt64(RealmParamsLayout.numberOfBreakpoints), 0)
     }
@@ -276,6 +299,7 @@ struct NSFuzzer {
       realms[r].rd = rd
       realms[r].root = root
       realms[r].vmid = vmid
+      realms[r].auxCount = paramsAuxCount
     }
   }
 
@@ -421,18 +445,24 @@ struct NSFuzzer {
     let rec = random.percent(85) ? granule(in: .delegated) : anyGranule()
     let aux0 = random.percent(85) ? granule(in: .delegated) : anyGranule()
     let aux1 = random.percent(85) ? granule(in: .delegated) : anyGranule()
+    let aux2 = random.percent(85) ? granule(in: .delegated) : anyGranule()
+    let auxCount = r.map { realms[$0].auxCount } ?? 2
     var index = r.map { realms[$0].recsCreated } ?? 0
     if random.percent(10) { index += 1 + random.below(3) }  // out of order: rejected
     let p = paramsPage
     fillPage(p) { _ in 0 }
     mmio_write64(p + UInt64(RecParamsLayout.mpidr), index)
-    mmio_write64(p + UInt64(RecParamsLayout.numberOfAux), 2)
+    mmio_write64(p + UInt64(RecParamsLayout.numberOfAux), UInt64(auxCount))
     mmio_write64(p + UInt64(RecParamsLayout.aux), aux0)
     mmio_write64(p + UInt64(RecParamsLayout.aux) + 8, aux1)
     var ok = isDelegated(rec) && isDelegated(aux0) && isDelegated(aux1)
       && rec != aux0 && rec != aux1 && aux0 != aux1 && rec != rd && aux0 != rd && aux1 != rd
-    if random.percent(5) {
-      mmio_write64(p + UInt64(RecParamsLayout.numberOfAux), 3)
+    if auxCount == 3 {
+      mmio_write64(p + UInt64(RecParamsLayout.aux) + 16, aux2)
+      ok = ok && isDelegated(aux2) && aux2 != rec && aux2 != aux0 && aux2 != aux1 && aux2 != rd
+    }
+    if random.percent(5) {  // one aux granule more or fewer than RMI_REC_AUX_COUNT
+      mmio_write64(p + UInt64(RecParamsLayout.numberOfAux), UInt64(random.percent(50) ? auxCount + 1 : auxCount - 1))
       ok = false
     }
     var slot = -1
@@ -448,8 +478,12 @@ struct NSFuzzer {
       set(aux0, .recAux)
       set(aux1, .recAux)
       realms[r].recs[slot] = rec
-      realms[r].aux[slot * 2] = aux0
-      realms[r].aux[slot * 2 + 1] = aux1
+      realms[r].aux[slot * 3] = aux0
+      realms[r].aux[slot * 3 + 1] = aux1
+      if auxCount == 3 {
+        set(aux2, .recAux)
+        realms[r].aux[slot * 3 + 2] = aux2
+      }
       realms[r].recsCreated += 1
     }
   }
@@ -465,8 +499,7 @@ struct NSFuzzer {
        case let (r, i)? = owner
     {
       set(rec, .delegated)
-      set(realms[r].aux[i * 2], .delegated)
-      set(realms[r].aux[i * 2 + 1], .delegated)
+      for a in 0..<realms[r].auxCount { set(realms[r].aux[i * 3 + a], .delegated) }
       realms[r].recs[i] = 0
     }
   }
@@ -547,8 +580,7 @@ struct NSFuzzer {
       for i in 0..<FuzzRealm.maxRECs where realms[r].recs[i] != 0 {
         _ = issue(RMICommand.recDestroy.rawValue, realms[r].recs[i], expecting: .success)
         set(realms[r].recs[i], .delegated)
-        set(realms[r].aux[2 * i], .delegated)
-        set(realms[r].aux[2 * i + 1], .delegated)
+        for a in 0..<realms[r].auxCount { set(realms[r].aux[3 * i + a], .delegated) }
       }
       _ = issue(RMICommand.realmDestroy.rawValue, rd, expecting: .success)
       set(rd, .delegated)

@@ -116,7 +116,7 @@ struct RealmRunner {
     mmio_write64(LifecycleMemory.recParams + UInt64(RecParamsLayout.gprs), 0x1111)
     mmio_write64(LifecycleMemory.recParams + UInt64(RecParamsLayout.gprs) + 8, 0x2222)
     mmio_write64(LifecycleMemory.recParams + UInt64(RecParamsLayout.gprs) + 16, benchmark ? 1 : isFeatureRealm ? 2 : 0)
-    if isFeatureRealm {
+    if isFeatureRealm && !benchmark {
       // x3, x4: what the realm was given (RealmMain.swift, runFeatureRealm).
       mmio_write64(LifecycleMemory.recParams + UInt64(RecParamsLayout.gprs) + 24, sveLength.map { $0 | 1 << 8 } ?? 0)
       mmio_write64(LifecycleMemory.recParams + UInt64(RecParamsLayout.gprs) + 32, pmuCounters.map { $0 | 1 << 8 } ?? 0)
@@ -126,7 +126,7 @@ struct RealmRunner {
       return ok
     }
     // x3: the benchmark leaves out the attestation token (scripts/profile).
-    let skipAttestation = benchmark && BenchmarkSelection.chosen & BenchmarkSelection.skipAttestation != 0
+    let skipAttestation = benchmark && (BenchmarkSelection.chosen & BenchmarkSelection.skipAttestation != 0 || isFeatureRealm)
     mmio_write64(LifecycleMemory.recParams + UInt64(RecParamsLayout.gprs) + 24, skipAttestation ? 1 : 0)
     // x4: rounds of the realm's own loops (0: its default).
     mmio_write64(LifecycleMemory.recParams + UInt64(RecParamsLayout.gprs) + 32, benchmark ? RunConfiguration.argument(1) : 0)

@@ -17,9 +17,8 @@ struct SVEAuxGranules {
   var count: Int
   var vectorLength: UInt64
 
-  init?(_ rec: borrowing RECView, _ features: RealmFeatures) {
-    guard let length = features.sveVectorLength else { return nil }
-    count = features.sveAuxGranules
+  init(_ rec: borrowing RECView, vectorLength length: UInt64) {
+    count = RealmFeatures(sveVectorLength: length).sveAuxGranules
     vectorLength = length
     let recorded = rec.field(RECLayout.auxCount)  // REC_CREATE checked it against the realm
     precondition(count <= Self.maximum && UInt64(attestationAuxGranules + count) <= recorded)
@@ -181,13 +180,15 @@ extension RMIDispatcher {
       let entered = enter.words.span
       for i in 0..<16 { lrs[i] = entered[RecRunLayout.enterGICv3LRs / 8 + i] }
     }
-    let features = page.realmFeatures
+    // The realm's SVE and PMU, as REC_CREATE copied them (0: the realm has none).
+    let sveWord = page.field(RECLayout.sveVectorLength)
+    let pmuWord = page.field(RECLayout.pmuCounters)
     let control = RECEntryControl(stage2: realm.stage2, trapWFI: flags & RecRunLayout.flagTrapWFI != 0,
                                   trapWFE: flags & RecRunLayout.flagTrapWFE != 0, gicHCR: enter.gicHCR, gicLRs: lrs,
-                                  pmuCounters: features.pmuCounters)
+                                  pmuCounters: RealmDescriptor.optionalFeature(pmuWord))
     let cpu = environment.cpu
     // From here the REC's EL1, FP/SIMD (or SVE) and PMU state lives in the CPU.
-    let sve = SVEAuxGranules(page, features)
+    let sve = sveWord == 0 ? nil : SVEAuxGranules(page, vectorLength: sveWord & ~RECLayout.featureEnabledBit)
     if let sve {
       withSVERegisters(sve) { area in cpu.load(&page, control, sve: area) }
     } else {

@@ -36,12 +36,13 @@ public struct RECEnter: ~Copyable, Sendable {
   /// beyond those implemented.
   @inlinable public static func gicIsValid(_ lrs: Span<UInt64>, listRegisters: Int) -> Bool {
     guard lrs[RecRunLayout.enterGICv3HCR / 8] & ~Self.hostGICHCRBits == 0 else { return false }
-    for i in 0..<16 {
-      let lr = lrs[RecRunLayout.enterGICv3LRs / 8 + i]
-      if i >= listRegisters { if lr != 0 { return false } else { continue } }
-      if lr & (1 << 61) != 0 { return false }  // HW: a physical interrupt the host does not own
-    }
-    return true
+    // Two branch-free reductions: the implemented LRs' HW bits (a physical interrupt
+    // the host does not own), and everything in the LRs the CPU does not have.
+    let first = RecRunLayout.enterGICv3LRs / 8, implemented = min(max(listRegisters, 0), 16)
+    var hardware: UInt64 = 0, beyond: UInt64 = 0
+    for i in 0..<implemented { hardware |= lrs[first + i] }
+    for i in implemented..<16 { beyond |= lrs[first + i] }
+    return hardware & (1 << 61) == 0 && beyond == 0
   }
 }
 

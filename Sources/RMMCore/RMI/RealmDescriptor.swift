@@ -25,7 +25,7 @@ public struct Stage2Config: Equatable, Sendable {
   }
 
   /// The descriptor format of the realm's tables.
-  @inlinable public var format: S2TTEFormat { lpa2 ? .lpa2 : .standard }
+  @inlinable public var format: S2TTEFormat { .of(lpa2: lpa2) }
   /// RttLevelIsValid: a level the realm's tables have (from its start level to 3).
   @inlinable public func isValidLevel(_ level: Int) -> Bool { level >= startLevel && level <= RTTLevel.page }
   /// A PA the realm's tables can hold (the `*_bound2` and `addr_bound` conditions of
@@ -42,7 +42,7 @@ public struct Stage2Config: Equatable, Sendable {
 
   /// The root table granule and entry index that translate `ipa` (concatenated roots
   /// are consecutive granules from rttBase).
-  @inlinable public func rootEntry(for ipa: UInt64) -> (table: UInt64, index: Int) {
+  @inlinable @inline(__always) public func rootEntry(for ipa: UInt64) -> (table: UInt64, index: Int) {
     let entry = ipa >> RTTLevel.shift(startLevel)
     return (rttBase + (entry / 512) * granuleSize, Int(entry % 512))
   }

@@ -20,7 +20,7 @@ public enum RTTLevel {
   /// The lowest level there is: -1, which only LPA2 realms (VTCR_EL2.DS = 1) start at.
   public static let lowest = -1
   /// log2 of the bytes an entry at `level` maps: 48, 39, 30, 21, 12 for levels -1 to 3.
-  @inlinable public static func shift(_ level: Int) -> UInt64 { UInt64(12 + 9 * (3 - level)) }
+  @inlinable public static func shift(_ level: Int) -> UInt64 { UInt64(bitPattern: Int64(39 - 9 * level)) }
   @inlinable public static func size(_ level: Int) -> UInt64 { 1 << shift(level) }
   @inlinable public static func isAligned(_ address: UInt64, to level: Int) -> Bool {
     address & (size(level) - 1) == 0
@@ -32,29 +32,41 @@ public enum RTTLevel {
 }
 
 /// The descriptor format of a realm's stage-2 tables, fixed at REALM_CREATE (flags.lpa2).
-public enum S2TTEFormat: Equatable, Sendable {
-  /// VTCR_EL2.DS = 0: OA[47:12] in [47:12]; SH[1:0] in [9:8] of block and page entries.
-  case standard
-  /// FEAT_LPA2, VTCR_EL2.DS = 1: OA[49:12] in [49:12] and OA[51:50] in [9:8], in table
-  /// entries as in block and page entries. No SH field: the shareability of Normal
-  /// cacheable memory comes from VTCR_EL2.SH0 (Inner Shareable), and Device and Normal
-  /// Non-cacheable memory is Outer Shareable whatever the descriptor says (Arm ARM
-  /// R_HTSGQ, R_YHCTP), which is what A5.5.11 asks of unprotected mappings.
-  case lpa2
+///
+/// `standard` (VTCR_EL2.DS = 0): OA[47:12] in [47:12]; SH[1:0] in [9:8] of block and
+/// page entries. `lpa2` (FEAT_LPA2, VTCR_EL2.DS = 1): OA[49:12] in [49:12] and
+/// OA[51:50] in [9:8], in table entries as in block and page entries. No SH field: the
+/// shareability of Normal cacheable memory comes from VTCR_EL2.SH0 (Inner Shareable),
+/// and Device and Normal Non-cacheable memory is Outer Shareable whatever the
+/// descriptor says (Arm ARM R_HTSGQ, R_YHCTP), which is what A5.5.11 asks of
+/// unprotected mappings.
+///
+/// The format is masks, not a case to branch on: every walk, encode and decode of
+/// every realm goes through it, and a realm without LPA2 pays nothing for the other.
+public struct S2TTEFormat: Equatable, Sendable {
+  /// 0b11 with LPA2 (OA[51:50] and OA[49:48] exist), 0 without.
+  @usableFromInline let wideAddress: UInt64
 
+  @inlinable init(wideAddress: UInt64) { self.wideAddress = wideAddress }
+  public static let standard = S2TTEFormat(wideAddress: 0)
+  public static let lpa2 = S2TTEFormat(wideAddress: 0b11)
+  @inlinable public static func of(lpa2: Bool) -> S2TTEFormat { S2TTEFormat(wideAddress: lpa2 ? 0b11 : 0) }
+
+  /// OA[49:12] (LPA2) or OA[47:12], where the descriptor holds them.
+  @inlinable var lowAddressMask: UInt64 { 0x0000_FFFF_FFFF_F000 | wideAddress << 48 }
   /// The bits of a descriptor that hold the output address.
-  @inlinable public var addressField: UInt64 {
-    self == .lpa2 ? 0x0003_FFFF_FFFF_F000 | 0b11 << 8 : 0x0000_FFFF_FFFF_F000
-  }
+  @inlinable public var addressField: UInt64 { lowAddressMask | wideAddress << 8 }
+  /// The SH field of block and page descriptors: [9:8] without LPA2, none with it.
+  @inlinable var shareabilityField: UInt64 { ~(wideAddress << 8) & 0b11 << 8 }
   /// Output addresses this format can hold: up to 2^52, or 2^48.
-  @inlinable public var addressLimit: UInt64 { self == .lpa2 ? 1 << 52 : 1 << 48 }
+  @inlinable public var addressLimit: UInt64 { 1 << (48 + 4 * (wideAddress & 1)) }
   /// `pa` (granule aligned, below `addressLimit`) in the descriptor's address bits.
   @inlinable public func packAddress(_ pa: UInt64) -> UInt64 {
-    self == .lpa2 ? (pa & 0x0003_FFFF_FFFF_F000) | ((pa >> 50) & 0b11) << 8 : pa & 0x0000_FFFF_FFFF_F000
+    (pa & lowAddressMask) | ((pa >> 50) & wideAddress) << 8
   }
   /// The output address held in `raw`.
   @inlinable public func address(of raw: UInt64) -> UInt64 {
-    self == .lpa2 ? (raw & 0x0003_FFFF_FFFF_F000) | ((raw >> 8) & 0b11) << 50 : raw & 0x0000_FFFF_FFFF_F000
+    (raw & lowAddressMask) | ((raw >> 8) & wideAddress) << 50
   }
 }
 
@@ -128,12 +140,12 @@ public enum S2TTE: Equatable, Sendable {
     case .assignedDestroyed(let pa):
       return format.packAddress(pa) | Self.kindAssigned | (RIPAS.destroyed.rawValue << Self.ripasShift)
     case .assignedRAM(let pa):
-      return format.packAddress(pa) | Self.protectedAttributes | (format == .lpa2 ? 0 : Self.innerShareable) | leafType
+      return format.packAddress(pa) | Self.protectedAttributes | (Self.innerShareable & format.shareabilityField) | leafType
     case .unassignedNS: return 0
     case .assignedNS(let descriptor):
       // A5.5.11: SH from MemAttr without LPA2; with it, bits [9:8] are OA[51:50] and
       // VTCR_EL2.DS = 1 gives the same shareability (S2TTEFormat.lpa2).
-      let shareability = format == .lpa2 ? 0 : Self.shareability(descriptor)
+      let shareability = Self.shareability(descriptor) & format.shareabilityField
       return (descriptor & (format.addressField | Self.hostAttributeMask)) | Self.accessFlag | shareability
         | Self.nonSecure | Self.executeNever | leafType
     case .table(let pa): return format.packAddress(pa) | 0b11
