@@ -178,6 +178,18 @@ struct LinuxRealm {
     mmio_write64(params + UInt64(RealmParamsLayout.rttBase), root0)
     mmio_write64(params + UInt64(RealmParamsLayout.rttLevelStart), 1)
     mmio_write64(params + UInt64(RealmParamsLayout.rttNumStart), 2)
+    // SVE at the largest vector length the RMM offers, as a VMM gives a guest: Linux
+    // probes it at boot and userspace and kernel crypto use it.
+    if features.sveEnabled {
+      mmio_write64(params + UInt64(RealmParamsLayout.flags), RealmParamsLayout.flagSVE)
+      mmio_write64(params + UInt64(RealmParamsLayout.sveVectorLength), features.sveVectorLength)
+    }
+    // For scripts/lib/realm_rim.py: the measured flags and sve_vl.
+    console.write("LINUX_REALM_PARAMS flags ")
+    console.decimal(features.sveEnabled ? RealmParamsLayout.flagSVE : 0)
+    console.write(" sve_vl ")
+    console.decimal(features.sveEnabled ? features.sveVectorLength : 0)
+    console.newline()
     let created = call(.realmCreate, rd, params).x0
     guard created == 0 else {
       console.hex(created)

@@ -12,7 +12,9 @@ modules.load). /init prints these lines on the console, in this order:
 
   INIT-REACHED uptime=<seconds>         first field of /proc/uptime
   INIT-COMMAND-OK <uname -r>
-  INIT-CPUS <n online>                  and, with a second CPU, one hotplug cycle of it:
+  INIT-CPUS <n online>
+  INIT-SVE vector-length-bytes=<n> | INIT-NO-SVE   whether the kernel found SVE
+                                        and, with a second CPU, one hotplug cycle of it:
   INIT-HOTPLUG-OK | INIT-HOTPLUG-FAILED (PSCI CPU_OFF, then CPU_ON again)
   INIT-MODULES-OK | INIT-MODULES-FAILED <module>
   CCA-CHALLENGE <128 hex digits>        the challenge for the TSM report's inblob
@@ -55,6 +57,11 @@ read up rest </proc/uptime
 echo "INIT-REACHED uptime=$up"
 echo "INIT-COMMAND-OK $(uname -r)"
 echo "INIT-CPUS $(grep -c ^processor /proc/cpuinfo)"
+if grep -q '^Features.* sve' /proc/cpuinfo; then
+  echo "INIT-SVE vector-length-bytes=$(cat /proc/sys/abi/sve_default_vector_length 2>/dev/null)"
+else
+  echo "INIT-NO-SVE"
+fi
 if [ -e /sys/devices/system/cpu/cpu1/online ]; then
   if echo 0 >/sys/devices/system/cpu/cpu1/online && [ "$(cat /sys/devices/system/cpu/cpu1/online)" = 0 ] \
      && echo 1 >/sys/devices/system/cpu/cpu1/online && [ "$(cat /sys/devices/system/cpu/cpu1/online)" = 1 ]; then
