@@ -16,6 +16,9 @@ public struct VirtualGIC: Sendable {
   public static let maintenanceINTID = 25
   public static let physicalTimerINTID = 30
   public static let virtualTimerINTID = 27
+  /// The PMU's overflow interrupt (PPI 7), level: high while the exit reports
+  /// pmu_ovf_status ACTIVE.
+  public static let pmuINTID = 23
   /// Redistributor frames per vCPU: RD_base and SGI_base, 64 KiB each.
   public static let redistributorStride: UInt64 = 0x2_0000
 

@@ -185,6 +185,16 @@ struct RealmDeviceTree {
     t.empty("always-on")
     t.end()
 
+    // The PMU (a realm created with flags.pmu): its overflow interrupt is PPI 7 (INTID
+    // 23), level high.
+    if pmuInDeviceTree {
+      t.begin("pmu")
+      t.string("compatible", "arm,armv8-pmuv3")
+      let pmu: InlineArray<3, UInt32> = [1, 7, 4]
+      t.cells("interrupts", pmu, count: 3)
+      t.end()
+    }
+
     t.begin("intc@8000000")
     t.string("compatible", "arm,gic-v3")
     t.u32("#interrupt-cells", 3)

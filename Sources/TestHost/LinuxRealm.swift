@@ -101,6 +101,8 @@ struct LinuxRealmStatistics {
   var sgis: UInt64 = 0
   var wfx: UInt64 = 0
   var timerInjections: UInt64 = 0
+  /// Exits that reported the realm's PMU overflow interrupt pending (pmu_ovf_status).
+  var pmuOverflowExits: UInt64 = 0
   var rmiCalls: InlineArray<32, UInt64> = .init(repeating: 0)  // by FID - 0x150
 }
 
@@ -178,17 +180,23 @@ struct LinuxRealm {
     mmio_write64(params + UInt64(RealmParamsLayout.rttBase), root0)
     mmio_write64(params + UInt64(RealmParamsLayout.rttLevelStart), 1)
     mmio_write64(params + UInt64(RealmParamsLayout.rttNumStart), 2)
-    // SVE at the largest vector length the RMM offers, as a VMM gives a guest: Linux
-    // probes it at boot and userspace and kernel crypto use it.
-    if features.sveEnabled {
-      mmio_write64(params + UInt64(RealmParamsLayout.flags), RealmParamsLayout.flagSVE)
-      mmio_write64(params + UInt64(RealmParamsLayout.sveVectorLength), features.sveVectorLength)
-    }
-    // For scripts/lib/realm_rim.py: the measured flags and sve_vl.
+    // SVE at the largest vector length the RMM offers, and a PMU with every counter, as
+    // a VMM gives a guest: Linux probes both at boot (SVE for userspace and kernel
+    // crypto, the PMU for perf).
+    let flags = (features.sveEnabled ? RealmParamsLayout.flagSVE : 0) | (features.pmuEnabled ? RealmParamsLayout.flagPMU : 0)
+    let sveLength = features.sveEnabled ? features.sveVectorLength : 0
+    let pmuCounters = features.pmuEnabled ? features.pmuCounters : 0
+    mmio_write64(params + UInt64(RealmParamsLayout.flags), flags)
+    mmio_write64(params + UInt64(RealmParamsLayout.sveVectorLength), sveLength)
+    mmio_write64(params + UInt64(RealmParamsLayout.pmuCounters), pmuCounters)
+    pmuInDeviceTree = features.pmuEnabled
+    // For scripts/lib/realm_rim.py: the measured flags, sve_vl and pmu_num_ctrs.
     console.write("LINUX_REALM_PARAMS flags ")
-    console.decimal(features.sveEnabled ? RealmParamsLayout.flagSVE : 0)
+    console.decimal(flags)
     console.write(" sve_vl ")
-    console.decimal(features.sveEnabled ? features.sveVectorLength : 0)
+    console.decimal(sveLength)
+    console.write(" pmu_num_ctrs ")
+    console.decimal(pmuCounters)
     console.newline()
     let created = call(.realmCreate, rd, params).x0
     guard created == 0 else {
@@ -331,6 +339,13 @@ struct LinuxRealm {
     if vtimer && !devices.gic.isPending(vcpu, VirtualGIC.virtualTimerINTID) { stats.timerInjections += 1 }
     devices.gic.setLine(vcpu, VirtualGIC.virtualTimerINTID, high: vtimer)
     devices.gic.setLine(vcpu, VirtualGIC.physicalTimerINTID, high: ptimer)
+    // The realm's PMU overflow: its virtual PPI follows pmu_ovf_status; the physical
+    // PPI 23, which stays asserted while the realm's PMU state is loaded, is held off
+    // on this CPU until the realm has cleared the overflow (else every entry exits).
+    let pmuOverflow = exitField(vcpu, R.exitPMUOverflow) == 1
+    if pmuOverflow { stats.pmuOverflowExits += 1 }
+    devices.gic.setLine(vcpu, VirtualGIC.pmuINTID, high: pmuOverflow)
+    setPhysicalPMUInterrupt(cpu: vcpu, enabled: !pmuOverflow)
     if request.interactive && vcpu == 0 { pollInput() }
 
     let reason = exitField(vcpu, R.exitReason) & 0xFF
@@ -523,6 +538,7 @@ struct LinuxRealm {
     console.counter(" populated=", stats.populated)
     console.counter(" sgi=", stats.sgis)
     console.counter(" timer-injections=", stats.timerInjections)
+    console.counter(" pmu-overflow-exits=", stats.pmuOverflowExits)
     console.counter(" granules=", pool.used)
     console.newline()
     console.write("VMM-STATS rmi")
@@ -742,15 +758,28 @@ nonisolated(unsafe) var hostStartTicks: UInt64 = 0
 /// The physical interrupts that make the realm exit: the GIC maintenance interrupt
 /// (PPI 25, the realm ended a level interrupt), the hypervisor timer (PPI 26, the
 /// host's own tick while interactive), the EL1 virtual and physical timers (PPIs 27,
-/// 30, the realm's timers while it runs), Group 1 on this CPU.
+/// 30, the realm's timers while it runs), the PMU's overflow (PPI 23, the realm's PMU
+/// while it runs), Group 1 on this CPU.
 /// Also the kick SGI (VCPULoop.kickINTID).
 func enableRealmInterrupts(cpu: Int) {
   let platform = realmInterruptPlatform
   if cpu == 0 { mmio_write32(platform.distributor, mmio_read32(platform.distributor) | 1 << 1) }
   let sgiBase = platform.redistributor + UInt64(cpu) * 0x2_0000 + 0x10000
-  let ppis: UInt32 = 1 << 25 | 1 << 26 | 1 << 27 | 1 << 30 | 1 << UInt32(VCPULoop.kickINTID)
+  let ppis: UInt32 = 1 << 23 | 1 << 25 | 1 << 26 | 1 << 27 | 1 << 30 | 1 << UInt32(VCPULoop.kickINTID)
   mmio_write32(sgiBase + 0x080, mmio_read32(sgiBase + 0x080) | ppis)
   mmio_write32(sgiBase + 0x100, ppis)
   write_icc_pmr_el1(0xFF)
   write_icc_igrpen1_el1(1)
 }
+
+/// Whether the PMU's overflow interrupt (PPI 23) reaches `cpu`: held off while the
+/// realm it runs has an overflow pending (the VMM gives the realm its virtual PPI).
+nonisolated(unsafe) var physicalPMUInterruptMasked: InlineArray<2, Bool> = .init(repeating: false)
+func setPhysicalPMUInterrupt(cpu: Int, enabled: Bool) {
+  guard cpu < 2, physicalPMUInterruptMasked[cpu] == enabled else { return }
+  physicalPMUInterruptMasked[cpu] = !enabled
+  let sgiBase = realmInterruptPlatform.redistributor + UInt64(cpu) * 0x2_0000 + 0x10000
+  mmio_write32(sgiBase + (enabled ? 0x100 : 0x180), 1 << UInt32(VirtualGIC.pmuINTID))  // ISENABLER0 / ICENABLER0
+}
+/// Whether the realm's device tree describes a PMU (the realm was created with one).
+nonisolated(unsafe) var pmuInDeviceTree = false

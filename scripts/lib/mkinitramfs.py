@@ -14,6 +14,7 @@ modules.load). /init prints these lines on the console, in this order:
   INIT-COMMAND-OK <uname -r>
   INIT-CPUS <n online>
   INIT-SVE vector-length-bytes=<n> | INIT-NO-SVE   whether the kernel found SVE
+  INIT-PMU <perf PMU name> | INIT-NO-PMU           and its PMU driver probed the PMU
                                         and, with a second CPU, one hotplug cycle of it:
   INIT-HOTPLUG-OK | INIT-HOTPLUG-FAILED (PSCI CPU_OFF, then CPU_ON again)
   INIT-MODULES-OK | INIT-MODULES-FAILED <module>
@@ -61,6 +62,11 @@ if grep -q '^Features.* sve' /proc/cpuinfo; then
   echo "INIT-SVE vector-length-bytes=$(cat /proc/sys/abi/sve_default_vector_length 2>/dev/null)"
 else
   echo "INIT-NO-SVE"
+fi
+if ls /sys/bus/event_source/devices/ 2>/dev/null | grep -q '^armv8'; then
+  echo "INIT-PMU $(ls /sys/bus/event_source/devices/ | grep '^armv8' | head -1)"
+else
+  echo "INIT-NO-PMU"
 fi
 if [ -e /sys/devices/system/cpu/cpu1/online ]; then
   if echo 0 >/sys/devices/system/cpu/cpu1/online && [ "$(cat /sys/devices/system/cpu/cpu1/online)" = 0 ] \

@@ -52,17 +52,19 @@ def measure_rec(H, rim, pc, gprs):
 
 
 def linux_rim(args, H):
-    """The Linux realm: s2sz 40, SVE as logged, 1 breakpoint, 1 watchpoint, SHA-256; RAM RIPAS RAM with
+    """The Linux realm: s2sz 40, SVE and PMU as logged, 1 breakpoint, 1 watchpoint, SHA-256; RAM RIPAS RAM with
     level-3 tables everywhere; kernel at the start of RAM, initramfs 64 MiB in, device
     tree in the last 2 MiB; REC 0 at the kernel with x0 = the device tree."""
     ram_base, ram_size = 0x4000_0000, args.linux_ram_mib << 20
-    # The measured flags and sve_vl as the VMM chose them (its LINUX_REALM_PARAMS line).
-    flags, sve_vl = 0, 0
+    # The measured flags, sve_vl and pmu_num_ctrs as the VMM chose them (its
+    # LINUX_REALM_PARAMS line).
+    flags, sve_vl, pmu = 0, 0, 0
     for line in open(args.linux_log, errors="replace"):
         if line.startswith("LINUX_REALM_PARAMS "):
             fields = line.split()
             flags, sve_vl = int(fields[2]), int(fields[4])
-    params = u64(flags, 40, sve_vl, 1, 1, 0, 0)
+            pmu = int(fields[6]) if len(fields) > 6 else 0
+    params = u64(flags, 40, sve_vl, 1, 1, pmu, 0)
     rim = H(params + bytes(GRANULE - len(params)))
     for base in range(ram_base, ram_base + ram_size, GRANULE):
         desc = u64(2, 0x100) + slot(rim) + u64(base, base + GRANULE)
