@@ -190,7 +190,7 @@ struct RealmDeviceTree {
     if pmuInDeviceTree {
       t.begin("pmu")
       t.string("compatible", "arm,armv8-pmuv3")
-      let pmu: InlineArray<3, UInt32> = [1, 7, 4]
+      let pmu: InlineArray<12, UInt32> = [1, 7, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0]
       t.cells("interrupts", pmu, count: 3)
       t.end()
     }
