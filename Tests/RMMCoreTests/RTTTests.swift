@@ -284,3 +284,33 @@ final class RTTTests: XCTestCase {
     }
   }
 }
+
+/// Per-call slot-map work is done once per granule: the table a walk stops at is mapped
+/// once for the read and the rewrite of its entry (issue #13).
+final class RTTMappingTests: XCTestCase {
+  func testTheWalksLastTableIsMappedOncePerCommand() {
+    var f = RTTFixture()
+    let l2 = f.createTable(0, 2)
+    let l3 = f.createTable(0, 3)
+    XCTAssertEqual(l2.status, success)
+    XCTAssertEqual(l3.status, success)
+    let data = f.h.allocateDelegated()
+    f.h.env.memory.forgetAccesses()
+    XCTAssertEqual(f.call(.dataCreateUnknown, data, 0x3000).x0, success)
+    let onL3 = f.h.env.memory.accesses.filter { $0.pa == l3.pa }
+    XCTAssertEqual(onL3.count, 1, "one audited access of the level-3 table: \(onL3.map(\.intent))")
+    XCTAssertEqual(onL3.first?.intent, AccessIntent(.rttWrite, .write, expecting: .rtt, offset: 3 * 8, length: 8),
+                   "the write the command declares, of the one entry it rewrites")
+    XCTAssertTrue(f.h.env.memory.mappings.isEmpty, "nothing stays mapped after the call")
+    // A command that only reads keeps a read intent.
+    f.h.env.memory.forgetAccesses()
+    XCTAssertEqual(f.h.readEntry(0x3000, 3).x0, success)
+    let read = f.h.env.memory.accesses.filter { $0.pa == l3.pa }
+    XCTAssertEqual(read.map(\.intent.direction), [.read], "RTT_READ_ENTRY reads its entry, never writes")
+    // A refused command (the entry is not UNASSIGNED) unmaps too.
+    let other = f.h.allocateDelegated()
+    XCTAssertEqual(f.call(.dataCreateUnknown, other, 0x3000).x0, status(.errorRTT, 3))
+    XCTAssertTrue(f.h.env.memory.mappings.isEmpty, "nothing stays mapped after a refusal")
+    XCTAssertEqual(f.h.state(other), .delegated)
+  }
+}

@@ -187,6 +187,20 @@ public struct Gate<Environment: RMMEnvironment> {
     }
   }
 
+  /// One 8-byte entry of a granule the caller holds locked, mapped writable until
+  /// `unmap(_:)`: a command that reads an entry and then rewrites it (the RTT entry a
+  /// walk stops at) maps the table once, audited once as the write it declares,
+  /// instead of once to read and once to write. The view is the declared entry alone.
+  @inline(__always)
+  public func mapEntry(_ granule: borrowing LockedGranule, _ intent: AccessIntent) throws(GateError) -> MappedEntry {
+    guard intent.length == 8, intent.offset & 7 == 0, admits(granule, intent, .write) else { throw .policyViolation }
+    guard let address = mapper.map(granule.pa, in: .realm, writable: true) else { throw .realmAccessAbort }
+    return MappedEntry(page: address, entry: (address + intent.lower).assumingMemoryBound(to: UInt64.self))
+  }
+
+  /// Ends a `mapEntry` mapping.
+  @inline(__always) public func unmap(_ mapped: MappedEntry) { mapper.unmap(mapped.page) }
+
   /// Fills a granule the caller holds locked with `contents` (the whole page).
   public func fill(_ granule: borrowing LockedGranule, _ intent: AccessIntent, from contents: inout PageBuffer) throws(GateError) {
     guard admits(granule, intent, .write, wholePage: true) else { throw .policyViolation }

@@ -152,3 +152,15 @@ public struct RECView: WritablePage {
     return base + offset
   }
 }
+
+/// The one entry `Gate.mapEntry` mapped: reads and writes that entry, nothing else.
+public struct MappedEntry {
+  @usableFromInline let page: UnsafeMutableRawPointer
+  @usableFromInline let entry: UnsafeMutablePointer<UInt64>
+  @inlinable init(page: UnsafeMutableRawPointer, entry: UnsafeMutablePointer<UInt64>) {
+    self.page = page
+    self.entry = entry
+  }
+  @inlinable @inline(__always) public func load() -> UInt64 { entry.pointee }
+  @inlinable @inline(__always) public func store(_ value: UInt64) { entry.pointee = value }
+}

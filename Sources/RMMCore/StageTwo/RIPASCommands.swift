@@ -38,7 +38,8 @@ extension RMIDispatcher {
 
       let realm = try loadRealm(locked[rd])
       let s2 = realm.stage2
-      return try walking(s2, base & ~(granuleSize - 1), to: RTTLevel.page) { walk throws(RMIError) in
+      return try walking(s2, base & ~(granuleSize - 1), to: RTTLevel.page, forUpdate: false) { walk throws(RMIError) in
+        // (The run is rewritten through one mapping of its own: rewriteRun.)
         let level = walk.level
         let entrySize = RTTLevel.size(level)
         // B4.3.21: base_align and no_progress apply only when the entry at base does not

@@ -112,7 +112,8 @@ extension RMIDispatcher {
       // top_gran_align before no_progress.
       guard base < top, top &- granuleSize < s2.unprotectedBase else { throw .input }
       guard realm.state == .new else { throw .realm() }
-      return try walking(s2, base & ~(granuleSize - 1), to: RTTLevel.page) { walk throws(RMIError) in
+      return try walking(s2, base & ~(granuleSize - 1), to: RTTLevel.page, forUpdate: false) { walk throws(RMIError) in
+        // (The run is rewritten through one mapping of its own: rewriteRun.)
         let entrySize = RTTLevel.size(walk.level)
         guard RTTLevel.isAligned(base, to: walk.level) else { throw .rtt(level: walk.level) }
         guard case .unassigned = walk.entry else { throw .rtt(level: walk.level) }

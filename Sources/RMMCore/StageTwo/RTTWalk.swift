@@ -11,6 +11,9 @@ public struct RTTWalk: ~Copyable {
   public var entry: S2TTE
   /// The realm's descriptor format, for the entries this walk reads and writes.
   public var format: S2TTEFormat
+  /// The entry, mapped writable for the rest of the command when the walk was made to
+  /// change it (`StageTwoTables.walking`) and reached its target level; nil otherwise.
+  var mapped: MappedEntry? = nil
 
   /// Releases the table's lock: the walk is over.
   @inline(__always) public consuming func finish<Storage>(in granules: GranuleTable<Storage>) {

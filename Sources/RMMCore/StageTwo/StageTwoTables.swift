@@ -40,7 +40,23 @@ public struct StageTwoTables<Environment: RMMEnvironment> {
 
   /// Walks from the root towards `targetLevel` and returns with the last table reached
   /// locked (the caller releases it). Stops early at the first entry that is not a table.
-  func walk(_ s2: Stage2Config, _ ipa: UInt64, to targetLevel: Int) throws(RMIError) -> RTTWalk {
+  ///
+  /// `forUpdate`: the entry at `targetLevel`, if the walk gets there, is mapped writable
+  /// and stays mapped in the walk (`RTTWalk.mapped`) for the command to rewrite it, so
+  /// the table is mapped once for the read and the write; `finishWalk` unmaps it.
+  func walk(_ s2: Stage2Config, _ ipa: UInt64, to targetLevel: Int, forUpdate: Bool = false) throws(RMIError) -> RTTWalk {
+    // Two copies of one walk, each with `forUpdate` constant: the read-only walks of
+    // REC_ENTER's hot paths pay nothing for the other kind.
+    forUpdate ? try walkToUpdate(s2, ipa, to: targetLevel) : try walkToRead(s2, ipa, to: targetLevel)
+  }
+  @inline(never) func walkToRead(_ s2: Stage2Config, _ ipa: UInt64, to targetLevel: Int) throws(RMIError) -> RTTWalk {
+    try walkBody(s2, ipa, to: targetLevel, keepingTarget: false)
+  }
+  @inline(never) func walkToUpdate(_ s2: Stage2Config, _ ipa: UInt64, to targetLevel: Int) throws(RMIError) -> RTTWalk {
+    try walkBody(s2, ipa, to: targetLevel, keepingTarget: true)
+  }
+  @inline(__always)
+  func walkBody(_ s2: Stage2Config, _ ipa: UInt64, to targetLevel: Int, keepingTarget forUpdate: Bool) throws(RMIError) -> RTTWalk {
     let protected = s2.isProtected(ipa)
     let root = s2.rootEntry(for: ipa)
     guard let rootTable = environment.granules.lock(root.table, expecting: .rtt) else { environment.halt(.granuleState) }
@@ -51,16 +67,26 @@ public struct StageTwoTables<Environment: RMMEnvironment> {
     var index = root.index
     while true {
       let raw: UInt64
-      do throws(RMIError) { raw = try readEntry(table, index) } catch {
-        environment.granules.release(table)
-        throw error
+      var mapped: MappedEntry? = nil
+      if forUpdate && level == targetLevel {
+        do throws(GateError) {
+          let entry = try environment.gate.mapEntry(table, AccessIntent(.rttWrite, .write, expecting: .rtt,
+                                                                        offset: UInt16(index * 8), length: 8))
+          raw = entry.load()
+          mapped = entry
+        } catch { environment.halt(.refusedOwnAccess) }
+      } else {
+        do throws(RMIError) { raw = try readEntry(table, index) } catch {
+          environment.granules.release(table)
+          throw error
+        }
       }
       guard let entry = S2TTE.decode(raw, level: level, protected: protected, format: s2.format) else {
         environment.granules.release(table)
         environment.halt(.stageTwoTable)
       }
       guard level < targetLevel, case .table(let childPA) = entry else {
-        return RTTWalk(table: table, level: level, index: index, entry: entry, format: s2.format)
+        return RTTWalk(table: table, level: level, index: index, entry: entry, format: s2.format, mapped: mapped)
       }
       guard let child = environment.granules.lock(childPA, expecting: .rtt) else {
         environment.granules.release(table)
@@ -75,23 +101,37 @@ public struct StageTwoTables<Environment: RMMEnvironment> {
 
   /// `walk`, then `body` on where it stopped, then the walk's table released, whether
   /// `body` returns or throws.
+  /// `forUpdate` (the default): the command rewrites the entry the walk stops at, which
+  /// stays mapped for it (`walk(_:_:to:forUpdate:)`).
   @inline(__always) func walking<Result>(
-    _ s2: Stage2Config, _ ipa: UInt64, to targetLevel: Int, _ body: (inout RTTWalk) throws(RMIError) -> Result
+    _ s2: Stage2Config, _ ipa: UInt64, to targetLevel: Int, forUpdate: Bool = true,
+    _ body: (inout RTTWalk) throws(RMIError) -> Result
   ) throws(RMIError) -> Result {
-    var walk = try walk(s2, ipa, to: targetLevel)
+    var walk = try walk(s2, ipa, to: targetLevel, forUpdate: forUpdate)
     let result: Result
     do throws(RMIError) { result = try body(&walk) } catch {
-      walk.finish(in: environment.granules)
+      finishWalk(walk)
       throw error
     }
-    walk.finish(in: environment.granules)
+    finishWalk(walk)
     return result
+  }
+
+  /// Unmaps the walk's entry if it kept it mapped, and releases the walk's table.
+  @inline(__always) func finishWalk(_ walk: consuming RTTWalk) {
+    if let mapped = walk.mapped { environment.gate.unmap(mapped) }
+    walk.finish(in: environment.granules)
+  }
+
+  /// Writes the entry the walk stopped at: through the walk's mapping if it kept one.
+  @inline(__always) func writeWalkEntry(_ walk: borrowing RTTWalk, _ value: UInt64) throws(RMIError) {
+    if let mapped = walk.mapped { mapped.store(value) } else { try writeEntry(walk.table, walk.index, value) }
   }
 
   /// Changes the entry the walk stopped at, keeping the table's reference count and
   /// the TLBs right.
   func update(_ walk: inout RTTWalk, to newEntry: S2TTE, ipa: UInt64, vmid: UInt16) throws(RMIError) {
-    try writeEntry(walk.table, walk.index, newEntry.encode(level: walk.level, format: walk.format))
+    try writeWalkEntry(walk, newEntry.encode(level: walk.level, format: walk.format))
     if walk.entry.isValidDescriptor {
       if case .table = walk.entry { environment.tlb.invalidateAll(vmid: vmid) }
       else { environment.tlb.invalidate(vmid: vmid, ipa: ipa, level: walk.level) }
@@ -221,10 +261,10 @@ public struct StageTwoTables<Environment: RMMEnvironment> {
       }
       table.descriptor = GranuleDescriptor(state: .rtt, refcount: child.holdsReference ? 512 : 0)
       if parent.isValidDescriptor {  // break-before-make
-        try writeEntry(walk.table, walk.index, 0)
+        try writeWalkEntry(walk, 0)
         environment.tlb.invalidate(vmid: s2.vmid, ipa: ipa, level: walk.level)
       }
-      try writeEntry(walk.table, walk.index, S2TTE.table(pa: table.pa).encode(level: walk.level, format: s2.format))
+      try writeWalkEntry(walk, S2TTE.table(pa: table.pa).encode(level: walk.level, format: s2.format))
       if !parent.holdsReference {
         walk.table.descriptor = GranuleDescriptor(state: .rtt, refcount: walk.table.descriptor.refcount + 1)
       }
@@ -313,7 +353,7 @@ public struct StageTwoTables<Environment: RMMEnvironment> {
 
   /// RTT_READ_ENTRY: the entry for `ipa` at `level` (or where the walk stopped).
   func report(_ s2: Stage2Config, ipa: UInt64, level: Int) throws(RMIError) -> RTTEntryReport {
-    try walking(s2, ipa, to: level) { walk throws(RMIError) in
+    try walking(s2, ipa, to: level, forUpdate: false) { walk throws(RMIError) in
       let descriptor: UInt64
       switch walk.entry {
       case .unassigned, .unassignedNS: descriptor = 0
@@ -365,9 +405,10 @@ extension RMIDispatcher {
     try tables.update(&walk, to: newEntry, ipa: ipa, vmid: vmid)
   }
   @inline(__always) func walking<Result>(
-    _ s2: Stage2Config, _ ipa: UInt64, to targetLevel: Int, _ body: (inout RTTWalk) throws(RMIError) -> Result
+    _ s2: Stage2Config, _ ipa: UInt64, to targetLevel: Int, forUpdate: Bool = true,
+    _ body: (inout RTTWalk) throws(RMIError) -> Result
   ) throws(RMIError) -> Result {
-    try tables.walking(s2, ipa, to: targetLevel, body)
+    try tables.walking(s2, ipa, to: targetLevel, forUpdate: forUpdate, body)
   }
   @inline(__always) func nextLiveEntry(after walk: inout RTTWalk, ipa: UInt64, protected: Bool) throws(RMIError) -> UInt64 {
     try tables.nextLiveEntry(after: &walk, ipa: ipa, protected: protected)
