@@ -114,9 +114,15 @@ extension FakeEnvironment {
     let s2sz = 32 + UInt64(input.byte() % (lpa2 ? 21 : 17))
     let level = Int(input.byte() % 5) - (lpa2 && s2sz > 48 ? 1 : 0)
     let roots = Stage2Config.rootTableCount(ipaWidth: s2sz, startLevel: level) ?? 1
+    // A third with SVE (any length, one beyond the largest now and then), a third with
+    // a PMU (up to one counter too many).
+    let features = input.byte()
+    let sve = features % 3 == 0, pmu = features % 3 == 1 || features & 0x80 != 0
+    let flags = (lpa2 ? L.flagLPA2 : 0) | (sve ? L.flagSVE : 0) | (pmu ? L.flagPMU : 0)
     var fields: [(Int, UInt64)] = [
-      (L.flags, lpa2 ? L.flagLPA2 : 0), (L.s2sz, s2sz), (L.sveVectorLength, 0), (L.numberOfBreakpoints, 1 + UInt64(input.byte() % 5)),
-      (L.numberOfWatchpoints, 1 + UInt64(input.byte() % 3)), (L.pmuCounters, 0),
+      (L.flags, flags), (L.s2sz, s2sz), (L.sveVectorLength, sve ? UInt64(input.byte() % 17) : 0),
+      (L.numberOfBreakpoints, 1 + UInt64(input.byte() % 5)),
+      (L.numberOfWatchpoints, 1 + UInt64(input.byte() % 3)), (L.pmuCounters, pmu ? UInt64(input.byte() % 8) : 0),
       (L.hashAlgorithm, UInt64(input.byte() & 1)), (L.vmid, UInt64(input.byte())),
       (L.rttBase, input.granuleAddress()), (L.rttLevelStart, UInt64(bitPattern: Int64(level))), (L.rttNumStart, UInt64(roots)),
     ]
@@ -127,9 +133,12 @@ extension FakeEnvironment {
   func writeRECParams(_ input: inout FuzzInput, at pa: UInt64) {
     typealias L = RecParamsLayout
     let mpidr = UInt64(input.byte() % 4)
-    writePage(pa, [(L.flags, UInt64(input.byte() & 1)), (L.mpidr, mpidr), (L.pc, UInt64(input.byte()) << 12),
-                   (L.gprs, input.argument()), (L.numberOfAux, 2), (L.aux, input.granuleAddress()),
-                   (L.aux + 8, input.granuleAddress())])
+    // 2 aux granules (a realm without SVE), 3 to 5 (with SVE), or any other count.
+    let count = UInt64(2 + input.byte() % 4)
+    var fields: [(Int, UInt64)] = [(L.flags, UInt64(input.byte() & 1)), (L.mpidr, mpidr), (L.pc, UInt64(input.byte()) << 12),
+                                   (L.gprs, input.argument()), (L.numberOfAux, count)]
+    for i in 0..<Int(count) { fields.append((L.aux + 8 * i, input.granuleAddress())) }
+    writePage(pa, fields)
   }
 
   func writeRunPage(_ input: inout FuzzInput, at pa: UInt64) {

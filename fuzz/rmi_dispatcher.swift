@@ -29,6 +29,11 @@ nonisolated(unsafe) let machine: FakeEnvironment = {
   var env = FakeEnvironment()
   env.features.lpa2 = true
   env.features.s2sz = 52
+  // SVE up to 2048 bits and a PMU with 6 counters, as on QEMU -cpu max.
+  env.features.sveEnabled = true
+  env.features.sveVectorLength = 15
+  env.features.pmuEnabled = true
+  env.features.pmuCounters = 6
   return env
 }()
 
@@ -104,9 +109,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         let rd = input.object()
         env.writeRECParams(&input, at: params)
         let rec = input.granuleAddress()
-        let aux = (env.memory.load64(params, word: RecParamsLayout.aux / 8),
-                   env.memory.load64(params, word: RecParamsLayout.aux / 8 + 1))
-        for pa in [rec, aux.0, aux.1] { _ = call(.granuleDelegate, pa) }
+        let count = min(Int(env.memory.load64(params, word: RecParamsLayout.numberOfAux / 8)), 16)
+        _ = call(.granuleDelegate, rec)
+        for i in 0..<count { _ = call(.granuleDelegate, env.memory.load64(params, word: RecParamsLayout.aux / 8 + i)) }
         _ = call(.recCreate, rd, rec, params)
       case 2:  // an RTT
         let rd = input.object(), rtt = input.granuleAddress()
