@@ -314,3 +314,28 @@ final class RTTMappingTests: XCTestCase {
     XCTAssertEqual(f.h.state(other), .delegated)
   }
 }
+
+extension RTTMappingTests {
+  /// DATA_CREATE maps the RD once (read at the start, the new RIM written at the end).
+  func testDataCreateMapsTheRDOnce() {
+    var f = RTTFixture()
+    XCTAssertEqual(f.createTable(0, 2).status, success)
+    XCTAssertEqual(f.createTable(0, 3).status, success)
+    XCTAssertEqual(f.call(.rttInitRIPAS, 0, 0x1000).x0, success)
+    let before = f.h.realm().rim
+    let data = f.h.allocateDelegated()
+    f.h.writeHostPage(f.h.sourcePA, [0: 0x1234])
+    f.h.env.memory.forgetAccesses()
+    XCTAssertEqual(f.call(.dataCreate, data, 0, f.h.sourcePA, 1).x0, success)
+    let onRD = f.h.env.memory.accesses.filter { $0.pa == f.h.rd }
+    XCTAssertEqual(onRD.map(\.intent), [AccessIntent(.rdWrite, .write, expecting: .rd)], "one mapping of the RD")
+    XCTAssertNotEqual(f.h.realm().rim, before, "and the new RIM is in it")
+    XCTAssertTrue(f.h.env.memory.mappings.isEmpty)
+    // A refused DATA_CREATE (the entry is assigned now) leaves the RD as it was.
+    let rim = f.h.realm().rim
+    let other = f.h.allocateDelegated()
+    XCTAssertEqual(f.call(.dataCreate, other, 0, f.h.sourcePA, 1).x0, status(.errorRTT, 3))
+    XCTAssertEqual(f.h.realm().rim, rim)
+    XCTAssertTrue(f.h.env.memory.mappings.isEmpty)
+  }
+}

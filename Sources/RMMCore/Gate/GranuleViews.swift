@@ -164,3 +164,18 @@ public struct MappedEntry {
   @inlinable @inline(__always) public func load() -> UInt64 { entry.pointee }
   @inlinable @inline(__always) public func store(_ value: UInt64) { entry.pointee = value }
 }
+
+/// The whole granule `Gate.mapPage` mapped for a whole-page write intent: every aligned
+/// word of the page is inside it (checked), nothing beyond.
+public struct MappedPage: WritablePage {
+  @usableFromInline let base: UnsafeMutableRawPointer
+  @inlinable init(base: UnsafeMutableRawPointer) { self.base = base }
+  @inlinable @inline(__always) public func load64(at offset: Int) -> UInt64 {
+    precondition(offset >= 0 && offset <= 4088 && offset & 7 == 0)
+    return base.load(fromByteOffset: offset, as: UInt64.self)
+  }
+  @inlinable @inline(__always) public mutating func store64(_ value: UInt64, at offset: Int) {
+    precondition(offset >= 0 && offset <= 4088 && offset & 7 == 0)
+    base.storeBytes(of: value, toByteOffset: offset, as: UInt64.self)
+  }
+}

@@ -7,14 +7,29 @@ extension RMIDispatcher {
   /// ascending PA order), checks the IPA, and walks to its level-3 entry, which must
   /// be unassigned; then runs `body` on them (`locked` first: RD, second: DATA) and
   /// releases the walk's table and the pair, whether `body` returns or throws.
+  ///
+  /// `changesRealm` (DATA_CREATE: the RIM): the RD is mapped once for the whole command,
+  /// read at its start and, if `body` returns, written back with what `body` left in
+  /// `realm`; otherwise it is only read.
   @inline(__always) func withDataTarget(
-    rd: UInt64, data: UInt64, ipa: UInt64, requireNew: Bool,
+    rd: UInt64, data: UInt64, ipa: UInt64, requireNew: Bool, changesRealm: Bool = false,
     _ body: (inout LockedPair, inout RealmDescriptor, inout RTTWalk) throws(RMIError) -> Void
   ) throws(RMIError) {
     guard let pair = environment.granules.lockPair(rd, data) else { throw .input }
     try environment.granules.holding(pair) { locked throws(RMIError) in
       guard locked.first.state == .rd, locked.second.state == .delegated else { throw .input }
-      var realm = try loadRealm(locked.first)
+      var rdPage: MappedPage? = nil
+      defer { if let rdPage { environment.gate.unmap(rdPage) } }
+      var realm: RealmDescriptor
+      if changesRealm {
+        do throws(GateError) {
+          rdPage = try environment.gate.mapPage(locked.first, AccessIntent(.rdWrite, .write, expecting: .rd))
+        } catch { environment.halt(.refusedOwnAccess) }
+        guard let loaded = RealmDescriptor.load(from: rdPage!) else { environment.halt(.realmDescriptor) }
+        realm = loaded
+      } else {
+        realm = try loadRealm(locked.first)
+      }
       let s2 = realm.stage2
       guard s2.canAddress(data) else { throw .input }  // data_bound2
       guard !requireNew || realm.state == .new else { throw .realm() }
@@ -24,6 +39,7 @@ extension RMIDispatcher {
         guard case .unassigned = walk.entry else { throw .rtt(level: RTTLevel.page) }
         try body(&locked, &realm, &walk)
       }
+      if var page = rdPage { realm.store(to: &page) }
     }
   }
 
@@ -32,7 +48,7 @@ extension RMIDispatcher {
     // The source is copied once, before anything is locked; from here on only the copy is used.
     var contents = PageBuffer()
     try copyHostPage(source, .dataSource, into: &contents)
-    try withDataTarget(rd: rd, data: data, ipa: ipa, requireNew: true) { locked, realm, walk throws(RMIError) in
+    try withDataTarget(rd: rd, data: data, ipa: ipa, requireNew: true, changesRealm: true) { locked, realm, walk throws(RMIError) in
       locked.second.setState(.data)
       do throws(GateError) {
         try environment.gate.fill(locked.second, AccessIntent(.dataCreateWrite, .write, expecting: .data),
@@ -45,8 +61,8 @@ extension RMIDispatcher {
       let content = measure ? MeasurementHash.digest(realm.hashAlgorithm) { h in h.update(page: &contents) } : Digest64()
       realm.rim = RIMDescriptor.extendForData(realm.hashAlgorithm, rim: realm.rim, ipa: ipa, flags: flags, content: content)
       do throws(RMIError) {
+        // The new RIM goes into the RD when withDataTarget returns.
         try update(&walk, to: .assignedRAM(pa: data), ipa: ipa, vmid: realm.stage2.vmid)
-        try storeRealm(realm, locked.first)
       } catch {
         locked.second.setState(.delegated)
         throw error
