@@ -124,10 +124,9 @@ extension RMIDispatcher {
   }
 
   public func realmActivate(rd: UInt64) throws(RMIError) {
-    try withRealm(rd) { granule, realm throws(RMIError) in
+    try withRealm(rd, changing: true) { granule, realm throws(RMIError) in
       guard realm.state == .new else { throw .realm() }
-      realm.state = .active  // the RIM is frozen from here on
-      try storeRealm(realm, granule)
+      realm.state = .active  // the RIM is frozen from here on (stored when withRealm returns)
     }
   }
 

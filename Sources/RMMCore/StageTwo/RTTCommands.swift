@@ -18,12 +18,26 @@ public struct RTTEntryReport: Equatable, Sendable {
 
 extension RMIDispatcher {
   /// Locks the RD, reads its realm, runs `body`, then releases the RD (on a throw too).
+  ///
+  /// `changing`: the RD is mapped once for the whole command (`Gate.mapPage`), and what
+  /// `body` leaves in `realm` is written back if it returns (nothing if it throws).
   @inline(__always) func withRealm<Result>(
-    _ rd: UInt64, _ body: (inout LockedGranule, inout RealmDescriptor) throws(RMIError) -> Result
+    _ rd: UInt64, changing: Bool = false, _ body: (inout LockedGranule, inout RealmDescriptor) throws(RMIError) -> Result
   ) throws(RMIError) -> Result {
     try environment.granules.holding(try lockRD(rd)) { granule throws(RMIError) in
-      var realm = try loadRealm(granule)
-      return try body(&granule, &realm)
+      guard changing else {
+        var realm = try loadRealm(granule)
+        return try body(&granule, &realm)
+      }
+      var page: MappedPage
+      do throws(GateError) {
+        page = try environment.gate.mapPage(granule, AccessIntent(.rdWrite, .write, expecting: .rd))
+      } catch { environment.halt(.refusedOwnAccess) }
+      defer { environment.gate.unmap(page) }
+      guard var realm = RealmDescriptor.load(from: page) else { environment.halt(.realmDescriptor) }
+      let result = try body(&granule, &realm)
+      realm.store(to: &page)
+      return result
     }
   }
 
@@ -105,7 +119,7 @@ extension RMIDispatcher {
   /// Sets RIPAS RAM over unassigned entries from `base` towards `top`, one whole RTT
   /// entry at a time, extending the RIM once per entry. Returns how far it got.
   public func rttInitRIPAS(rd: UInt64, base: UInt64, top: UInt64) throws(RMIError) -> UInt64 {
-    try withRealm(rd) { rdGranule, realm throws(RMIError) in
+    try withRealm(rd, changing: true) { rdGranule, realm throws(RMIError) in
       let s2 = realm.stage2
       // B4.3.18: size_valid, top_bound (the last granule below top is protected),
       // realm_state, then base_align and rtte_state at the level the walk reached;
@@ -129,8 +143,7 @@ extension RMIDispatcher {
         }
         realm.rim = rim
         guard address > base else { throw .rtt(level: walk.level) }
-        try storeRealm(realm, rdGranule)
-        return address
+        return address  // the new RIM goes into the RD when withRealm returns
       }
     }
   }
