@@ -38,14 +38,11 @@ extension RMIDispatcher {
       environment.granules.releaseAll(locked)
       throw .input
     }
-    var realm: RealmDescriptor
-    do throws(RMIError) { realm = try loadRealm(locked[rd]) } catch {
-      environment.granules.releaseAll(locked)
-      throw error
-    }
-    guard let features = try? environment.gate.reading(locked[rd], AccessIntent(.rdRead, .read, expecting: .rd), {
-      page in RealmDescriptor.loadFeatures(from: page)
+    // The RD is read once here (the realm and its features) and written once at the end.
+    guard let (loaded, features) = try? environment.gate.reading(locked[rd], AccessIntent(.rdRead, .read, expecting: .rd), {
+      page in (RealmDescriptor.load(from: page), RealmDescriptor.loadFeatures(from: page))
     }) else { environment.halt(.refusedOwnAccess) }
+    guard var realm = loaded else { environment.halt(.realmDescriptor) }
     guard realm.liveRECs < maxLiveRECs, realm.state == .new else {
       environment.granules.releaseAll(locked)
       throw .realm()
@@ -96,11 +93,7 @@ extension RMIDispatcher {
     let index = realm.recsCreated
     realm.recsCreated += 1
     realm.liveRECs += 1
-    do throws(RMIError) { try storeRealm(realm, locked[rd]) } catch {
-      environment.granules.releaseAll(locked)
-      throw error
-    }
-    setREC(index: index, live: true, locked[rd])
+    storeRealm(realm, settingREC: index, live: true, locked[rd])
     environment.granules.releaseAll(locked)
   }
 
@@ -171,8 +164,7 @@ extension RMIDispatcher {
     scrubForDestroy(locked[rec])
     locked.setState(.delegated, of: rec)
     realm.liveRECs -= 1
-    do throws(RMIError) { try storeRealm(realm, locked[owner]) } catch {}
-    setREC(index: index, live: false, locked[owner])
+    storeRealm(realm, settingREC: index, live: false, locked[owner])
     environment.granules.releaseAll(locked)
   }
 }
@@ -188,12 +180,16 @@ public enum LiveRECs {
 
 extension RMIDispatcher {
   /// Marks REC `index` live or gone in its realm's RD (locked by the caller).
-  func setREC(index: UInt64, live: Bool, _ rd: borrowing LockedGranule) {
-    guard index < LiveRECs.capacity else { return }
-    _ = try? environment.gate.writing(rd, AccessIntent(.rdWrite, .write, expecting: .rd)) { page in
-      let word = page.load64(at: LiveRECs.word(index))
-      page.store64(live ? word | LiveRECs.bit(index) : word & ~LiveRECs.bit(index), at: LiveRECs.word(index))
-    }
+  /// Writes `realm` back and marks REC `index` live or not, in one mapping of the RD.
+  func storeRealm(_ realm: RealmDescriptor, settingREC index: UInt64, live: Bool, _ rd: borrowing LockedGranule) {
+    do throws(GateError) {
+      try environment.gate.writing(rd, AccessIntent(.rdWrite, .write, expecting: .rd)) { page in
+        realm.store(to: &page)
+        guard index < LiveRECs.capacity else { return }
+        let word = page.load64(at: LiveRECs.word(index))
+        page.store64(live ? word | LiveRECs.bit(index) : word & ~LiveRECs.bit(index), at: LiveRECs.word(index))
+      }
+    } catch { environment.halt(.refusedOwnAccess) }
   }
 
   /// Whether REC `index` of the realm at `rd` exists (locks the RD).

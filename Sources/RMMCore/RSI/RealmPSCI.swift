@@ -67,9 +67,13 @@ extension RMIDispatcher {
 
     case .systemOff, .systemReset:
       if var rd = environment.granules.lock(running.rd, expecting: .rd) {
-        if var realm = try? loadRealm(rd) {
-          realm.state = .systemOff
-          try? storeRealm(realm, rd)
+        // One mapping of the RD: its state word alone changes (a well-formed RD: REC_ENTER
+        // checked it at entry, under the REC's claim).
+        _ = try? environment.gate.writing(rd, AccessIntent(.rdWrite, .write, expecting: .rd)) { page in
+          if var realm = RealmDescriptor.load(from: page) {
+            realm.state = .systemOff
+            realm.store(to: &page)
+          }
         }
         rd.setState(.rd)
         environment.granules.release(rd)
