@@ -339,3 +339,25 @@ extension RTTMappingTests {
     XCTAssertTrue(f.h.env.memory.mappings.isEmpty)
   }
 }
+
+extension RTTMappingTests {
+  /// DATA_DESTROY finds `top` (the next live entry) through the same mapping of the
+  /// table it rewrote: one audited write intent from its entry to the end of the table.
+  func testDestroyScansThroughItsOwnMapping() {
+    var f = RTTFixture()
+    XCTAssertEqual(f.createTable(0, 2).status, success)
+    let l3 = f.createTable(0, 3)
+    XCTAssertEqual(l3.status, success)
+    for ipa: UInt64 in [0x3000, 0x9000] {
+      XCTAssertEqual(f.call(.dataCreateUnknown, f.h.allocateDelegated(), ipa).x0, success)
+    }
+    f.h.env.memory.forgetAccesses()
+    let r = f.call(.dataDestroy, 0x3000)
+    XCTAssertEqual(r.x0, success)
+    XCTAssertEqual(r.x2, 0x9000, "top: the next live entry")
+    let onL3 = f.h.env.memory.accesses.filter { $0.pa == l3.pa }
+    XCTAssertEqual(onL3.map(\.intent), [AccessIntent(.rttWrite, .write, expecting: .rtt, offset: 3 * 8, length: 4096 - 3 * 8)],
+                   "one mapping of the table for the rewrite and the scan")
+    XCTAssertTrue(f.h.env.memory.mappings.isEmpty)
+  }
+}

@@ -187,15 +187,18 @@ public struct Gate<Environment: RMMEnvironment> {
     }
   }
 
-  /// One 8-byte entry of a granule the caller holds locked, mapped writable until
+  /// Whole 8-byte entries of a granule the caller holds locked, mapped writable until
   /// `unmap(_:)`: a command that reads an entry and then rewrites it (the RTT entry a
-  /// walk stops at) maps the table once, audited once as the write it declares,
-  /// instead of once to read and once to write. The view is the declared entry alone.
+  /// walk stops at; for a destroy, the rest of the table it then scans for `top`) maps
+  /// the table once, audited once as the write it declares, instead of once to read,
+  /// once to write and once to scan. The view is the declared entries alone.
   @inline(__always)
   public func mapEntry(_ granule: borrowing LockedGranule, _ intent: AccessIntent) throws(GateError) -> MappedEntry {
-    guard intent.length == 8, intent.offset & 7 == 0, admits(granule, intent, .write) else { throw .policyViolation }
+    guard intent.length >= 8, intent.length & 7 == 0, intent.offset & 7 == 0, admits(granule, intent, .write) else {
+      throw .policyViolation
+    }
     guard let address = mapper.map(granule.pa, in: .realm, writable: true) else { throw .realmAccessAbort }
-    return MappedEntry(page: address, entry: (address + intent.lower).assumingMemoryBound(to: UInt64.self))
+    return MappedEntry(page: address, first: intent.lower / 8, end: intent.upper / 8)
   }
 
   /// Ends a `mapEntry` mapping.

@@ -153,16 +153,34 @@ public struct RECView: WritablePage {
   }
 }
 
-/// The one entry `Gate.mapEntry` mapped: reads and writes that entry, nothing else.
+/// The entries `Gate.mapEntry` mapped: the declared `[lower, upper)` of a table (the
+/// entry a walk stopped at, and for a command that then looks for the next live entry,
+/// the rest of the table), read and written by word index inside those bounds only.
 public struct MappedEntry {
   @usableFromInline let page: UnsafeMutableRawPointer
-  @usableFromInline let entry: UnsafeMutablePointer<UInt64>
-  @inlinable init(page: UnsafeMutableRawPointer, entry: UnsafeMutablePointer<UInt64>) {
+  /// The first entry and one past the last of the declared range.
+  @usableFromInline let first: Int, end: Int
+  @inlinable init(page: UnsafeMutableRawPointer, first: Int, end: Int) {
     self.page = page
-    self.entry = entry
+    self.first = first
+    self.end = end
   }
-  @inlinable @inline(__always) public func load() -> UInt64 { entry.pointee }
-  @inlinable @inline(__always) public func store(_ value: UInt64) { entry.pointee = value }
+  @inlinable @inline(__always) func word(_ index: Int) -> UnsafeMutablePointer<UInt64> {
+    precondition(index >= first && index < end)
+    return page.assumingMemoryBound(to: UInt64.self) + index
+  }
+  /// The first entry (the one the walk stopped at).
+  @inlinable @inline(__always) public func load() -> UInt64 { word(first).pointee }
+  @inlinable @inline(__always) public func store(_ value: UInt64) { word(first).pointee = value }
+  /// Whether the range reaches the end of the table from entry `index` on.
+  @inlinable public func coversRest(from index: Int) -> Bool { index >= first && end == 512 }
+  /// The index of the first entry from `start` (inside the range, up to its end) with
+  /// any bit of `mask`, or the end.
+  @inlinable public func firstWord(from start: Int, withAnyOf mask: UInt64) -> Int {
+    var index = start
+    while index < end && word(index).pointee & mask == 0 { index += 1 }
+    return index
+  }
 }
 
 /// The whole granule `Gate.mapPage` mapped for a whole-page write intent: every aligned

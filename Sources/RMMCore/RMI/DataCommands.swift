@@ -91,7 +91,7 @@ extension RMIDispatcher {
     // The stage-2 configuration is all it needs of the RD (the same check as loadRealm).
     try withStage2(rd) { s2 throws(RMIError) in
       guard isGranuleAligned(ipa), s2.contains(ipa), s2.isProtected(ipa) else { throw .input }
-      return try walking(s2, ipa, to: RTTLevel.page) { walk throws(RMIError) in
+      return try walking(s2, ipa, to: RTTLevel.page, throughEnd: true) { walk throws(RMIError) in
         let pa: UInt64
         let after: S2TTE
         switch (walk.level, walk.entry) {

@@ -44,19 +44,24 @@ public struct StageTwoTables<Environment: RMMEnvironment> {
   /// `forUpdate`: the entry at `targetLevel`, if the walk gets there, is mapped writable
   /// and stays mapped in the walk (`RTTWalk.mapped`) for the command to rewrite it, so
   /// the table is mapped once for the read and the write; `finishWalk` unmaps it.
-  func walk(_ s2: Stage2Config, _ ipa: UInt64, to targetLevel: Int, forUpdate: Bool = false) throws(RMIError) -> RTTWalk {
+  /// `throughEnd` (with `forUpdate`): the mapping covers the rest of the table too, for
+  /// a command that then looks for the next live entry (`nextLiveEntry`).
+  func walk(_ s2: Stage2Config, _ ipa: UInt64, to targetLevel: Int, forUpdate: Bool = false,
+            throughEnd: Bool = false) throws(RMIError) -> RTTWalk {
     // Two copies of one walk, each with `forUpdate` constant: the read-only walks of
     // REC_ENTER's hot paths pay nothing for the other kind.
-    forUpdate ? try walkToUpdate(s2, ipa, to: targetLevel) : try walkToRead(s2, ipa, to: targetLevel)
+    forUpdate ? try walkToUpdate(s2, ipa, to: targetLevel, throughEnd: throughEnd) : try walkToRead(s2, ipa, to: targetLevel)
   }
   @inline(never) func walkToRead(_ s2: Stage2Config, _ ipa: UInt64, to targetLevel: Int) throws(RMIError) -> RTTWalk {
-    try walkBody(s2, ipa, to: targetLevel, keepingTarget: false)
+    try walkBody(s2, ipa, to: targetLevel, keepingTarget: false, throughEnd: false)
   }
-  @inline(never) func walkToUpdate(_ s2: Stage2Config, _ ipa: UInt64, to targetLevel: Int) throws(RMIError) -> RTTWalk {
-    try walkBody(s2, ipa, to: targetLevel, keepingTarget: true)
+  @inline(never) func walkToUpdate(_ s2: Stage2Config, _ ipa: UInt64, to targetLevel: Int,
+                                   throughEnd: Bool) throws(RMIError) -> RTTWalk {
+    try walkBody(s2, ipa, to: targetLevel, keepingTarget: true, throughEnd: throughEnd)
   }
   @inline(__always)
-  func walkBody(_ s2: Stage2Config, _ ipa: UInt64, to targetLevel: Int, keepingTarget forUpdate: Bool) throws(RMIError) -> RTTWalk {
+  func walkBody(_ s2: Stage2Config, _ ipa: UInt64, to targetLevel: Int, keepingTarget forUpdate: Bool,
+                throughEnd: Bool) throws(RMIError) -> RTTWalk {
     let protected = s2.isProtected(ipa)
     let root = s2.rootEntry(for: ipa)
     guard let rootTable = environment.granules.lock(root.table, expecting: .rtt) else { environment.halt(.granuleState) }
@@ -70,8 +75,9 @@ public struct StageTwoTables<Environment: RMMEnvironment> {
       var mapped: MappedEntry? = nil
       if forUpdate && level == targetLevel {
         do throws(GateError) {
+          let length = throughEnd ? 4096 - index * 8 : 8
           let entry = try environment.gate.mapEntry(table, AccessIntent(.rttWrite, .write, expecting: .rtt,
-                                                                        offset: UInt16(index * 8), length: 8))
+                                                                        offset: UInt16(index * 8), length: UInt16(length)))
           raw = entry.load()
           mapped = entry
         } catch { environment.halt(.refusedOwnAccess) }
@@ -104,10 +110,10 @@ public struct StageTwoTables<Environment: RMMEnvironment> {
   /// `forUpdate` (the default): the command rewrites the entry the walk stops at, which
   /// stays mapped for it (`walk(_:_:to:forUpdate:)`).
   @inline(__always) func walking<Result>(
-    _ s2: Stage2Config, _ ipa: UInt64, to targetLevel: Int, forUpdate: Bool = true,
+    _ s2: Stage2Config, _ ipa: UInt64, to targetLevel: Int, forUpdate: Bool = true, throughEnd: Bool = false,
     _ body: (inout RTTWalk) throws(RMIError) -> Result
   ) throws(RMIError) -> Result {
-    var walk = try walk(s2, ipa, to: targetLevel, forUpdate: forUpdate)
+    var walk = try walk(s2, ipa, to: targetLevel, forUpdate: forUpdate, throughEnd: throughEnd)
     let result: Result
     do throws(RMIError) { result = try body(&walk) } catch {
       finishWalk(walk)
@@ -160,12 +166,17 @@ public struct StageTwoTables<Environment: RMMEnvironment> {
     if protected && walk.table.descriptor.refcount == 0 { return tableBase + 512 * entrySize }
     let first = walk.index + 1
     let next: Int
-    do throws(GateError) {
-      // One mapping for the whole scan.
-      next = try environment.gate.reading(walk.table, AccessIntent(.rttRead, .read, expecting: .rtt)) { page in
-        page.firstWord(from: first, withAnyOf: S2TTE.liveMask(protected: protected))
-      }
-    } catch { environment.halt(.refusedOwnAccess) }
+    if let mapped = walk.mapped, mapped.coversRest(from: walk.index) {
+      // The command's own mapping of the table covers the scan.
+      next = mapped.firstWord(from: first, withAnyOf: S2TTE.liveMask(protected: protected))
+    } else {
+      do throws(GateError) {
+        // One mapping for the whole scan.
+        next = try environment.gate.reading(walk.table, AccessIntent(.rttRead, .read, expecting: .rtt)) { page in
+          page.firstWord(from: first, withAnyOf: S2TTE.liveMask(protected: protected))
+        }
+      } catch { environment.halt(.refusedOwnAccess) }
+    }
     return tableBase + UInt64(next) * entrySize
   }
 
@@ -275,7 +286,7 @@ public struct StageTwoTables<Environment: RMMEnvironment> {
   /// DELEGATED; returns its PA and `top`.
   func destroy(_ s2: Stage2Config, ipa: UInt64, level: Int) throws(RMIError) -> (rtt: UInt64, top: UInt64) {
     let protected = s2.isProtected(ipa)
-    return try walking(s2, ipa, to: level - 1) { walk throws(RMIError) in
+    return try walking(s2, ipa, to: level - 1, throughEnd: true) { walk throws(RMIError) in
       guard walk.level == level - 1, case .table(let childPA) = walk.entry else {
         throw RMIError.rtt(level: walk.level).with(top: try nextLiveEntry(after: &walk, ipa: ipa, protected: protected))
       }
@@ -375,7 +386,7 @@ public struct StageTwoTables<Environment: RMMEnvironment> {
 
   /// RTT_UNMAP_UNPROTECTED: removes the NS mapping; returns `top`.
   func unmapUnprotected(_ s2: Stage2Config, ipa: UInt64, level: Int) throws(RMIError) -> UInt64 {
-    try walking(s2, ipa, to: level) { walk throws(RMIError) in
+    try walking(s2, ipa, to: level, throughEnd: true) { walk throws(RMIError) in
       guard walk.level == level, case .assignedNS = walk.entry else {
         throw RMIError.rtt(level: walk.level).with(top: try nextLiveEntry(after: &walk, ipa: ipa, protected: false))
       }
@@ -405,10 +416,10 @@ extension RMIDispatcher {
     try tables.update(&walk, to: newEntry, ipa: ipa, vmid: vmid)
   }
   @inline(__always) func walking<Result>(
-    _ s2: Stage2Config, _ ipa: UInt64, to targetLevel: Int, forUpdate: Bool = true,
+    _ s2: Stage2Config, _ ipa: UInt64, to targetLevel: Int, forUpdate: Bool = true, throughEnd: Bool = false,
     _ body: (inout RTTWalk) throws(RMIError) -> Result
   ) throws(RMIError) -> Result {
-    try tables.walking(s2, ipa, to: targetLevel, forUpdate: forUpdate, body)
+    try tables.walking(s2, ipa, to: targetLevel, forUpdate: forUpdate, throughEnd: throughEnd, body)
   }
   @inline(__always) func nextLiveEntry(after walk: inout RTTWalk, ipa: UInt64, protected: Bool) throws(RMIError) -> UInt64 {
     try tables.nextLiveEntry(after: &walk, ipa: ipa, protected: protected)
