@@ -42,6 +42,11 @@ testhost_fp_sve_setup:
 1:	mov	x0, #0
 	ret
 
+	.global	testhost_fp_sve_zcr		/* uint64_t testhost_fp_sve_zcr(void): ZCR_EL2 (SVE allowed) */
+testhost_fp_sve_zcr:
+	mrs	x0, S3_4_C1_C2_0
+	ret
+
 	.global	testhost_fp_sve_load
 testhost_fp_sve_load:
 	addvl	x1, x0, #31

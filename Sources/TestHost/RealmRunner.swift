@@ -622,6 +622,9 @@ func runFeatureRealmTests() {
     if runner.hostSVEBytes != 0 {
       check(runner.hostSVEIntact && sveStateIntact(runner.hostSVEBytes, skippingV0V17: false),
             "the host's SVE registers are its own after the realm ran")
+      // The last vector length the host chose (ZCR_EL2.LEN 0, at the realm's request)
+      // is still its own, whatever the realm's was.
+      expectValue(testhost_fp_sve_zcr() & 0xF, 0, "the host's ZCR_EL2 is the host's after the realm ran")
     }
     write_pmselr_el0(0)
     isb()

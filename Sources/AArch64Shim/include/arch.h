@@ -197,6 +197,7 @@ extern char testhost_secondary_entry[];
 void testhost_fp_set(uint64_t value);
 uint64_t testhost_fp_get(void);
 uint64_t testhost_fp_sve_setup(uint64_t len);
+uint64_t testhost_fp_sve_zcr(void);
 void testhost_fp_sve_load(const void *buffer);
 void testhost_fp_sve_store(void *buffer);
 void testhost_el1_set(uint64_t value);
