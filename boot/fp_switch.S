@@ -73,33 +73,7 @@
 	msr	fpsr, x10
 	.endm
 
-	/* SVE state of the host: Z0-Z31, then P0-P15 and FFR (through P0). \base is
-	 * kept; x12 is clobbered. */
-	.macro	save_sve base
-	.irp	n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-	str	z\n, [\base, #\n, mul vl]
-	.endr
-	addvl	x12, \base, #31
-	addvl	x12, x12, #1
-	.irp	n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
-	str	p\n, [x12, #\n, mul vl]
-	.endr
-	rdffr	p0.b
-	str	p0, [x12, #16, mul vl]
-	.endm
-
-	.macro	load_sve base
-	addvl	x12, \base, #31
-	addvl	x12, x12, #1
-	ldr	p0, [x12, #16, mul vl]
-	wrffr	p0.b
-	.irp	n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
-	ldr	p\n, [x12, #\n, mul vl]
-	.endr
-	.irp	n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-	ldr	z\n, [\base, #\n, mul vl]
-	.endr
-	.endm
+#include "sve_state.inc"
 
 	.global	rmm_fp_enter_realm
 rmm_fp_enter_realm:
@@ -111,7 +85,7 @@ rmm_fp_enter_realm:
 	bic	x10, x9, #(1 << 8)		/* TZ = 0 for the save only */
 	msr	cptr_el2, x10
 	isb
-	save_sve x2
+	save_sve x2, x12
 1:	msr	cptr_el2, x9
 	isb
 	save_fp	x0
@@ -129,7 +103,7 @@ rmm_fp_leave_realm:
 	bic	x10, x9, #(1 << 8)		/* TZ = 0 for the load only */
 	msr	cptr_el2, x10
 	isb
-	load_sve x2
+	load_sve x2, x12
 1:	mrs	x9, cptr_el2
 	orr	x9, x9, #(1 << 10)		/* TFP = 1: FP/SIMD traps in the RMM again */
 	orr	x9, x9, #(1 << 8)		/* TZ = 1 */
@@ -160,7 +134,7 @@ rmm_sve_enter_realm:
 	bic	x9, x9, #(1 << 8)		/* TZ = 0 */
 	msr	cptr_el2, x9
 	isb
-	save_sve x2
+	save_sve x2, x12
 	mrs	x9, fpcr
 	mrs	x10, fpsr
 	add	x11, x0, #512
@@ -170,7 +144,7 @@ rmm_sve_enter_realm:
 	stp	x9, x10, [x11, #16]
 	msr	zcr_el2, x4
 	isb					/* the realm's vector length from here */
-	load_sve x3
+	load_sve x3, x12
 	add	x11, x1, #512
 	ldp	x9, x10, [x11]
 	msr	fpcr, x9
@@ -181,7 +155,7 @@ rmm_sve_enter_realm:
 
 	.global	rmm_sve_leave_realm
 rmm_sve_leave_realm:
-	save_sve x3
+	save_sve x3, x12
 	mrs	x9, fpcr
 	mrs	x10, fpsr
 	add	x11, x0, #512
@@ -193,7 +167,7 @@ rmm_sve_leave_realm:
 	msr	zcr_el2, x9
 	msr	zcr_el1, x10
 	isb					/* the host's vector length from here */
-	load_sve x2
+	load_sve x2, x12
 	ldp	x9, x10, [x11]
 	msr	fpcr, x9
 	msr	fpsr, x10

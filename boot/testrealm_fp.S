@@ -30,6 +30,7 @@ realm_fp_get:
  *   FPEN), ZCR_EL1.LEN = len; returns RDVL (the vector length in bytes now in force).
  * void realm_sve_load(const void *buffer) / realm_sve_store(void *buffer) */
 	.arch	armv8-a+fp+simd+sve
+#include "sve_state.inc"
 	.global	realm_sve_set_length
 realm_sve_set_length:
 	mrs	x9, cpacr_el1
@@ -44,30 +45,12 @@ realm_sve_set_length:
 
 	.global	realm_sve_load
 realm_sve_load:
-	addvl	x1, x0, #31
-	addvl	x1, x1, #1
-	ldr	p0, [x1, #16, mul vl]
-	wrffr	p0.b
-	.irp	n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
-	ldr	p\n, [x1, #\n, mul vl]
-	.endr
-	.irp	n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-	ldr	z\n, [x0, #\n, mul vl]
-	.endr
+	load_sve x0, x1
 	ret
 
 	.global	realm_sve_store
 realm_sve_store:
-	.irp	n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-	str	z\n, [x0, #\n, mul vl]
-	.endr
-	addvl	x1, x0, #31
-	addvl	x1, x1, #1
-	.irp	n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
-	str	p\n, [x1, #\n, mul vl]
-	.endr
-	rdffr	p0.b
-	str	p0, [x1, #16, mul vl]
+	save_sve x0, x1
 	ldr	p0, [x1, #0, mul vl]		/* P0 back: RDFFR borrowed it */
 	ret
 
